@@ -1,0 +1,438 @@
+"""Bring the reference topology up in Docker, report its state, and tear it down.
+
+Every container, network and volume carries the labels io.oxh.project and
+io.oxh.role, so that `down` (and the clean-up after a failed or interrupted
+`up`) finds them all, and two projects can run side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import tarfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network, ip_network
+from typing import Callable
+
+import docker
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+
+from harness.backends.docker import images
+from harness.backends.docker.configs import render_node
+from harness.backends.docker.engine import LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, LABEL_TOPOLOGY
+from harness.backends.docker.relocate import relocate
+from harness.backends.docker.roles import ContainerSpec, Probe, edge_spec, spec_for
+from harness.backends.docker.state import ProjectState
+from harness.errors import UserError
+from harness.topology.model import Node, Topology
+
+# Tiers start together; a tier starts when the one before it is healthy.
+START_ORDER = [("database", "filestore"), ("imap", "mta"), ("middleware",), ("balancer", "edge")]
+TIER_TIMEOUT = 180.0
+POLL_INTERVAL = 0.5
+EDGE = "edge"
+
+
+@dataclass
+class Waiting:
+    """One container `up` is waiting for, for the progress display."""
+
+    node: str
+    role: str
+    waits_for: str
+    probe: Probe | None = None
+    container: Container | None = None
+    since: float = field(default_factory=time.monotonic)
+    healthy_after: float | None = None
+    last_output: str = ""
+
+
+class Reporter:
+    """What `up` tells the user while it works; the CLI supplies a rich implementation."""
+
+    def step(self, message: str) -> None:  # pragma: no cover - interface
+        print(message, flush=True)
+
+    def waiting(self, items: list[Waiting]) -> None:  # pragma: no cover - interface
+        pass
+
+    def healthy(self, item: Waiting) -> None:  # pragma: no cover - interface
+        print(f"{item.node} ({item.role}) healthy after {item.healthy_after:.1f} s", flush=True)
+
+
+@dataclass
+class NodeStatus:
+    role: str
+    node: str
+    container: str
+    address: str
+    state: str
+    health: str
+    ports: dict[str, int]
+    holds_vip: list[str]
+
+
+class DockerCluster:
+    def __init__(self, project: str, client: docker.DockerClient):
+        self.project = project
+        self.client = client
+        self.state = ProjectState(project)
+
+    # -- names and labels ------------------------------------------------------
+
+    def container_name(self, node: str) -> str:
+        return f"{self.project}-{node}"
+
+    @property
+    def network_name(self) -> str:
+        return f"{self.project}-net"
+
+    def labels(self, role: str, node: str | None = None, topology: Topology | None = None) -> dict[str, str]:
+        labels = {LABEL_PROJECT: self.project, LABEL_ROLE: role}
+        if node:
+            labels[LABEL_NODE] = node
+        if topology:
+            labels[LABEL_TOPOLOGY] = topology.name
+        return labels
+
+    def containers(self) -> list[Container]:
+        return self.client.containers.list(all=True, filters={"label": f"{LABEL_PROJECT}={self.project}"})
+
+    def exists(self) -> bool:
+        return bool(self.containers())
+
+    # -- up ----------------------------------------------------------------------
+
+    def up(
+        self,
+        topology: Topology,
+        reporter: Reporter,
+        http_port: int | None = None,
+        build: bool = True,
+    ) -> Topology:
+        """Start the topology and wait until every node is healthy; returns the topology as placed."""
+        self._refuse_leftovers()
+        if http_port is not None:
+            _require_free_port(http_port)
+        try:
+            if build:
+                images.build_all(self.client, reporter.step)
+            placed = self._place(topology, reporter)
+            secrets = self.state.secrets()
+            self.state.save_topology(placed)
+            reporter.step(f"creating network {self.network_name} ({placed.network.subnet})")
+            self._create_network(placed)
+            for tier in START_ORDER:
+                started = []
+                for role in tier:
+                    if role == EDGE:
+                        started.append(self._start(placed, EDGE, None, edge_spec(placed), {}, http_port))
+                        continue
+                    for node in placed.tier(role).nodes:
+                        spec = spec_for(role, node, placed, secrets, self.project)
+                        files = render_node(placed, role, node, secrets)
+                        started.append(self._start(placed, role, node, spec, files))
+                self._wait_healthy(started, placed, reporter)
+            return placed
+        except BaseException:
+            reporter.step("start-up did not finish: removing what was started")
+            self.down()
+            raise
+
+    def _refuse_leftovers(self) -> None:
+        leftovers = self.containers()
+        if leftovers:
+            raise UserError(
+                f"project {self.project!r} already has {len(leftovers)} container(s) from an earlier run",
+                f"use it as it is, or remove it with `oxh down --project {self.project}`",
+            )
+
+    def _place(self, topology: Topology, reporter: Reporter) -> Topology:
+        """Keep the topology's subnet if free, else move it to the first free 172.30.N.0/24."""
+        taken = self._subnets_in_use()
+        if not any(topology.network.subnet.overlaps(net) for net in taken):
+            return topology
+        for third in range(1, 255):
+            candidate = ip_network(f"172.30.{third}.0/24")
+            if not any(candidate.overlaps(net) for net in taken):
+                reporter.step(f"subnet {topology.network.subnet} is taken: placing the topology in {candidate}")
+                return relocate(topology, candidate)
+        raise UserError("no free /24 left in 172.30.0.0/16 for the topology", "remove unused Docker networks")
+
+    def _subnets_in_use(self) -> list[IPv4Network]:
+        subnets = []
+        for network in self.client.networks.list():
+            for config in (network.attrs.get("IPAM") or {}).get("Config") or []:
+                if config.get("Subnet") and ":" not in config["Subnet"]:
+                    subnets.append(ip_network(config["Subnet"], strict=False))
+        return subnets
+
+    def _create_network(self, topology: Topology) -> None:
+        net = topology.network
+        pool = docker.types.IPAMPool(
+            subnet=str(net.subnet), iprange=str(net.dynamic_range), gateway=str(net.gateway)
+        )
+        self.client.networks.create(
+            self.network_name,
+            driver="bridge",
+            ipam=docker.types.IPAMConfig(pool_configs=[pool]),
+            labels=self.labels("network", topology=topology),
+        )
+
+    def _start(
+        self,
+        topology: Topology,
+        role: str,
+        node: Node | None,
+        spec: ContainerSpec,
+        files: dict[str, str],
+        host_port_for_first: int | None = None,
+    ) -> Waiting:
+        name = node.name if node else EDGE
+        address = str(node.address) if node else str(topology.network.edge)
+        for volume in spec.volumes:
+            self.client.volumes.create(volume, labels=self.labels(role, name, topology))
+        ports = {
+            f"{port}/tcp": ("127.0.0.1", host_port_for_first if index == 0 and host_port_for_first else None)
+            for index, port in enumerate(spec.ports)
+        }
+        container = self.client.containers.create(
+            spec.image,
+            name=self.container_name(name),
+            hostname=name,
+            labels=self.labels(role, name, topology),
+            environment=spec.environment,
+            cap_add=spec.cap_add or None,
+            devices=spec.devices or None,
+            security_opt=spec.security_opt or None,
+            volumes={vol: {"bind": path, "mode": "rw"} for vol, path in spec.volumes.items()},
+            ports=ports,
+            network=self.network_name,
+            detach=True,
+            init=True,
+            mem_limit="1g",
+        )
+        # Fixed address: reconnect to the project network with the node's address.
+        network = self.client.networks.get(self.network_name)
+        network.disconnect(container)
+        network.connect(container, ipv4_address=address)
+        if files:
+            container.put_archive("/", _tar(files))
+        try:
+            container.start()
+        except APIError as exc:
+            if "port is already allocated" in str(exc) or "address already in use" in str(exc):
+                raise UserError(f"cannot publish a port for {name}: {exc.explanation}", "choose another --http-port") from None
+            raise
+        probe = spec.probe or Probe("running", "true")
+        return Waiting(name, role, probe.waits_for, probe, container)
+
+    def _wait_healthy(self, items: list[Waiting], topology: Topology, reporter: Reporter) -> None:
+        pending = list(items)
+        deadline = time.monotonic() + TIER_TIMEOUT
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while pending:
+                reporter.waiting(pending)
+                results = list(pool.map(self._probe_once, pending))
+                for item, healthy in zip(list(pending), results):
+                    if healthy:
+                        item.healthy_after = time.monotonic() - item.since
+                        reporter.healthy(item)
+                        pending.remove(item)
+                if not pending:
+                    break
+                if time.monotonic() > deadline:
+                    item = pending[0]
+                    raise UserError(
+                        f"{item.node} ({item.role}) not healthy after {TIER_TIMEOUT:.0f} s: waiting for {item.waits_for}"
+                        f"\n{item.last_output}\n--- last log lines of {self.container_name(item.node)} ---\n"
+                        + self.logs(item.node, 30),
+                        "see the log lines above; `oxh down` removed everything",
+                    )
+                time.sleep(POLL_INTERVAL)
+        self._wait_vips(items, topology, reporter)
+
+    def _probe_once(self, item: Waiting) -> bool:
+        container, probe = item.container, item.probe
+        assert container is not None and probe is not None
+        container.reload()
+        if container.status in ("exited", "dead"):
+            raise UserError(
+                f"{item.node} ({item.role}) stopped during start-up (exit code "
+                f"{container.attrs['State'].get('ExitCode')})\n--- last log lines ---\n" + self.logs(item.node, 40),
+                "see the log lines above; `oxh down` removed everything",
+            )
+        result = container.exec_run(["sh", "-c", probe.command])
+        item.last_output = result.output.decode(errors="replace")[-400:]
+        return result.exit_code == 0
+
+    def _wait_vips(self, items: list[Waiting], topology: Topology, reporter: Reporter) -> None:
+        """A tier that holds a VIP is healthy only once exactly one of its nodes holds it."""
+        roles = {item.role for item in items}
+        for role, vip in (("balancer", topology.balancer.vip), ("database", topology.database.write_vip)):
+            if role not in roles:
+                continue
+            waiting = Waiting(f"{role} VIP", role, f"exactly one node holding {vip.address}")
+            deadline = time.monotonic() + 30
+            while True:
+                holders = self.vip_holders(topology).get(str(vip.address), [])
+                if len(holders) == 1:
+                    waiting.healthy_after = time.monotonic() - waiting.since
+                    reporter.healthy(waiting)
+                    break
+                if time.monotonic() > deadline:
+                    raise UserError(
+                        f"VIP {vip.address} held by {holders or 'no node'} after 30 s; expected exactly one",
+                        "check keepalived in the containers' logs",
+                    )
+                reporter.waiting([waiting])
+                time.sleep(POLL_INTERVAL)
+
+    # -- status ------------------------------------------------------------------
+
+    def vip_holders(self, topology: Topology) -> dict[str, list[str]]:
+        vips = {
+            str(topology.balancer.vip.address): "balancer",
+            str(topology.database.write_vip.address): "database",
+        }
+        holders: dict[str, list[str]] = {vip: [] for vip in vips}
+        for container in self.containers():
+            role = container.labels.get(LABEL_ROLE)
+            if container.status != "running" or role not in vips.values():
+                continue
+            output = container.exec_run(["ip", "-o", "-4", "addr", "show", "dev", "eth0"]).output.decode()
+            for vip, vip_role in vips.items():
+                if vip_role == role and f" {vip}/" in output:
+                    holders[vip].append(container.labels.get(LABEL_NODE, container.name))
+        return holders
+
+    def status(self) -> list[NodeStatus]:
+        topology = self.state.topology()
+        containers = sorted(self.containers(), key=lambda c: (c.labels.get(LABEL_ROLE, ""), c.name))
+        holders = self.vip_holders(topology) if topology else {}
+
+        def describe(container: Container) -> NodeStatus:
+            role = container.labels.get(LABEL_ROLE, "?")
+            node = container.labels.get(LABEL_NODE, container.name)
+            network = container.attrs["NetworkSettings"]["Networks"].get(self.network_name, {})
+            return NodeStatus(
+                role=role,
+                node=node,
+                container=container.name,
+                address=network.get("IPAddress", ""),
+                state=container.status,
+                health=self._health(container, role, node, topology),
+                ports=_published_ports(container),
+                holds_vip=[vip for vip, nodes in holders.items() if node in nodes],
+            )
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(describe, containers))
+
+    def _health(self, container: Container, role: str, node: str, topology: Topology | None) -> str:
+        if container.status != "running":
+            return "-"
+        if topology is None:
+            return "unknown"
+        try:
+            if role == EDGE:
+                spec = edge_spec(topology)
+            else:
+                spec = spec_for(role, topology.node(node), topology, self.state.secrets(), self.project)
+        except KeyError:
+            return "unknown"
+        probe = spec.probe or Probe("running", "true")
+        result = container.exec_run(["sh", "-c", probe.command])
+        return "healthy" if result.exit_code == 0 else f"unhealthy: waiting for {probe.waits_for}"
+
+    def endpoints(self) -> dict[str, str]:
+        """Host-side addresses of what the suites need (all on 127.0.0.1)."""
+        found: dict[str, str] = {}
+        topology = self.state.topology()
+        for status in self.status():
+            for port, host_port in status.ports.items():
+                found[f"{status.node}:{port}"] = f"127.0.0.1:{host_port}"
+        if topology:
+            edge_http = found.get(f"{EDGE}:{topology.balancer.http_port}")
+            if edge_http:
+                found["http"] = f"http://{edge_http}"
+            if found.get(f"{EDGE}:3306"):
+                found["mysql_write"] = found[f"{EDGE}:3306"]
+        return found
+
+    def logs(self, node: str, lines: int = 100) -> str:
+        try:
+            container = self.client.containers.get(self.container_name(node))
+            return container.logs(tail=lines).decode(errors="replace")
+        except NotFound:
+            return "(no such container)"
+
+    # -- down --------------------------------------------------------------------
+
+    def down(self) -> int:
+        """Remove every container, network and volume of the project; returns how many containers."""
+        containers = self.containers()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(_remove_container, containers))
+        selector = {"label": f"{LABEL_PROJECT}={self.project}"}
+        for network in self.client.networks.list(filters=selector):
+            _ignore_missing(network.remove)
+        for volume in self.client.volumes.list(filters=selector):
+            _ignore_missing(lambda: volume.remove(force=True))
+        return len(containers)
+
+
+def projects(client: docker.DockerClient) -> dict[str, int]:
+    """Projects with containers on this engine, and how many each has."""
+    counts: dict[str, int] = {}
+    for container in client.containers.list(all=True, filters={"label": LABEL_PROJECT}):
+        project = container.labels[LABEL_PROJECT]
+        counts[project] = counts.get(project, 0) + 1
+    return counts
+
+
+def _remove_container(container: Container) -> None:
+    _ignore_missing(lambda: container.remove(force=True, v=True))
+
+
+def _ignore_missing(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except NotFound:
+        pass
+    except APIError as exc:
+        if "removal of container" in str(exc) and "already in progress" in str(exc):
+            return
+        raise
+
+
+def _published_ports(container: Container) -> dict[str, int]:
+    ports = {}
+    for port, bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).items():
+        for binding in bindings or []:
+            ports[port.split("/")[0]] = int(binding["HostPort"])
+    return ports
+
+
+def _tar(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size = len(data)
+            info.mode = 0o600 if path.endswith(".sql") else 0o644
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _require_free_port(port: int) -> None:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise UserError(f"port 127.0.0.1:{port} is already in use", "choose another --http-port or omit it") from None

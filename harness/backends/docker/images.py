@@ -1,0 +1,191 @@
+"""Build the images of the reference topology locally.
+
+No registry is reachable, so the Debian base is made with debootstrap from
+the mirror this machine's apt already uses, imported into Docker, and every
+role image is built on top of it from topologies/images/<name>/.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import docker
+from docker.errors import APIError, BuildError, ImageNotFound
+
+from harness.errors import UserError
+
+REPO = Path(__file__).resolve().parents[3]
+IMAGE_DIR = REPO / "topologies" / "images"
+DEBIAN_IMAGE = "oxh/debian:bookworm"
+SUITE = "bookworm"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    name: str
+    parent: str
+    extra_context: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        return f"oxh/{self.name}:latest"
+
+    @property
+    def folder(self) -> Path:
+        return IMAGE_DIR / self.name
+
+
+# In build order: every parent comes before its children.
+IMAGES = [
+    ImageSpec("base", DEBIAN_IMAGE),
+    ImageSpec("nfsclient", "oxh/base:latest"),
+    ImageSpec("database", "oxh/base:latest"),
+    ImageSpec("filestore", "oxh/base:latest"),
+    ImageSpec("mta", "oxh/base:latest"),
+    ImageSpec("balancer", "oxh/base:latest"),
+    ImageSpec("edge", "oxh/base:latest"),
+    ImageSpec("imap", "oxh/nfsclient:latest"),
+    ImageSpec("middleware", "oxh/nfsclient:latest", {"reference": REPO / "reference"}),
+]
+IMAGE_OF_ROLE = {
+    "balancer": "oxh/balancer:latest",
+    "middleware": "oxh/middleware:latest",
+    "database": "oxh/database:latest",
+    "filestore": "oxh/filestore:latest",
+    "imap": "oxh/imap:latest",
+    "mta": "oxh/mta:latest",
+    "edge": "oxh/edge:latest",
+}
+
+_IGNORED = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+
+
+def build_all(client: docker.DockerClient, progress: Progress, only: list[str] | None = None) -> dict[str, float]:
+    """Build every image (Docker's cache makes unchanged ones instant); returns seconds per image."""
+    ensure_debian_base(client, progress)
+    timings: dict[str, float] = {}
+    for spec in IMAGES:
+        if only and spec.name not in only:
+            continue
+        started = time.monotonic()
+        progress(f"building image {spec.tag}")
+        build(client, spec, progress)
+        timings[spec.name] = time.monotonic() - started
+    return timings
+
+
+def build(client: docker.DockerClient, spec: ImageSpec, progress: Progress) -> None:
+    context = _context_tar(spec)
+    log: list[str] = []
+    try:
+        stream = client.api.build(
+            fileobj=context,
+            custom_context=True,
+            tag=spec.tag,
+            buildargs={"BASE": spec.parent, "BASE_IMAGE": spec.parent},
+            rm=True,
+            forcerm=True,
+            decode=True,
+            labels={"io.oxh.image": spec.name},
+        )
+        for chunk in stream:
+            if "stream" in chunk:
+                line = chunk["stream"].rstrip()
+                if line:
+                    log.append(line)
+                    if line.startswith("Step "):
+                        progress(f"building image {spec.tag}: {line}")
+            if "error" in chunk:
+                raise BuildError(chunk["error"], log)
+    except (BuildError, APIError) as exc:
+        tail = "\n".join(log[-15:])
+        raise UserError(
+            f"building image {spec.tag} failed: {exc}\n{tail}",
+            f"fix {spec.folder.relative_to(REPO)}/Dockerfile, or check that containers reach the Debian mirror",
+        ) from None
+
+
+def _context_tar(spec: ImageSpec) -> io.BytesIO:
+    if not (spec.folder / "Dockerfile").exists():
+        raise UserError(f"{spec.folder.relative_to(REPO)}/Dockerfile is missing", "restore it from git")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(spec.folder, arcname=".", filter=_skip_caches)
+        for arcname, source in spec.extra_context.items():
+            if not source.exists():
+                raise UserError(f"{source.relative_to(REPO)} is missing (needed by image {spec.tag})", "restore it")
+            tar.add(source, arcname=arcname, filter=_skip_caches)
+    buffer.seek(0)
+    return buffer
+
+
+def _skip_caches(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if set(Path(info.name).parts) & _IGNORED or info.name.endswith(".pyc") else info
+
+
+# -- the Debian base made by debootstrap ------------------------------------
+
+
+def ensure_debian_base(client: docker.DockerClient, progress: Progress) -> None:
+    try:
+        client.images.get(DEBIAN_IMAGE)
+        return
+    except ImageNotFound:
+        pass
+    if os.geteuid() != 0:
+        raise UserError(
+            f"the base image {DEBIAN_IMAGE} does not exist yet and making it with debootstrap needs root",
+            "run `oxh images build` once as root",
+        )
+    if not shutil.which("debootstrap"):
+        raise UserError("debootstrap is not installed", "install it with `apt-get install debootstrap`")
+    mirror = debian_mirror()
+    with tempfile.TemporaryDirectory(prefix="oxh-rootfs-") as root:
+        progress(f"making {DEBIAN_IMAGE} with debootstrap (about a minute)")
+        result = subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=netbase,ca-certificates", SUITE, root, mirror],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-10:])
+            raise UserError(f"debootstrap failed:\n{tail}", "check that this machine reaches its Debian mirror")
+        progress(f"importing {DEBIAN_IMAGE} into Docker")
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        assert tar.stdout is not None
+        client.images.import_image(tar.stdout.read(), repository="oxh/debian", tag=SUITE)
+        tar.wait()
+
+
+def debian_mirror() -> str:
+    """The Debian mirror apt uses on this machine (OXH_DEBIAN_MIRROR overrides)."""
+    if os.environ.get("OXH_DEBIAN_MIRROR"):
+        return os.environ["OXH_DEBIAN_MIRROR"]
+    sources = sorted(Path("/etc/apt/sources.list.d").glob("*.sources")) + [Path("/etc/apt/sources.list")]
+    for path in sources:
+        found = _mirror_in(path.read_text()) if path.exists() else None
+        if found:
+            return found
+    raise UserError(
+        "no Debian mirror found in this machine's apt sources",
+        "set OXH_DEBIAN_MIRROR to the URL of a Debian mirror",
+    )
+
+
+def _mirror_in(text: str) -> str | None:
+    for uri in re.findall(r"^\s*URIs:\s*(\S+)", text, re.M) + re.findall(r"^\s*deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, re.M):
+        if "security" not in uri and uri.startswith("http"):
+            return uri
+    return None

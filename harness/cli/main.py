@@ -1,0 +1,215 @@
+"""`oxh`: bring the reference topology up, report its state, tear it down, benchmark it.
+
+Errors the user can mend print one line (what is wrong, how to mend it) and
+exit with code 2; Ctrl-C during `up` removes everything that was started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import json
+import os
+import signal
+import sys
+import time
+from typing import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import UserError
+
+DEFAULT_PROJECT = os.environ.get("OXH_PROJECT", "oxh")
+PROJECT_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oxh",
+        description=(
+            "ox-harness: bring up a scaled-down OX App Suite HA cluster in containers "
+            "(balancer pair with VIP, middleware nodes, MariaDB master-master, NFS, Dovecot, Postfix) "
+            "and qualify it."
+        ),
+        epilog="Run `oxh COMMAND --help` for the options of one command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def with_project(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--project",
+            default=DEFAULT_PROJECT,
+            help=f"name of this copy of the topology; two projects run side by side (default: {DEFAULT_PROJECT}, or $OXH_PROJECT)",
+        )
+        return sub
+
+    up = with_project(commands.add_parser("up", help="build the images and start the topology, wait until all is healthy"))
+    up.add_argument("--topology", default="ci-small", help="topology name in topologies/ or a file (default: ci-small)")
+    up.add_argument("--http-port", type=int, help="host port on 127.0.0.1 for the balancer VIP (default: a free one)")
+    up.add_argument("--no-build", action="store_true", help="use the images as they are, do not rebuild")
+
+    down = with_project(commands.add_parser("down", help="remove every container, network and volume of the project"))
+    down.add_argument("--all", action="store_true", help="remove every ox-harness project on this engine")
+
+    status = with_project(commands.add_parser("status", help="show each node: role, container, address, state, health"))
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    image_cmd = commands.add_parser("images", help="manage the locally built images")
+    image_sub = image_cmd.add_subparsers(dest="images_command", metavar="ACTION", required=True)
+    build = image_sub.add_parser("build", help="build the Debian base (debootstrap) and every role image")
+    build.add_argument("--only", nargs="+", metavar="IMAGE", help="build only these images (e.g. middleware)")
+
+    validate = commands.add_parser("validate", help="check a topology file without starting anything")
+    validate.add_argument("topology", help="topology name in topologies/ or a file")
+
+    bench = with_project(commands.add_parser("bench", help="print wall times of up (warm/cold) and down, and idle memory"))
+    bench.add_argument("--topology", default="ci-small", help="topology to measure (default: ci-small)")
+    bench.add_argument("--cold", action="store_true", help="also measure a cold start: remove the role images first")
+    bench.add_argument("--runs", type=int, default=1, help="warm up/down cycles to measure (median is printed)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _check_project(name: str) -> str:
+    if not re.match(PROJECT_PATTERN, name):
+        raise UserError(
+            f"project name {name!r} is not valid",
+            "use lower-case letters, digits and '-', starting with a letter, at most 31 characters",
+        )
+    return name
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from harness.backends.docker.cluster import DockerCluster
+    from harness.backends.docker.engine import connect
+    from harness.cli.progress import RichReporter
+    from harness.topology.loader import load
+
+    project = _check_project(args.project)
+    topology = load(args.topology)
+    cluster = DockerCluster(project, connect())
+    started = time.monotonic()
+    with RichReporter(console) as reporter:
+        placed = cluster.up(topology, reporter, http_port=args.http_port, build=not args.no_build)
+    console.print(f"[bold green]{placed.name} is up[/] as project {project} in {time.monotonic() - started:.1f} s")
+    _print_status(cluster)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from harness.backends.docker.cluster import DockerCluster, projects
+    from harness.backends.docker.engine import connect
+
+    client = connect()
+    names = sorted(projects(client)) if args.all else [_check_project(args.project)]
+    for name in names:
+        started = time.monotonic()
+        cluster = DockerCluster(name, client)
+        removed = cluster.down()
+        cluster.state.forget()
+        console.print(f"project {name}: removed {removed} container(s) in {time.monotonic() - started:.1f} s")
+    if not names:
+        console.print("no ox-harness project is running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from harness.backends.docker.cluster import DockerCluster
+    from harness.backends.docker.engine import connect
+
+    cluster = DockerCluster(_check_project(args.project), connect())
+    if args.json:
+        nodes = [vars(status) for status in cluster.status()]
+        print(json.dumps({"project": cluster.project, "nodes": nodes, "endpoints": cluster.endpoints()}, indent=2))
+        return 0 if nodes else 1
+    if not cluster.exists():
+        console.print(f"project {cluster.project} has no containers (start it with `oxh up --project {cluster.project}`)")
+        return 1
+    _print_status(cluster)
+    return 0
+
+
+def _print_status(cluster) -> None:
+    table = Table(title=f"project {cluster.project}", title_justify="left")
+    for column in ("role", "node", "container", "address", "state", "health", "published", "VIP"):
+        table.add_column(column)
+    for status in cluster.status():
+        health = status.health
+        style = "green" if health == "healthy" else "red"
+        ports = ", ".join(f"{p}→127.0.0.1:{h}" for p, h in status.ports.items())
+        table.add_row(
+            status.role,
+            status.node,
+            status.container,
+            status.address,
+            status.state,
+            f"[{style}]{health}[/]",
+            ports,
+            ", ".join(status.holds_vip),
+        )
+    console.print(table)
+    http = cluster.endpoints().get("http")
+    if http:
+        console.print(f"OX App Suite through the balancer VIP: {http}/appsuite/")
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    from harness.backends.docker.engine import connect
+    from harness.backends.docker.images import build_all
+
+    started = time.monotonic()
+    timings = build_all(connect(), lambda message: console.print(message), only=args.only)
+    for name, seconds in timings.items():
+        console.print(f"  {name:<12} {seconds:6.1f} s")
+    console.print(f"images built in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.topology.loader import load
+
+    topology = load(args.topology)
+    nodes = sum(1 for _ in topology.nodes())
+    console.print(f"{topology.name}: valid ({nodes} nodes, pools {', '.join(topology.pools)})")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.cli.bench import run_bench
+
+    return run_bench(console, _check_project(args.project), args.topology, cold=args.cold, runs=args.runs)
+
+
+COMMANDS = {
+    "up": cmd_up,
+    "down": cmd_down,
+    "status": cmd_status,
+    "images": cmd_images,
+    "validate": cmd_validate,
+    "bench": cmd_bench,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())
