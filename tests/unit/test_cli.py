@@ -8,6 +8,8 @@ import pytest
 
 from harness.cli.main import main
 
+CI_SMALL = Path(__file__).resolve().parents[2] / "topologies" / "ci-small.yaml"
+
 
 def test_help_lists_the_commands(capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -25,7 +27,7 @@ def test_validate_accepts_ci_small(capsys):
 
 def test_validate_rejects_a_bad_file_with_exit_code_2(tmp_path: Path, capsys):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(Path(__file__).resolve().parents[2] / "topologies" / "ci-small.yaml".read_text().replace("route: OX2", "route: OX1"))
+    bad.write_text(CI_SMALL.read_text().replace("route: OX2", "route: OX1"))
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "route 'OX1'" in err and "Traceback" not in err

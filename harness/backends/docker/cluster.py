@@ -143,12 +143,14 @@ class DockerCluster:
             raise
 
     def _refuse_leftovers(self) -> None:
+        """Containers of an earlier run are the user's to judge; a lone network or volume is just removed."""
         leftovers = self.containers()
         if leftovers:
             raise UserError(
                 f"project {self.project!r} already has {len(leftovers)} container(s) from an earlier run",
                 f"use it as it is, or remove it with `oxh down --project {self.project}`",
             )
+        self.down()
 
     def _place(self, topology: Topology, reporter: Reporter) -> Topology:
         """Keep the topology's subnet if free, else move it to the first free 172.30.N.0/24."""
