@@ -28,9 +28,13 @@ def host_port(cluster, node: str, port: int) -> int:
 
 
 def served_routes(client: httpx.Client, path: str, count: int, cookies: dict | None = None) -> list[str]:
+    """Route of the node that answered each request, every request with only `cookies` set."""
     routes = []
     for _ in range(count):
-        response = client.get(path, cookies=cookies)
+        client.cookies.clear()
+        client.cookies.update(cookies or {})
+        response = client.get(path)
+        assert response.status_code == 200, response.text
         routes.append(response.json()["route"])
     return routes
 
@@ -51,6 +55,7 @@ def test_requests_through_the_vip_reach_every_middleware_node(vip):
 
 
 def test_jsessionid_route_sticks(vip):
+    vip.cookies.clear()
     first = vip.get("/health/oxcluster")
     session_cookie = first.cookies.get("JSESSIONID")
     assert session_cookie and session_cookie.endswith("." + first.json()["route"])

@@ -7,8 +7,11 @@ io.oxh.role, so that `down` (and the clean-up after a failed or interrupted
 
 from __future__ import annotations
 
+import contextlib
 import io
+import signal
 import socket
+import threading
 import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +35,7 @@ from harness.topology.model import Node, Topology
 # Tiers start together; a tier starts when the one before it is healthy.
 START_ORDER = [("database", "filestore"), ("imap", "mta"), ("middleware",), ("balancer", "edge")]
 TIER_TIMEOUT = 180.0
+CLEANUP_SETTLE = 1.0
 POLL_INTERVAL = 0.5
 EDGE = "edge"
 
@@ -139,7 +143,11 @@ class DockerCluster:
             return placed
         except BaseException:
             reporter.step("start-up did not finish: removing what was started")
-            self.down()
+            with _signals_deferred():
+                self.down()
+                # A create the engine was still carrying out when we were interrupted lands late.
+                time.sleep(CLEANUP_SETTLE)
+                self.down()
             raise
 
     def _refuse_leftovers(self) -> None:
@@ -417,6 +425,20 @@ def _published_ports(container: Container) -> dict[str, int]:
         for binding in bindings or []:
             ports[port.split("/")[0]] = int(binding["HostPort"])
     return ports
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Let a clean-up finish even when the user presses Ctrl-C again."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _tar(files: dict[str, str]) -> bytes:
