@@ -23,8 +23,9 @@ from harness.errors import UserError
 DEFAULT_PROJECT = os.environ.get("OXH_PROJECT", "oxh")
 PROJECT_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# In a log (CI, a pipe) there is no terminal width to respect: keep tables readable.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,7 +53,7 @@ def parse(data: dict[str, Any], source: str = "<topology>") -> Topology:
         ) from None
 
 
-def describe(exc: ValidationError, data: dict[str, Any]) -> list[str]:
+def describe(exc: ValidationError, data: dict[str, Any], root: type[BaseModel] = Topology) -> list[str]:
     problems: list[str] = []
     for error in exc.errors():
         where = key_path(error["loc"], data)
@@ -64,7 +64,7 @@ def describe(exc: ValidationError, data: dict[str, Any]) -> list[str]:
             prefix = f"{where}: " if where else ""
             problems.extend(prefix + line for line in message.splitlines())
         elif kind == "extra_forbidden":
-            allowed = allowed_keys(error["loc"][:-1])
+            allowed = allowed_keys(error["loc"][:-1], root)
             hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
             problems.append(f"{where}: unknown key; remove it or correct its spelling{hint}")
         elif kind == "missing":
@@ -91,15 +91,18 @@ def key_path(loc: tuple[Any, ...], data: Any) -> str:
     return ".".join(parts)
 
 
-def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+def allowed_keys(loc: tuple[Any, ...], root: type[BaseModel] = Topology) -> list[str]:
     """Field names of the model found at `loc`, for the hint on an unknown key."""
-    model: Any = Topology
+    model: Any = root
+    skip_key = False
     for item in loc:
-        if isinstance(item, int) or model is None:
+        if isinstance(item, int) or skip_key:
+            skip_key = False
             continue
         field = model.model_fields.get(str(item)) if isinstance(model, type) and issubclass(model, BaseModel) else None
         if field is None:
             return []
+        skip_key = getattr(field.annotation, "__origin__", None) is dict
         model = _model_of(field.annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)

@@ -1,0 +1,160 @@
+"""Topology files: ci-small loads, and every kind of bad input is named with its file, key path and fix."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from harness.errors import UserError
+from harness.topology import loader
+
+CI_SMALL = Path(__file__).resolve().parents[2] / "topologies" / "ci-small.yaml"
+
+
+def ci_small_data() -> dict[str, Any]:
+    return yaml.safe_load(CI_SMALL.read_text())
+
+
+def problems_of(edit: Callable[[dict], None]) -> str:
+    data = copy.deepcopy(ci_small_data())
+    edit(data)
+    with pytest.raises(UserError) as raised:
+        loader.parse(data, source="bad.yaml")
+    assert raised.value.exit_code == 2
+    return str(raised.value)
+
+
+def test_ci_small_describes_the_reference_topology():
+    topology = loader.load("ci-small")
+    counts = {role: len(topology.tier(role).nodes) for role in ("balancer", "middleware", "database", "filestore", "imap", "mta")}
+    assert counts == {"balancer": 2, "middleware": 3, "database": 2, "filestore": 1, "imap": 2, "mta": 1}
+    assert [node.route for node in topology.middleware.nodes] == ["OX1", "OX2", "OX3"]
+    assert [n.name for n in topology.pool_members("oxcluster")] == ["ox-1", "ox-2"]
+    assert [n.name for n in topology.pool_members("oxcluster_docs")] == ["ox-3"]
+    assert [n.name for n in topology.pool_members("oxcluster_sync")] == ["ox-3"]
+    assert topology.db_read_node.name == "db-2"
+
+
+def set_in(path: str, value: Any) -> Callable[[dict], None]:
+    """Edit that sets a dotted path; `nodes[1]` addresses a list item."""
+
+    def edit(data: dict) -> None:
+        *parents, last = path.split(".")
+        target: Any = data
+        for part in parents:
+            target = _step(target, part)
+        if "[" in last:
+            name, index = last[:-1].split("[")
+            target[name][int(index)] = value
+        else:
+            target[last] = value
+
+    return edit
+
+
+def _step(target: Any, part: str) -> Any:
+    if "[" in part:
+        name, index = part[:-1].split("[")
+        return target[name][int(index)]
+    return target[part]
+
+
+BAD_INPUT = {
+    "unknown top-level key": (set_in("colour", "blue"), ["bad.yaml: colour: unknown key", "allowed here: name, kind"]),
+    "unknown nested key": (
+        set_in("balancer.nodes[0].weight", 3),
+        ["balancer.nodes[lb-1].weight: unknown key", "allowed here: name, address, priority"],
+    ),
+    "duplicate node name": (set_in("imap.nodes[1].name", "imap-1"), ["name 'imap-1' is used twice", "unique name"]),
+    "duplicate route": (set_in("middleware.nodes[1].route", "OX1"), ["route 'OX1' of ox-2 is also the route of ox-1"]),
+    "duplicate address": (
+        set_in("imap.nodes[1].address", "172.30.0.51"),
+        ["imap.nodes[imap-2].address: 172.30.0.51 is also used by imap.nodes[imap-1].address"],
+    ),
+    "address outside the subnet": (
+        set_in("mta.nodes[0].address", "10.9.9.9"),
+        ["mta.nodes[mta-1].address: 10.9.9.9 is outside network.subnet 172.30.0.0/24"],
+    ),
+    "VIP in the dynamic range": (
+        set_in("balancer.vip.address", "172.30.0.200"),
+        ["balancer.vip.address: 172.30.0.200 lies in network.dynamic_range", "pick one outside it"],
+    ),
+    "VIP equal to a node address": (
+        set_in("database.write_vip.address", "172.30.0.21"),
+        ["database.write_vip.address: 172.30.0.21 is also used by database.nodes[db-1].address"],
+    ),
+    "gateway address": (set_in("mta.nodes[0].address", "172.30.0.1"), ["gateway address of 172.30.0.0/24"]),
+    "node in an unknown pool": (
+        set_in("middleware.nodes[2].pools", ["oxcluster_docs", "oxcluster_nope"]),
+        ["middleware.nodes[ox-3].pools: unknown pool 'oxcluster_nope'", "define it under pools"],
+    ),
+    "same VRID for both VIPs": (
+        set_in("database.write_vip.vrid", 51),
+        ["database.write_vip.vrid: 51 is also balancer.vip.vrid", "own VRRP id"],
+    ),
+    "missing key": (lambda data: data.pop("mail_domain"), ["mail_domain: required key is missing; add it"]),
+    "wrong type": (set_in("middleware.port", "http"), ["middleware.port:"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT), ids=list(BAD_INPUT))
+def test_bad_input_names_file_key_path_and_fix(case):
+    edit, expected = BAD_INPUT[case]
+    message = problems_of(edit)
+    for fragment in expected:
+        assert fragment in message, message
+    assert "nothing was started" in message
+
+
+def test_a_pool_without_members_is_refused():
+    def edit(data):
+        data["pools"]["oxcluster_spare"] = {"paths": ["/spare"]}
+
+    assert "pools.oxcluster_spare: no middleware node is a member" in problems_of(edit)
+
+
+@pytest.mark.parametrize(
+    "role, nodes, expected",
+    [
+        ("middleware", [], "middleware.nodes: the design needs at least 1 middleware node(s)"),
+        ("filestore", [], "filestore.nodes: the design needs at least 1 filestore node(s)"),
+        ("database", None, "database.nodes: at most 2 database node(s) are supported, found 3"),
+    ],
+)
+def test_tier_counts_the_design_needs(role, nodes, expected):
+    def edit(data):
+        if nodes is None:
+            extra = {"name": "db-3", "address": "172.30.0.23", "server_id": 3, "priority": 50}
+            data[role]["nodes"].append(extra)
+        else:
+            data[role]["nodes"] = nodes
+            if role == "middleware":
+                data["pools"] = {}
+
+    assert expected in problems_of(edit)
+
+
+def test_every_problem_is_reported_at_once():
+    def edit(data):
+        set_in("imap.nodes[1].name", "imap-1")(data)
+        set_in("mta.nodes[0].address", "10.9.9.9")(data)
+
+    message = problems_of(edit)
+    assert "2 problem(s)" in message
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(UserError, match="broken.yaml: not valid YAML"):
+        loader.load(bad)
+
+
+def test_unknown_topology_lists_the_shipped_ones():
+    with pytest.raises(UserError) as raised:
+        loader.load("no-such-topology")
+    assert "ci-small" in str(raised.value)
