@@ -22,9 +22,9 @@ def docker_client():
         pytest.skip(f"no Docker engine reachable: {exc}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ci_small(docker_client):
-    """ci-small brought up by the backend as `oxh up` does, removed after the module."""
+    """ci-small brought up by the backend as `oxh up` does, once for the session, removed at its end."""
     from harness.backends.docker.cluster import DockerCluster, Reporter
     from harness.topology.loader import load
 
