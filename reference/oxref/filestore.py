@@ -1,0 +1,60 @@
+"""Blobs on the shared filestore (`<path>/<cid>_ctx_store/…`), each call bounded in time.
+
+The filestore is an NFS mount that blocks while its server is away, so file
+work runs on its own threads: a hung filestore makes callers fail with
+FLS-0017 (SERVICE_DOWN) after a few seconds instead of starving the
+database threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from oxref import errors
+
+T = TypeVar("T")
+CALL_TIMEOUT = 5.0
+
+
+class Filestore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="filestore")
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise errors.filestore_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+        except OSError as exc:
+            raise errors.filestore_down(exc.strerror or str(exc)) from None
+
+    def _store(self, cid: int) -> Path:
+        return self.root / f"{cid}_ctx_store"
+
+    def write(self, cid: int, data: bytes) -> tuple[str, str]:
+        """Store a blob; returns its path relative to the context store and its MD5."""
+        name = uuid.uuid4().hex
+        relative = f"{name[:2]}/{name[2:4]}/{name}"
+        target = self._store(cid) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".part")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.rename(target)
+        return relative, hashlib.md5(data).hexdigest()
+
+    def read(self, cid: int, relative: str) -> bytes:
+        return (self._store(cid) / relative).read_bytes()
+
+    def delete(self, cid: int, relative: str) -> None:
+        (self._store(cid) / relative).unlink(missing_ok=True)

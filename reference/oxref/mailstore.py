@@ -1,0 +1,78 @@
+"""Mail through the user's Dovecot (IMAP, as `<email>*oxmaster`) and Postfix (SMTP).
+
+Blocking stdlib clients run on their own threads with short timeouts; an
+unreachable server becomes MSG-1016/MSG-1017 (CONNECTIVITY). IMAP servers
+are tried in turn, as a client behind a mail VIP or DNS round robin would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import smtplib
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
+
+from oxref import errors
+from oxref.config import Config
+
+T = TypeVar("T")
+IO_TIMEOUT = 4.0
+CALL_TIMEOUT = 8.0
+
+
+class MailStore:
+    def __init__(self, config: Config):
+        self.config = config
+        self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="mail")
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise errors.imap_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+
+    @contextmanager
+    def imap(self, email: str, mailbox: str | None = None, readonly: bool = False) -> Iterator[imaplib.IMAP4]:
+        last_error: Exception | None = None
+        for host in self.config.imap["hosts"]:
+            try:
+                connection = imaplib.IMAP4(host, self.config.imap.get("port", 143), timeout=IO_TIMEOUT)
+            except OSError as exc:
+                last_error = exc
+                continue
+            try:
+                connection.login(f"{email}*{self.config.imap['master_user']}", self.config.imap_master_password)
+                if mailbox:
+                    status, data = connection.select(_quote(mailbox), readonly=readonly)
+                    if status != "OK":
+                        raise errors.OXException("MSG-1002", errors.USER_INPUT, "Mail folder %s does not exist", mailbox)
+                yield connection
+                return
+            except (imaplib.IMAP4.abort, OSError, socket.timeout) as exc:
+                last_error = exc
+                continue
+            except imaplib.IMAP4.error as exc:
+                raise errors.OXException("MSG-1000", errors.ERROR, "The mail server refused: %s", exc) from None
+            finally:
+                try:
+                    connection.logout()
+                except Exception:
+                    pass
+        raise errors.imap_down(str(last_error or "no IMAP server configured"))
+
+    def send(self, sender: str, recipients: list[str], message: bytes) -> None:
+        try:
+            with smtplib.SMTP(self.config.smtp["host"], self.config.smtp.get("port", 25), timeout=IO_TIMEOUT) as smtp:
+                smtp.sendmail(sender, recipients, message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise errors.OXException("MSG-1018", errors.USER_INPUT, "Recipients refused: %s", ", ".join(exc.recipients)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise errors.smtp_down(str(exc)) from None
+
+
+def _quote(mailbox: str) -> str:
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
