@@ -8,6 +8,8 @@ test can show the requests that led to it.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +87,14 @@ class OXClient:
     @property
     def route(self) -> str | None:
         """Route of the node the balancer pinned this client to (from JSESSIONID)."""
-        return route_of(self.http.cookies.get("JSESSIONID"))
+        values = [cookie.value for cookie in self.http.cookies.jar if cookie.name == "JSESSIONID"]
+        return route_of(values[-1]) if values else None
+
+    def pin_route(self, route: str) -> None:
+        """Send the next requests to the node with this route (what a sticky balancer honours)."""
+        for cookie in [c for c in self.http.cookies.jar if c.name == "JSESSIONID"]:
+            self.http.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+        self.http.cookies.set("JSESSIONID", f"{int(time.time() * 1000)}.{route}")
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         started = time.monotonic()
@@ -152,14 +161,25 @@ class OXSession:
         self.call("GET", "login", "logout")
 
 
+CALLBACK = re.compile(r"\(\s*(\{.*\})\s*\)\s*</script>", re.S)
+
+
 def unwrap(response: httpx.Response, route: str | None = None) -> Any:
-    """The `data` of an OX response, or OXError for the error envelope."""
+    """The `data` of an OX response, or OXError for the error envelope.
+
+    Form uploads (POST) are answered with an HTML page handing the JSON to a
+    callback, as OX does; the JSON is taken from there.
+    """
     content_type = response.headers.get("content-type", "")
-    if "json" not in content_type and "javascript" not in content_type:
+    if "text/html" in content_type and (match := CALLBACK.search(response.text)):
+        payload = json.loads(match.group(1))
+    elif "json" not in content_type and "javascript" not in content_type:
         if response.is_success:
             return response.content
         response.raise_for_status()
-    payload = response.json()
+        return response.content
+    else:
+        payload = response.json()
     if is_error(payload):
         raise OXError(payload, route)
     if isinstance(payload, dict) and "data" in payload:

@@ -94,6 +94,16 @@ def envelope(data: Any, timestamp: int | None = None) -> dict[str, Any]:
     return body
 
 
+def html_callback(name: str, payload: Any) -> web.Response:
+    """What OX answers to form uploads (POST): the JSON handed to a callback in an HTML page."""
+    text = (
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">'
+        f'<script type="text/javascript">(parent["callback_{name}"] || window.opener && '
+        f'window.opener["callback_{name}"])({json.dumps(payload)})</script></head></html>'
+    )
+    return web.Response(text=text, content_type="text/html", charset="utf-8")
+
+
 def json_response(payload: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(payload), status=status, content_type="application/json", charset="utf-8")
 
@@ -153,6 +163,8 @@ async def run_call(call: Call, work: Handler) -> web.StreamResponse:
         status = exc.code
         if exc.category in (errors.SERVICE_DOWN, errors.CONNECTIVITY, errors.TRY_AGAIN):
             metrics.backend_error(exc.code)
+        if call.request.method == "POST" and call.form is not None and call.action == "new":
+            return html_callback(call.action, exc.envelope())
         return json_response(exc.envelope())
     except Exception as exc:  # never an HTML 500: the envelope says what happened
         log.exception("unexpected error in %s/%s", call.module, call.action)
@@ -162,6 +174,8 @@ async def run_call(call: Call, work: Handler) -> web.StreamResponse:
         metrics.observe(call.module, call.action, status, time.monotonic() - started)
     if isinstance(result, web.StreamResponse):
         return result
+    if call.request.method == "POST" and call.form is not None and call.action == "new":
+        return html_callback(call.action, envelope(result, call.timestamp))
     response = json_response(envelope(result, call.timestamp))
     response.headers.update(call.extra_headers)
     return response

@@ -50,7 +50,7 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
         "endDate": date(row["end_value"], row["end_tz"]),
         "created": row["created"],
         "lastModified": row["last_modified"],
-        "createdBy": row["created_by"],
+        "createdBy": {"entity": row["created_by"]},
         "timestamp": row["last_modified"],
     }
 

@@ -29,7 +29,7 @@ def _folder(row: dict[str, Any], has_children: bool) -> dict[str, Any]:
         "type": row["type"],
         "subfolders": has_children,
         "standard_folder": bool(row["standard"]),
-        "created_by": row["owner"],
+        "created_by": str(row["owner"]),
         "creation_date": row["created"],
         "last_modified": row["last_modified"],
         "own_rights": ADMIN_RIGHTS,
@@ -39,7 +39,7 @@ def _folder(row: dict[str, Any], has_children: bool) -> dict[str, Any]:
 def _mail_folder(name: str) -> dict[str, Any]:
     return {
         "id": f"default0/{name}", "folder_id": "default0" if name == "INBOX" else "default0/INBOX", "title": name,
-        "module": "mail", "type": 1, "subfolders": False, "standard_folder": True, "created_by": 0,
+        "module": "mail", "type": 1, "subfolders": False, "standard_folder": True, "created_by": "0",
         "creation_date": 0, "last_modified": 0, "own_rights": ADMIN_RIGHTS,
     }
 

@@ -28,7 +28,7 @@ MAX_UPLOAD = 50 * 1024 * 1024
 
 def _document(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": str(row["id"]), "folder_id": str(row["folder"]), "created_by": row["created_by"],
+        "id": str(row["id"]), "folder_id": str(row["folder"]), "created_by": str(row["created_by"]),
         "creation_date": row["created"], "last_modified": row["last_modified"], "title": row["title"],
         "filename": row["filename"], "file_mimetype": row["mimetype"], "file_size": row["size"],
         "description": row["description"] or "", "file_md5sum": row["md5"], "version": str(row["version"]),
@@ -88,7 +88,7 @@ async def new(call: Call) -> dict[str, str]:
         await call.services.filestore.call(call.services.filestore.delete, cid, blob)
         raise
     call.timestamp = now
-    return {"id": str(new_id)} if call.params.get("plain") else str(new_id)
+    return str(new_id)
 
 
 @action("infostore", "document")

@@ -37,7 +37,7 @@ async def user_email(call: Call) -> str:
 def _addresses(value: Any) -> list[list[str]]:
     if not value:
         return []
-    return [[name or None, address] for name, address in email.utils.getaddresses([str(value)]) if address]
+    return [[name, address] for name, address in email.utils.getaddresses([str(value)]) if address]
 
 
 def _summary(folder: str, meta: bytes, header: bytes) -> dict[str, Any]:
@@ -125,10 +125,13 @@ async def get(call: Call) -> dict[str, Any]:
         if part.is_multipart():
             continue
         content = part.get_content() if part.get_content_maintype() == "text" else None
-        attachments.append({
+        attachment = {
             "id": str(index), "content_type": part.get_content_type(), "disp": part.get_content_disposition() or "inline",
-            "filename": part.get_filename(), "size": len(part.get_payload(decode=True) or b""), "content": content,
-        })
+            "size": len(part.get_payload(decode=True) or b""), "content": content,
+        }
+        if part.get_filename():
+            attachment["filename"] = part.get_filename()
+        attachments.append(attachment)
     return {**summary, "attachments": attachments, "headers": {k: str(v) for k, v in message.items()}}
 
 

@@ -35,8 +35,12 @@ class RecordType:
         return {name: column for name, column in self.fields.values()}
 
     def to_json(self, row: dict[str, Any]) -> dict[str, Any]:
-        result = {name: row[column] for name, column in self.columns.values()}
+        result = {name: "" if row[column] is None else row[column] for name, column in self.columns.values()}
         result["id"], result["folder_id"] = str(row["id"]), str(row["folder"])
+        result["created_by"] = str(row["created_by"])
+        for name in ("start_date", "end_date"):
+            if result.get(name) == "":
+                result[name] = None
         return result
 
     def to_columns(self, row: dict[str, Any], columns: list[int]) -> list[Any]:

@@ -1,0 +1,97 @@
+"""SOAP provisioning (zeep): contexts and users through OXContextService and OXUserService.
+
+The WSDL is read from `<base>/webservices/<Service>?wsdl`; calls go to the
+same base URL (the WSDL's own address may name a host only the cluster
+knows). SOAP faults become ProvisioningError with the server's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import zeep
+from zeep.exceptions import Fault, TransportError
+from zeep.transports import Transport
+
+SERVICE_NS = "http://soap.admin.openexchange.com"
+
+
+class ProvisioningError(Exception):
+    """The provisioning service refused or failed a call."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    login: str
+    password: str
+
+    def as_soap(self) -> dict[str, str]:
+        return {"login": self.login, "password": self.password}
+
+
+class Provisioning:
+    def __init__(self, base_url: str, master: Credentials, *, verify: bool | str = True, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.master = master
+        self.transport = Transport(timeout=timeout, operation_timeout=timeout)
+        self.transport.session.verify = verify
+        self._services: dict[str, Any] = {}
+
+    def _service(self, name: str) -> Any:
+        if name not in self._services:
+            try:
+                client = zeep.Client(f"{self.base_url}/webservices/{name}?wsdl", transport=self.transport)
+            except (TransportError, httpx.HTTPError, OSError) as exc:
+                raise ProvisioningError(f"cannot read the WSDL of {name}: {exc}") from None
+            binding = f"{{{SERVICE_NS}}}{name}Soap11Binding"
+            self._services[name] = client.create_service(binding, f"{self.base_url}/webservices/{name}")
+        return self._services[name]
+
+    def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._service(service), operation)(**kwargs)
+        except Fault as fault:
+            raise ProvisioningError(f"{service}.{operation}: {fault.message}") from None
+
+    # -- contexts ----------------------------------------------------------------
+
+    def create_context(self, cid: int, name: str, admin: Credentials, admin_display_name: str = "Context Admin") -> Any:
+        return self._call(
+            "OXContextService",
+            "create",
+            ctx={"id": cid, "name": name, "loginMappings": [name]},
+            admin_user={"name": admin.login, "password": admin.password, "display_name": admin_display_name},
+            auth=self.master.as_soap(),
+        )
+
+    def delete_context(self, cid: int) -> None:
+        self._call("OXContextService", "delete", ctx={"id": cid}, auth=self.master.as_soap())
+
+    def list_contexts(self, pattern: str = "*") -> list[Any]:
+        return list(self._call("OXContextService", "list", search_pattern=pattern, auth=self.master.as_soap()) or [])
+
+    def get_context(self, cid: int) -> Any:
+        return self._call("OXContextService", "getData", ctx={"id": cid}, auth=self.master.as_soap())
+
+    # -- users ---------------------------------------------------------------------
+
+    def create_user(self, cid: int, admin: Credentials, name: str, password: str, email: str, display_name: str) -> Any:
+        return self._call(
+            "OXUserService",
+            "create",
+            ctx={"id": cid},
+            usrdata={"name": name, "password": password, "primaryEmail": email, "email1": email,
+                     "display_name": display_name},
+            auth=admin.as_soap(),
+        )
+
+    def delete_user(self, cid: int, admin: Credentials, user_id: int) -> None:
+        self._call("OXUserService", "delete", ctx={"id": cid}, user={"id": user_id}, auth=admin.as_soap())
+
+    def list_users(self, cid: int, admin: Credentials, pattern: str = "*") -> list[Any]:
+        return list(self._call("OXUserService", "list", ctx={"id": cid}, search_pattern=pattern, auth=admin.as_soap()) or [])
+
+    def get_user(self, cid: int, admin: Credentials, user_id: int) -> Any:
+        return self._call("OXUserService", "getData", ctx={"id": cid}, user={"id": user_id}, auth=admin.as_soap())

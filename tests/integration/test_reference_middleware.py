@@ -1,0 +1,326 @@
+"""The reference middleware honours the OX contract, checked through the balancer VIP.
+
+Every response is validated against the public OpenAPI spec of the OX HTTP
+API; third-party clients (zeep, imapclient) do the round trips a control
+panel and a mail client would do.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import httpx
+import pytest
+from imapclient import IMAPClient
+
+from harness.checks import conformance
+from harness.clients.ox_errors import Category, OXError
+from harness.clients.ox_http import OXClient
+from harness.clients.provisioning import Credentials, Provisioning, ProvisioningError
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def base_url(ci_small):
+    cluster, _ = ci_small
+    return cluster.endpoints()["http"]
+
+
+@pytest.fixture(scope="module")
+def master(ci_small):
+    cluster, _ = ci_small
+    return Credentials("oxadminmaster", cluster.state.secrets()["admin_master"])
+
+
+@pytest.fixture(scope="module")
+def context(base_url, master, ci_small):
+    """A context with an admin and two users, made over SOAP and removed afterwards."""
+    _, topology = ci_small
+    provisioning = Provisioning(base_url, master)
+    cid = 10_000 + secrets.randbelow(80_000)
+    admin = Credentials("oxadmin", secrets.token_urlsafe(10))
+    provisioning.create_context(cid, f"it{cid}", admin)
+    users = {}
+    for name in ("anton", "berta"):
+        password = secrets.token_urlsafe(10)
+        email = f"{name}.{cid}@{topology.mail_domain}"
+        created = provisioning.create_user(cid, admin, name, password, email, name.title())
+        users[name] = {"login": f"{name}@it{cid}", "password": password, "email": email, "id": created.id}
+    yield {"cid": cid, "admin": admin, "users": users, "provisioning": provisioning}
+    provisioning.delete_context(cid)
+
+
+def login(base_url, user, **client_options):
+    client = OXClient(base_url, **client_options)
+    return client, client.login(user["login"], user["password"])
+
+
+def require_spec():
+    if not conformance.spec_path().exists():
+        pytest.skip(f"the OX HTTP API spec is not at {conformance.spec_path()}")
+
+
+def assert_conforms(payload, path_key, method="GET"):
+    problems = conformance.violations(payload, path_key, method)
+    assert not problems, f"{method} {path_key} departs from the spec:\n" + "\n".join(problems)
+
+
+# -- login and sessions ------------------------------------------------------------
+
+
+def test_login_sets_the_ox_cookies_and_conforms(base_url, context):
+    require_spec()
+    client = OXClient(base_url)
+    response = client.http.post(
+        "/appsuite/api/login",
+        params={"action": "login"},
+        data={"name": context["users"]["anton"]["login"], "password": context["users"]["anton"]["password"],
+              "client": "open-xchange-appsuite"},
+    )
+    payload = response.json()
+    assert_conforms(payload, "/login?action=login", "POST")
+    assert payload["user_id"] == context["users"]["anton"]["id"] and payload["context_id"] == context["cid"]
+    names = set(response.cookies.keys())
+    assert any(name.startswith("open-xchange-secret-") for name in names)
+    assert any(name.startswith("open-xchange-public-session-") for name in names)
+    assert response.cookies["JSESSIONID"].rsplit(".", 1)[1] in {"OX1", "OX2"}
+
+
+def test_wrong_password_is_lgi_0006(base_url, context):
+    with pytest.raises(OXError) as raised:
+        login(base_url, {**context["users"]["anton"], "password": "wrong"})
+    assert raised.value.code == "LGI-0006" and raised.value.category == Category.USER_INPUT
+
+
+def test_session_and_secret_are_enforced(base_url, context):
+    client, session = login(base_url, context["users"]["anton"])
+    assert client.http.get("/appsuite/api/config/identifier").json()["code"] == "SES-0201"
+    assert client.http.get("/appsuite/api/config/identifier", params={"session": "0" * 32}).json()["code"] == "SES-0203"
+    stranger = OXClient(base_url)
+    stranger.pin_route(client.route)
+    envelope = stranger.http.get("/appsuite/api/config/identifier", params={"session": session.id}).json()
+    assert envelope["code"] == "SES-0206" and envelope["category"] == Category.TRY_AGAIN
+
+
+def test_store_autologin_and_logout(base_url, context):
+    client, session = login(base_url, context["users"]["berta"])
+    client.api("GET", "login", "store", params={"session": session.id})
+    again = client.autologin()
+    assert again.id == session.id
+    session.logout()
+    with pytest.raises(OXError) as raised:
+        session.get("config", None)
+    assert raised.value.code in ("SES-0203", "SES-0201")
+
+
+# -- modules conform to the spec ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def anton(base_url, context):
+    client, session = login(base_url, context["users"]["anton"])
+    folders = client.http.get("/appsuite/api/config/folder", params={"session": session.id}).json()["data"]
+    return client, session, folders
+
+
+def raw(client, method, path, session, **kwargs):
+    params = {**kwargs.pop("params", {}), "session": session.id}
+    response = client.http.request(method, f"/appsuite/api/{path}", params=params, **kwargs)
+    assert response.headers["content-type"].startswith(("application/json", "text/html")), response.text[:200]
+    return response.json() if "json" in response.headers["content-type"] else None
+
+
+def test_config_and_folders_conform(anton):
+    require_spec()
+    client, session, folders = anton
+    assert_conforms(raw(client, "GET", "config/folder/contacts", session), "/config/{path}")
+    for action, extra, key in (
+        ("root", {}, "/folders?action=root"),
+        ("list", {"parent": "1"}, "/folders?action=list"),
+        ("allVisible", {"content_type": "contacts"}, "/folders?action=allVisible"),
+    ):
+        payload = raw(client, "GET", "folders", session, params={"action": action, "columns": "1,300,301", **extra})
+        assert "error" not in payload, payload
+        assert_conforms(payload, key)
+    folder = raw(client, "GET", "folders", session, params={"action": "get", "id": str(folders["tasks"])})
+    assert_conforms(folder, "/folders?action=get")
+    assert folder["data"]["module"] == "tasks"
+
+
+def test_contacts_create_read_update_delete(anton):
+    require_spec()
+    client, session, folders = anton
+    folder = str(folders["contacts"])
+    created = raw(client, "PUT", "contacts", session, params={"action": "new"},
+                  json={"folder_id": folder, "display_name": "Clara C", "email1": "clara@example.test"})
+    assert_conforms(created, "/contacts?action=new", "PUT")
+    ident = created["data"]["id"]
+    listed = raw(client, "GET", "contacts", session, params={"action": "all", "folder": folder, "columns": "1,500,555"})
+    assert_conforms(listed, "/contacts?action=all")
+    assert [ident, "Clara C", "clara@example.test"] in listed["data"]
+    session.put("contacts", "update", {"display_name": "Clara D"}, id=ident, folder=folder, timestamp=listed["timestamp"])
+    got = raw(client, "GET", "contacts", session, params={"action": "get", "id": ident, "folder": folder})
+    assert_conforms(got, "/contacts?action=get")
+    assert got["data"]["display_name"] == "Clara D"
+    assert session.put("contacts", "delete", [{"id": ident, "folder": folder}], timestamp=got["timestamp"]) == []
+    with pytest.raises(OXError) as raised:
+        session.get("contacts", "get", id=ident, folder=folder)
+    assert raised.value.category == Category.USER_INPUT
+
+
+def test_tasks_and_calendar_round_trip(anton):
+    require_spec()
+    client, session, folders = anton
+    task = raw(client, "PUT", "tasks", session, params={"action": "new"}, json={"folder_id": str(folders["tasks"]), "title": "Qualify"})
+    assert_conforms(task, "/tasks?action=new", "PUT")
+    tasks = raw(client, "GET", "tasks", session, params={"action": "all", "folder": str(folders["tasks"]), "columns": "1,200"})
+    assert_conforms(tasks, "/tasks?action=all")
+    assert [task["data"]["id"], "Qualify"] in tasks["data"]
+    event = {"summary": "Release review", "startDate": {"value": "20270105T100000", "tzid": "Europe/Berlin"},
+             "endDate": {"value": "20270105T110000", "tzid": "Europe/Berlin"}}
+    created = raw(client, "PUT", "chronos", session, params={"action": "new", "folder": str(folders["calendar"])}, json=event)
+    assert_conforms(created, "/chronos?action=new", "PUT")
+    events = raw(client, "GET", "chronos", session, params={
+        "action": "all", "folder": str(folders["calendar"]), "rangeStart": "20270101T000000Z", "rangeEnd": "20270201T000000Z"})
+    assert_conforms(events, "/chronos?action=all")
+    assert [e["summary"] for e in events["data"]] == ["Release review"]
+
+
+def test_a_file_uploaded_on_one_node_downloads_through_another(anton, base_url, context):
+    require_spec()
+    client, session, folders = anton
+    content = secrets.token_bytes(300_000)
+    ident = session.call("POST", "infostore", "new", files={"file": ("report.bin", content, "application/octet-stream")},
+                         data={"json": json.dumps({"folder_id": str(folders["infostore"])})})
+    uploaded_on = client.route
+    other = {"OX1": "OX2", "OX2": "OX1"}[uploaded_on]
+    client.pin_route(other)
+    document = client.http.get("/appsuite/api/files", params={
+        "action": "document", "session": session.id, "id": ident, "folder": str(folders["infostore"])})
+    assert document.content == content
+    assert client.route == other
+    listed = raw(client, "GET", "infostore", session, params={"action": "all", "folder": str(folders["infostore"]), "columns": "1,702,704"})
+    assert_conforms(listed, "/infostore?action=all")
+    assert [ident, "report.bin", len(content)] in listed["data"]
+    assert_conforms(raw(client, "GET", "infostore", session, params={"action": "get", "id": ident}), "/infostore?action=get")
+
+
+def test_previews_are_rendered_by_the_docs_pool(anton):
+    client, session, folders = anton
+    ident = session.call("POST", "infostore", "new", files={"file": ("notes.txt", b"Release notes\n" * 40, "text/plain")},
+                         data={"json": json.dumps({"folder_id": str(folders["infostore"])})})
+    preview = client.http.get("/appsuite/api/files", params={
+        "action": "document", "session": session.id, "id": ident, "folder": str(folders["infostore"]),
+        "format": "preview_image", "width": 120, "height": 160})
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    assert preview.content[:3] == b"\xff\xd8\xff"
+    assert preview.headers["X-OX-Preview-Node"] == "OX3"
+
+
+def test_mail_sent_through_the_api_arrives_and_is_seen_over_imap(anton, context, ci_small):
+    require_spec()
+    cluster, _ = ci_small
+    client, session, _ = anton
+    berta = context["users"]["berta"]
+    subject = f"qualification {secrets.token_hex(3)}"
+    sent = session.call("POST", "mail", "new", data={"json_0": json.dumps(
+        {"to": [["Berta", berta["email"]]], "subject": subject, "attachments": [{"content": "hello"}]})})
+    assert sent["folder_id"] == "default0/Sent"
+    port = int(cluster.endpoints()["imap-2:143"].split(":")[1])
+    deadline = time.monotonic() + 20
+    subjects: list[str] = []
+    while subject not in subjects and time.monotonic() < deadline:
+        with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as imap:
+            imap.login(berta["email"], berta["password"])
+            imap.select_folder("INBOX", readonly=True)
+            subjects = [d[b"ENVELOPE"].subject.decode() for d in imap.fetch(imap.search("ALL"), ["ENVELOPE"]).values()]
+        time.sleep(0.5)
+    assert subject in subjects
+    other, berta_session = login(cluster.endpoints()["http"], berta)
+    mails = raw(other, "GET", "mail", berta_session, params={"action": "all", "folder": "default0/INBOX", "columns": "600,601,607"})
+    assert_conforms(mails, "/mail?action=all")
+    uid = next(row[0] for row in mails["data"] if row[2] == subject)
+    mail = raw(other, "GET", "mail", berta_session, params={"action": "get", "folder": "default0/INBOX", "id": uid})
+    assert_conforms(mail, "/mail?action=get")
+    assert mail["data"]["from"][0][1] == context["users"]["anton"]["email"]
+    assert_conforms(raw(other, "GET", "mail", berta_session, params={"action": "count", "folder": "default0/INBOX"}), "/mail?action=count")
+    moved = berta_session.put("mail", "update", {"folder_id": "default0/Trash"}, id=uid, folder="default0/INBOX")
+    assert moved["folder_id"] == "default0/Trash"
+    assert berta_session.get("mail", "count", folder="default0/Trash") >= 1
+
+
+def test_multiple_answers_each_call_in_order(anton):
+    require_spec()
+    client, session, folders = anton
+    payload = raw(client, "PUT", "multiple", session, json=[
+        {"module": "folders", "action": "root", "columns": "1,300"},
+        {"module": "contacts", "action": "all", "folder": "not-a-number", "columns": "1"},
+        {"module": "tasks", "action": "all", "folder": str(folders["tasks"]), "columns": "1,200"},
+    ])
+    # OX answers /multiple with a bare array; the spec wraps that array as `data` of its response object.
+    assert isinstance(payload, list) and len(payload) == 3
+    assert_conforms({"data": payload}, "/multiple", "PUT")
+    assert "data" in payload[0] and payload[1]["category"] == Category.USER_INPUT and "data" in payload[2]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"action": "all", "folder": "abc"},
+        {"action": "get", "id": "x", "folder": "1"},
+        {"action": "nonsense"},
+        {"action": "new"},
+    ],
+)
+def test_bad_parameters_get_user_input_errors_not_crashes(anton, params):
+    client, session, _ = anton
+    response = client.http.request("PUT" if params["action"] == "new" else "GET", "/appsuite/api/contacts",
+                                   params={**params, "session": session.id})
+    assert response.status_code == 200
+    envelope = response.json()
+    assert envelope["category"] == Category.USER_INPUT and envelope["code"]
+
+
+# -- provisioning, EAS, monitoring ---------------------------------------------------
+
+
+def test_soap_provisioning_round_trip_with_zeep(context):
+    provisioning, cid, admin = context["provisioning"], context["cid"], context["admin"]
+    assert cid in [c.id for c in provisioning.list_contexts(f"it{cid}")]
+    assert provisioning.get_context(cid).name == f"it{cid}"
+    names = {u.name for u in provisioning.list_users(cid, admin)}
+    assert {"oxadmin", "anton", "berta"} <= names
+    extra = provisioning.create_user(cid, admin, "carl", "pw-carl-1", f"carl.{cid}@ox.test", "Carl")
+    assert provisioning.get_user(cid, admin, extra.id).primaryEmail == f"carl.{cid}@ox.test"
+    provisioning.delete_user(cid, admin, extra.id)
+    assert "carl" not in {u.name for u in provisioning.list_users(cid, admin)}
+
+
+def test_provisioning_refuses_wrong_credentials(base_url, context):
+    wrong = Provisioning(base_url, Credentials("oxadminmaster", "wrong"))
+    with pytest.raises(ProvisioningError, match="Authentication failed"):
+        wrong.list_contexts()
+    with pytest.raises(ProvisioningError, match="Authentication failed"):
+        context["provisioning"].list_users(context["cid"], Credentials("oxadmin", "wrong"))
+
+
+def test_activesync_handshake_and_unimplemented_calls(base_url):
+    with httpx.Client(base_url=base_url) as http:
+        options = http.request("OPTIONS", "/Microsoft-Server-ActiveSync")
+        assert options.status_code == 200
+        assert "14.1" in options.headers["MS-ASProtocolVersions"].split(",")
+        assert "Sync" in options.headers["MS-ASProtocolCommands"].split(",")
+        assert options.cookies["JSESSIONID"].endswith(".OX3")
+        assert http.post("/Microsoft-Server-ActiveSync", params={"Cmd": "Sync"}).status_code == 501
+
+
+def test_metrics_count_requests_by_module(ci_small, anton):
+    cluster, _ = ci_small
+    client, session, _ = anton
+    node = client.route
+    text = httpx.get(f"http://{cluster.endpoints()[f'ox-{node[-1]}:8009']}/metrics").text
+    assert 'ox_http_requests_total{node="ox-' in text and 'module="contacts"' in text
+    assert "ox_http_request_duration_seconds_bucket" in text and "ox_sessions_active" in text
