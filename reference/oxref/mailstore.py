@@ -11,6 +11,7 @@ import asyncio
 import imaplib
 import smtplib
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
@@ -19,14 +20,21 @@ from oxref import errors
 from oxref.config import Config
 
 T = TypeVar("T")
-IO_TIMEOUT = 4.0
-CALL_TIMEOUT = 8.0
+IO_TIMEOUT = 2.0
+CALL_TIMEOUT = 4.5
+DOWN_MEMORY = 10.0  # seconds a server that failed is tried last
 
 
 class MailStore:
     def __init__(self, config: Config):
         self.config = config
         self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="mail")
+        self.failed_at: dict[str, float] = {}
+
+    def _hosts(self) -> list[str]:
+        """IMAP servers, the ones that failed lately last."""
+        now = time.monotonic()
+        return sorted(self.config.imap["hosts"], key=lambda host: now - self.failed_at.get(host, -1e9) < DOWN_MEMORY)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -38,10 +46,11 @@ class MailStore:
     @contextmanager
     def imap(self, email: str, mailbox: str | None = None, readonly: bool = False) -> Iterator[imaplib.IMAP4]:
         last_error: Exception | None = None
-        for host in self.config.imap["hosts"]:
+        for host in self._hosts():
             try:
                 connection = imaplib.IMAP4(host, self.config.imap.get("port", 143), timeout=IO_TIMEOUT)
             except OSError as exc:
+                self.failed_at[host] = time.monotonic()
                 last_error = exc
                 continue
             try:

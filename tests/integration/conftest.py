@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,16 +23,29 @@ def docker_client():
         pytest.skip(f"no Docker engine reachable: {exc}")
 
 
-@pytest.fixture(scope="session")
-def ci_small(docker_client):
-    """ci-small brought up by the backend as `oxh up` does, once for the session, removed at its end."""
+@contextmanager
+def running_topology(docker_client, topology, prefix: str = "oxh-it"):
+    """Bring `topology` up as `oxh up` does under a fresh project; remove it afterwards."""
     from harness.backends.docker.cluster import DockerCluster, Reporter
-    from harness.topology.loader import load
 
-    cluster = DockerCluster(f"oxh-it-{secrets.token_hex(3)}", docker_client)
+    cluster = DockerCluster(f"{prefix}-{secrets.token_hex(3)}", docker_client)
     try:
-        placed = cluster.up(load("ci-small"), Reporter())
-        yield cluster, placed
+        yield cluster, cluster.up(topology, Reporter())
     finally:
         cluster.down()
         cluster.state.forget()
+
+
+@pytest.fixture(scope="session")
+def start_topology(docker_client):
+    """`with start_topology(topology, prefix) as (cluster, placed):` for a topology of a test's own."""
+    return lambda topology, prefix="oxh-it": running_topology(docker_client, topology, prefix)
+
+
+@pytest.fixture(scope="session")
+def ci_small(docker_client):
+    """ci-small, once for the session, removed at its end."""
+    from harness.topology.loader import load
+
+    with running_topology(docker_client, load("ci-small")) as running:
+        yield running
