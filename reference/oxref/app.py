@@ -9,7 +9,7 @@ import secrets
 from aiohttp import web
 
 from oxref import config as config_module
-from oxref import eas, modules, soap  # noqa: F401  (modules registers the API actions)
+from oxref import dav, eas, modules, soap  # noqa: F401  (modules registers the API actions)
 from oxref.api import handle_api
 from oxref.health import health
 from oxref.modules.config_tree import handle_config
@@ -65,6 +65,7 @@ def create_app(config: config_module.Config) -> web.Application:
     router.add_route("OPTIONS", "/Microsoft-Server-ActiveSync", eas.options)
     router.add_route("*", "/Microsoft-Server-ActiveSync", eas.not_implemented)
     router.add_route("*", "/usm-json", eas.not_implemented)
+    router.add_route("*", "/servlet/dav{tail:(/.*)?}", dav.handle_dav)
     router.add_get("/webservices/{service}", soap.handle_wsdl)
     router.add_post("/webservices/{service}", soap.handle_soap)
     return app

@@ -324,3 +324,78 @@ def test_metrics_count_requests_by_module(ci_small, anton):
     text = httpx.get(f"http://{cluster.endpoints()[f'ox-{node[-1]}:8009']}/metrics").text
     assert 'ox_http_requests_total{node="ox-' in text and 'module="contacts"' in text
     assert "ox_http_request_duration_seconds_bucket" in text and "ox_sessions_active" in text
+
+
+# -- DAV and command-line provisioning -------------------------------------------------
+
+
+EVENT = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//ox-harness//tests//EN
+BEGIN:VEVENT
+UID:{uid}
+DTSTART:20270110T100000Z
+DTEND:20270110T110000Z
+SUMMARY:{summary}
+END:VEVENT
+END:VCALENDAR
+"""
+VCARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:Dora Dav\r\nN:Dav;Dora;;;\r\nEMAIL:dora@example.test\r\nEND:VCARD\r\n"
+
+
+def test_caldav_client_discovers_creates_and_reads_events(base_url, context, anton):
+    import caldav
+
+    user = context["users"]["anton"]
+    dav = caldav.DAVClient(url=f"{base_url}/servlet/dav/", username=user["login"], password=user["password"])
+    calendars = dav.principal().calendars()
+    assert [c.get_display_name() for c in calendars] == ["Calendar"]
+    uid = f"{secrets.token_hex(6)}@tests"
+    calendars[0].save_event(EVENT.format(uid=uid, summary="Failover drill"))
+    assert "Failover drill" in [str(e.icalendar_component.get("summary")) for e in calendars[0].events()]
+    # The same event through the HTTP API: one calendar, two protocols.
+    _, session, folders = anton
+    events = session.get("chronos", "all", folder=str(folders["calendar"]), rangeStart="20270101T000000Z",
+                         rangeEnd="20270201T000000Z")
+    assert uid in [event["uid"] for event in events]
+
+
+def test_carddav_lists_creates_and_reads_contacts(base_url, context, anton):
+    import caldav
+
+    user = context["users"]["anton"]
+    dav = caldav.DAVClient(url=f"{base_url}/servlet/dav/", username=user["login"], password=user["password"])
+    _, session, folders = anton
+    book = f"{base_url}/servlet/dav/carddav/{folders['contacts']}/"
+    uid = secrets.token_hex(6)
+    created = dav.put(f"{book}{uid}.vcf", VCARD.format(uid=uid), {"Content-Type": "text/vcard"})
+    assert created.status == 201
+    listing = dav.propfind(book, depth=1)
+    assert f"{uid}.vcf" in listing.raw
+    card = dav.request(f"{book}{uid}.vcf", "GET")
+    assert "FN:Dora Dav" in card.raw
+    contacts = session.get("contacts", "all", folder=str(folders["contacts"]), columns="500,555")
+    assert ["Dora Dav", "dora@example.test"] in contacts
+
+
+def test_dav_requires_credentials(base_url):
+    assert httpx.request("PROPFIND", f"{base_url}/servlet/dav/", headers={"Depth": "0"}).status_code == 401
+
+
+def test_createcontext_and_createuser_tools_on_a_node(ci_small, base_url):
+    cluster, topology = ci_small
+    node = cluster.client.containers.get(cluster.container_name("ox-2"))
+    master = cluster.state.secrets()["admin_master"]
+    cid = 900_000 + secrets.randbelow(90_000)
+    created = node.exec_run(["createcontext", "-c", str(cid), "-N", f"cli{cid}", "-u", "oxadmin", "-d", "Admin",
+                             "-p", "cli-admin-pw", "-e", f"admin.{cid}@{topology.mail_domain}",
+                             "-A", "oxadminmaster", "-P", master])
+    assert created.exit_code == 0, created.output.decode()
+    user = node.exec_run(["createuser", "-c", str(cid), "-u", "emil", "-d", "Emil", "-p", "emil-pw",
+                          "-e", f"emil.{cid}@{topology.mail_domain}", "-A", "oxadmin", "-P", "cli-admin-pw"])
+    assert user.exit_code == 0, user.output.decode()
+    refused = node.exec_run(["createuser", "-c", str(cid), "-u", "eve", "-p", "x", "-A", "oxadmin", "-P", "wrong"])
+    assert refused.exit_code != 0 and b"Authentication failed" in refused.output
+    client, session = login(base_url, {"login": f"emil@cli{cid}", "password": "emil-pw"})
+    assert session.context_id == cid
+    Provisioning(base_url, Credentials("oxadminmaster", master)).delete_context(cid)

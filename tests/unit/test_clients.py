@@ -1,0 +1,63 @@
+"""The OX HTTP client's reading of responses, and the conformance checker's reading of the spec."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from harness.checks import conformance
+from harness.clients.ox_errors import Category, OXError
+from harness.clients.ox_http import route_of, unwrap
+
+
+def response(body: str, content_type: str = "application/json", status: int = 200) -> httpx.Response:
+    return httpx.Response(status, text=body, headers={"content-type": content_type})
+
+
+def test_data_is_taken_from_the_envelope():
+    assert unwrap(response('{"data": [1, 2], "timestamp": 5}')) == [1, 2]
+
+
+def test_the_error_envelope_becomes_a_typed_exception():
+    with pytest.raises(OXError) as raised:
+        unwrap(response('{"error": "x", "code": "SES-0203", "category": 4, "categories": "TRY_AGAIN"}'), route="OX2")
+    assert raised.value.session_expired and raised.value.category == Category.TRY_AGAIN and raised.value.route == "OX2"
+
+
+def test_form_upload_answers_are_read_from_the_html_callback():
+    page = ('<html><head><script type="text/javascript">(parent["callback_new"] || window.opener && '
+            'window.opener["callback_new"])({"data":"17","timestamp":1})</script></head></html>')
+    assert unwrap(response(page, "text/html")) == "17"
+
+
+def test_route_comes_from_jsessionid():
+    assert route_of("123456.OX3") == "OX3"
+    assert route_of(None) is None and route_of("nodot") is None
+
+
+@pytest.fixture
+def spec():
+    if not conformance.spec_path().exists():
+        pytest.skip(f"the OX HTTP API spec is not at {conformance.spec_path()}")
+
+
+def test_a_wrong_type_is_a_violation(spec):
+    problems = conformance.violations({"session": "s", "user_id": "3", "context_id": 1}, "/login?action=login", "POST")
+    assert problems == ["user_id: '3' is not of type 'integer'"]
+
+
+def test_column_lists_are_arrays_despite_the_spec_typing_them_object(spec):
+    assert conformance.violations({"data": [["1", "Bob"]], "timestamp": 1}, "/contacts?action=all", "GET") == []
+
+
+def test_flags_bit_masks_accept_combinations_but_not_negatives(spec):
+    mail = {"data": {"id": "1", "folder_id": "default0/INBOX", "flags": 48}}
+    assert conformance.violations(mail, "/mail?action=get", "GET") == []
+    assert conformance.violations({"data": {"flags": -1}}, "/mail?action=get", "GET")
+
+
+def test_unknown_operations_are_named():
+    if not conformance.spec_path().exists():
+        pytest.skip("no spec")
+    with pytest.raises(KeyError, match="GET /nothing"):
+        conformance.response_schema("/nothing", "GET")
