@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--topology", default="ci-small", help="topology to measure (default: ci-small)")
     bench.add_argument("--cold", action="store_true", help="also measure a cold start: remove the role images first")
     bench.add_argument("--runs", type=int, default=1, help="warm up/down cycles to measure (median is printed)")
+    bench_api = with_project(commands.add_parser(
+        "bench-api", help="print req/s and p50/p95 of API calls through the balancer of a running project"))
+    bench_api.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement (default: 10)")
+    bench_api.add_argument("--workers", type=int, default=16, help="concurrent requests when saturating (default: 16)")
     return parser
 
 
@@ -203,7 +207,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(console, _check_project(args.project), args.topology, cold=args.cold, runs=args.runs)
 
 
+def cmd_bench_api(args: argparse.Namespace) -> int:
+    from harness.cli.bench_api import run_bench_api
+
+    return run_bench_api(console, _check_project(args.project), args.seconds, args.workers)
+
+
 COMMANDS = {
+    "bench-api": cmd_bench_api,
     "up": cmd_up,
     "down": cmd_down,
     "status": cmd_status,

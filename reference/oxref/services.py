@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
+from oxref.cache import TTLCache
 from oxref.config import Config
 from oxref.db import Database
 from oxref.filestore import Filestore
@@ -31,6 +32,14 @@ class Services:
         self.metrics = Metrics(config.node)
         self.cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cpu")
         self.ready = asyncio.Event()
+        self.users = TTLCache(seconds=5.0)
+        self.default_folders = TTLCache(seconds=5.0)
+
+    async def user(self, cid: int, user_id: int) -> dict:
+        """The user's row, cached briefly: it is read on nearly every call."""
+        return await self.users.get(
+            (cid, user_id), lambda: self.db.call(self.provisioning.get_user, cid, user_id)
+        )
 
     async def call_cpu(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.cpu, function, *args)

@@ -14,7 +14,7 @@ from oxref.modules.folders import default_folders
 async def tree(call: Call) -> dict[str, Any]:
     session = call.user
     services = call.services
-    user = await services.db.call(services.provisioning.get_user, session.cid, session.user_id)
+    user = await services.user(session.cid, session.user_id)
     folders = await default_folders(call)
     return {
         "identifier": session.user_id,

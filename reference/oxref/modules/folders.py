@@ -64,10 +64,11 @@ async def visible_rows(call: Call) -> list[dict]:
 
 
 async def default_folders(call: Call) -> dict[str, int]:
-    rows = await visible_rows(call)
-    return {
-        row["module"]: row["id"] for row in rows if row["standard"] and row["owner"] == call.user.user_id
-    }
+    async def load() -> dict[str, int]:
+        rows = await visible_rows(call)
+        return {row["module"]: row["id"] for row in rows if row["standard"] and row["owner"] == call.user.user_id}
+
+    return await call.services.default_folders.get((call.user.cid, call.user.user_id), load)
 
 
 async def folder_of(call: Call, folder_id: str, module: str) -> int:

@@ -66,7 +66,7 @@ async def autologin(call: Call) -> web.Response:
     if session is None:
         raise errors.session_expired(session_id)
     check_secret(session, call.request.cookies)
-    user = await call.services.db.call(call.services.provisioning.get_user, session.cid, session.user_id)
+    user = await call.services.user(session.cid, session.user_id)
     return json_response(_login_payload(session, user))
 
 

@@ -30,8 +30,7 @@ def imap_name(folder: str) -> str:
 
 
 async def user_email(call: Call) -> str:
-    user = await call.services.db.call(call.services.provisioning.get_user, call.user.cid, call.user.user_id)
-    return user["email"]
+    return (await call.services.user(call.user.cid, call.user.user_id))["email"]
 
 
 def _addresses(value: Any) -> list[list[str]]:
