@@ -26,7 +26,7 @@ log = logging.getLogger("oxref.db")
 T = TypeVar("T")
 CONNECT_TIMEOUT = 2
 IO_TIMEOUT = 4
-CALL_TIMEOUT = 5.0
+CALL_TIMEOUT = 4.5
 RETRYABLE = {2003, 2006, 2013, 2055, 1927, 1290}  # can't connect, gone away, lost, killed, read-only
 
 

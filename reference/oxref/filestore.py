@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar
 from oxref import errors
 
 T = TypeVar("T")
-CALL_TIMEOUT = 5.0
+CALL_TIMEOUT = 4.5
 
 
 class Filestore:

@@ -22,7 +22,7 @@ from harness.clients.provisioning import Credentials, Provisioning
 from harness.topology.loader import load
 
 pytestmark = pytest.mark.integration
-ANSWER_WITHIN = 6.0
+ANSWER_WITHIN = 5.0
 
 
 def provision_user(cluster, topology) -> dict:
