@@ -1,0 +1,117 @@
+"""Targets: what the suites run against, and what they may do to it.
+
+A target file of kind `remote` lists the endpoints of an existing cluster
+(balancer VIP, SOAP, IMAP, SMTP, read-only database accounts) and names the
+environment variables that hold its secrets; a secret written in the file
+itself is refused. The reference topology started by `oxh up` is a target of
+kind `docker`, resolved from the running project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+
+from harness.errors import UserError
+from harness.topology.loader import describe
+from harness.topology.model import NAME_PATTERN, Strict
+
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+SECRET_KEYS = re.compile(r"(password|passwd|secret|token)$", re.I)
+Use = Literal["ci", "acceptance", "staging"]
+
+
+class HostPort(Strict):
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+
+class Account(Strict):
+    login: str
+    password_env: str = Field(pattern=ENV_NAME, description="Environment variable holding the password.")
+
+    def password(self, where: str) -> str:
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise UserError(f"{where}: the environment variable {self.password_env} is not set",
+                            f"export {self.password_env}=... before running")
+        return value
+
+
+class Database(Strict):
+    name: str
+    host: str
+    port: int = 3306
+    account: Account
+
+
+class RemoteTarget(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: Literal["remote"] = "remote"
+    use: Use = "acceptance"
+    description: str = ""
+    http_url: AnyHttpUrl = Field(description="URL of the balancer VIP (where users reach OX App Suite).")
+    soap_url: AnyHttpUrl | None = Field(default=None, description="Base URL of /webservices; default http_url.")
+    verify_tls: bool = True
+    ca_bundle: str | None = Field(default=None, description="CA file for TLS verification, outside the repository.")
+    master_admin: Account
+    imap: list[HostPort] = Field(min_length=1)
+    smtp: HostPort
+    databases: list[Database] = Field(default_factory=list, description="Read-only accounts, one per master.")
+    mail_domain: str
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_exists(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).exists():
+            raise ValueError(f"CA file {value} does not exist")
+        return value
+
+    @property
+    def tls(self) -> bool | str:
+        return self.ca_bundle or self.verify_tls
+
+
+def load_target(path: str | Path) -> RemoteTarget:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"target file {path} not found", "give the path of a target file (see topologies/examples/)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML: {exc}", "fix the syntax at the position shown") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping at the top level", "see topologies/examples/customer-acceptance.yaml")
+    clear = list(secrets_in_clear(data))
+    if clear:
+        raise UserError(
+            f"{path}: secrets must not be written in a target file: {', '.join(clear)}",
+            "remove them and name an environment variable instead (password_env: OX_MASTER_PASSWORD)",
+        )
+    try:
+        return RemoteTarget.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: {problem}" for problem in describe(exc, data, root=RemoteTarget)]
+        raise UserError("\n".join(lines), "correct the keys named above") from None
+
+
+def secrets_in_clear(data: object, path: str = "") -> list[str]:
+    """Key paths whose name says secret and whose value is given (not an *_env reference)."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if SECRET_KEYS.search(str(key)) and value not in (None, ""):
+                found.append(where)
+            else:
+                found += secrets_in_clear(value, where)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += secrets_in_clear(value, f"{path}[{index}]")
+    return found
+
