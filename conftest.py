@@ -29,9 +29,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-id", default=None, help="id of this run (names the test context)")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requirement(id): the requirement of the catalogue this test checks")
-    config.addinivalue_line("markers", "node_access: needs access to the nodes (docker targets only)")
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--topology", default="ci-small", help="topology to measure (default: ci-small)")
     bench.add_argument("--cold", action="store_true", help="also measure a cold start: remove the role images first")
     bench.add_argument("--runs", type=int, default=1, help="warm up/down cycles to measure (median is printed)")
+    qualify = with_project(commands.add_parser(
+        "qualify", help="run the suites against the reference topology (brought up if needed) or a target file"))
+    qualify.add_argument("--target", metavar="FILE", help="target file of kind remote (default: the reference project)")
+    qualify.add_argument("--topology", default="ci-small", help="topology to bring up when the project is not running")
+    qualify.add_argument("--suites", nargs="+", default=["functional"], metavar="SUITE",
+                         help="suites to run (default: functional)")
+    qualify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARG",
+                         help="further pytest arguments after --, e.g. -- -k sessions")
+
+    report = commands.add_parser("report", help="render the HTML report of a run folder again")
+    report.add_argument("run", help="run id (a folder under reports/) or a path")
+
     bench_api = with_project(commands.add_parser(
         "bench-api", help="print req/s and p50/p95 of API calls through the balancer of a running project"))
     bench_api.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement (default: 10)")
@@ -213,7 +225,22 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
     return run_bench_api(console, _check_project(args.project), args.seconds, args.workers)
 
 
+def cmd_qualify(args: argparse.Namespace) -> int:
+    from harness.cli.qualify import run_qualify
+
+    return run_qualify(console, project=_check_project(args.project), target_file=args.target,
+                       topology=args.topology, suites=args.suites, pytest_args=args.pytest_args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.cli.qualify import rerender
+
+    return rerender(console, args.run)
+
+
 COMMANDS = {
+    "qualify": cmd_qualify,
+    "report": cmd_report,
     "bench-api": cmd_bench_api,
     "up": cmd_up,
     "down": cmd_down,

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.report.catalogue import load_catalogue
+from harness.report.render import mask
+
 LOG_LINES = 25
 
 
@@ -26,6 +29,7 @@ class ResultsRecorder:
         self.started = time.time()
         self.tests: dict[str, dict] = {}
         self.exit_reason: str | None = None
+        self.catalogue = load_catalogue()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -36,7 +40,7 @@ class ResultsRecorder:
             "name": item.name,
             "suite": item.nodeid.split("/")[1] if item.nodeid.startswith("suites/") else "tests",
             "doc": (item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) and item.obj.__doc__ else "",
-            "requirements": [m.args[0] for m in item.iter_markers("requirement")],
+            "requirements": self.catalogue.for_test(item.name),
             "outcome": "passed",
             "duration": 0.0,
             "message": "",
@@ -49,7 +53,9 @@ class ResultsRecorder:
         elif report.failed:
             entry["outcome"] = "failed" if report.when == "call" else "error"
             entry["message"] = report.longreprtext[-4000:]
-            entry["evidence"] = _evidence(item)
+            secrets = _secrets(item)
+            entry["message"] = mask(entry["message"], secrets)
+            entry["evidence"] = {key: mask(text, secrets) for key, text in _evidence(item).items()}
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +77,11 @@ def _skip_reason(report: pytest.TestReport) -> str:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr)
+
+
+def _secrets(item: pytest.Item) -> list[str]:
+    target = getattr(item, "funcargs", {}).get("target")
+    return target.secrets() if target is not None else []
 
 
 def _evidence(item: pytest.Item) -> dict[str, str]:
