@@ -31,6 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 
+def stop_run(config: pytest.Config, message: str) -> None:
+    """End the whole run with exit code 2 (bad input), the reason kept for the report."""
+    config.oxh_exit_reason = message
+    pytest.exit(message, returncode=2)
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest):
     from harness.backends.endpoints import from_project, from_target
@@ -41,7 +47,7 @@ def target(request: pytest.FixtureRequest):
             return from_target(load_target(request.config.getoption("--target")))
         return from_project(request.config.getoption("--project"))
     except UserError as exc:
-        pytest.exit(f"{exc.message} ({exc.hint})" if exc.hint else exc.message, returncode=2)
+        stop_run(request.config, f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +82,7 @@ class RunContext:
 
 
 @pytest.fixture(scope="session")
-def test_context(target, provisioning, run_id):
+def test_context(request, target, provisioning, run_id):
     """A context with two users (alice, bob), made for this run and removed after it."""
     from harness.clients.provisioning import Credentials, ProvisioningError
 
@@ -86,7 +92,7 @@ def test_context(target, provisioning, run_id):
     try:
         provisioning.create_context(cid, name, admin)
     except ProvisioningError as exc:
-        pytest.exit(f"cannot create the run's test context on {target.name}: {exc}", returncode=2)
+        stop_run(request.config, f"cannot create the run's test context on {target.name}: {exc}")
     try:
         users = {}
         for user in ("alice", "bob"):

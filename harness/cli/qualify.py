@@ -125,6 +125,8 @@ def _summary(console: Console, folder: Path, report: Path, exit_code: int, secon
     console.print(table)
     failed = [v.id for v in found if v.status == "failed"]
     ran = [v.id for v in found if v.status == "passed"]
+    if results.get("exit_reason"):
+        console.print(f"[bold red]stopped:[/] {results['exit_reason']}", highlight=False)
     console.print(f"report: {report}")
     if exit_code == 0 and ran and not failed:
         console.print(f"[bold green]QUALIFIED[/]: {len(ran)} requirement(s) met")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import requests
 import zeep
 from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
@@ -43,8 +43,8 @@ class Provisioning:
         if name not in self._services:
             try:
                 client = zeep.Client(f"{self.base_url}/webservices/{name}?wsdl", transport=self.transport)
-            except (TransportError, httpx.HTTPError, OSError) as exc:
-                raise ProvisioningError(f"cannot read the WSDL of {name}: {exc}") from None
+            except (TransportError, requests.RequestException, OSError) as exc:
+                raise ProvisioningError(f"cannot read the WSDL of {name} at {self.base_url}: {_reason(exc)}") from None
             binding = f"{{{SERVICE_NS}}}{name}Soap11Binding"
             self._services[name] = client.create_service(binding, f"{self.base_url}/webservices/{name}")
         return self._services[name]
@@ -54,6 +54,8 @@ class Provisioning:
             return getattr(self._service(service), operation)(**kwargs)
         except Fault as fault:
             raise ProvisioningError(f"{service}.{operation}: {fault.message}") from None
+        except (TransportError, requests.RequestException, OSError) as exc:
+            raise ProvisioningError(f"{service}.{operation}: {_reason(exc)}") from None
 
     # -- contexts ----------------------------------------------------------------
 
@@ -95,3 +97,12 @@ class Provisioning:
 
     def get_user(self, cid: int, admin: Credentials, user_id: int) -> Any:
         return self._call("OXUserService", "getData", ctx={"id": cid}, user={"id": user_id}, auth=admin.as_soap())
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a transport error, in one line (TLS, refused, timeout)."""
+    text = str(exc)
+    for marker in ("SSLError", "CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "Connection refused", "timed out"):
+        if marker in text:
+            return f"{marker.replace('_', ' ').lower()}: {text[:200]}"
+    return text[:240]

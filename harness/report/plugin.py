@@ -63,7 +63,7 @@ class ResultsRecorder:
             "started": self.started,
             "finished": time.time(),
             "exit_status": int(exitstatus),
-            "exit_reason": self.exit_reason,
+            "exit_reason": getattr(session.config, "oxh_exit_reason", None) or self.exit_reason,
             "tests": list(self.tests.values()),
         }
         (self.folder / "results.json").write_text(json.dumps(results, indent=2))
