@@ -69,17 +69,30 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
     command += ["--target", target_file] if target_file else ["--project", project]
     console.print(f"running {', '.join(suites)} against {endpoints.name}; report in {folder}/")
     started = time.monotonic()
-    result = subprocess.run(command, cwd=REPO)
+    returncode = _run_suites(command)
     seconds = time.monotonic() - started
-    if result.returncode in (2, 3, 4) and not (folder / "results.json").exists():
-        raise UserError(f"the suites could not start (pytest exit code {result.returncode}); see the lines above",
+    if returncode in (2, 3, 4) and not (folder / "results.json").exists():
+        raise UserError(f"the suites could not start (pytest exit code {returncode}); see the lines above",
                         "mend what they name and run again")
     if not (folder / "results.json").exists():
         (folder / "results.json").write_text(json.dumps(
-            {"started": time.time() - seconds, "finished": time.time(), "exit_status": result.returncode,
+            {"started": time.time() - seconds, "finished": time.time(), "exit_status": returncode,
              "exit_reason": "the suites stopped before writing results", "tests": []}))
     report = render(folder, endpoints.secrets())
-    return _summary(console, folder, report, result.returncode, seconds)
+    return _summary(console, folder, report, returncode, seconds)
+
+
+def _run_suites(command: list[str]) -> int:
+    """Run pytest; on Ctrl-C let it finish its own clean-up (it got the signal too) before going on."""
+    process = subprocess.Popen(command, cwd=REPO)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        raise
 
 
 def _resolve(console: Console, project: str, target_file: str | None, topology: str):
@@ -123,6 +136,9 @@ def _summary(console: Console, folder: Path, report: Path, exit_code: int, secon
     for verdict in found:
         table.add_row(verdict.id, f"[{style[verdict.status]}]{verdict.status}[/]", verdict.text)
     console.print(table)
+    slowest = sorted(results["tests"], key=lambda t: t["duration"], reverse=True)[:10]
+    if slowest:
+        console.print("ten slowest: " + ", ".join(f"{t['name']} {t['duration']:.1f} s" for t in slowest), highlight=False)
     failed = [v.id for v in found if v.status == "failed"]
     ran = [v.id for v in found if v.status == "passed"]
     if results.get("exit_reason"):
