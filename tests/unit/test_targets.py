@@ -1,0 +1,63 @@
+"""Target files of kind remote: endpoints only, secrets from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.backends.endpoints import from_target
+from harness.errors import UserError
+from harness.topology.target import load_target, secrets_in_clear
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "customer-acceptance.yaml"
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "target.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_the_example_loads_and_verifies_tls():
+    target = load_target(EXAMPLE)
+    assert target.kind == "remote" and target.use == "acceptance" and target.tls is True
+    assert [db.name for db in target.databases] == ["db-1", "db-2"]
+
+
+def test_secrets_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OXH_ACME_MASTER_PASSWORD", "m-pass")
+    monkeypatch.setenv("OXH_ACME_DB_PASSWORD", "d-pass")
+    endpoints = from_target(load_target(EXAMPLE))
+    assert endpoints.master.password == "m-pass" and endpoints.databases[0].password == "d-pass"
+    assert endpoints.read_only and endpoints.cluster is None
+    assert set(endpoints.secrets()) == {"m-pass", "d-pass"}
+
+
+def test_a_missing_environment_variable_is_named(monkeypatch):
+    monkeypatch.delenv("OXH_ACME_MASTER_PASSWORD", raising=False)
+    with pytest.raises(UserError, match="OXH_ACME_MASTER_PASSWORD is not set"):
+        from_target(load_target(EXAMPLE))
+
+
+def test_secrets_written_in_the_file_are_found_wherever_they_are():
+    data = {"master_admin": {"login": "x", "password": "y"}, "databases": [{"account": {"secret": "z"}}],
+            "token_env": "OK_NAME"}
+    assert secrets_in_clear(data) == ["master_admin.password", "databases[0].account.secret"]
+
+
+def test_a_file_with_a_secret_is_refused(tmp_path):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["master_admin"]["password"] = "in-clear"
+    with pytest.raises(UserError, match="secrets must not be written in a target file: master_admin.password"):
+        load_target(write(tmp_path, data))
+
+
+def test_unknown_keys_and_bad_urls_are_named(tmp_path):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["http_url"] = "not a url"
+    data["colour"] = "blue"
+    with pytest.raises(UserError) as raised:
+        load_target(write(tmp_path, data))
+    assert "http_url" in str(raised.value) and "colour: unknown key" in str(raised.value)
