@@ -164,3 +164,34 @@ def groupware_routes(target, test_context) -> list[str]:
                 found.append(client.route)
             session.logout()
     return sorted(found)
+
+
+@pytest.fixture
+def fault_driver(target, node_access):
+    """Faults on the reference topology's nodes (a drill on a remote target goes through `oxh drill`)."""
+    from harness.faults.docker_driver import DockerFaults
+
+    return DockerFaults(node_access)
+
+
+@pytest.fixture(scope="session")
+def failover_accounts(test_context):
+    from harness.load.workload import Account
+
+    users = list(test_context.users.values())
+    return [Account(user.login, user.password) for user in users] + [Account(users[0].login, users[0].password)]
+
+
+@pytest.fixture
+def failover_results(request):
+    """Keep a scenario's result (with its timeline) in the run folder, for the report."""
+    from pathlib import Path
+
+    folder = request.config.getoption("--report-dir", default=None)
+
+    def keep(result) -> None:
+        request.node.oxh_failover = result
+        if folder:
+            result.save(Path(folder))
+
+    return keep

@@ -50,12 +50,18 @@ class Provisioning:
         return self._services[name]
 
     def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self._service(service), operation)(**kwargs)
-        except Fault as fault:
-            raise ProvisioningError(f"{service}.{operation}: {fault.message}") from None
-        except (TransportError, requests.RequestException, OSError) as exc:
-            raise ProvisioningError(f"{service}.{operation}: {_reason(exc)}") from None
+        for attempt in (1, 2):
+            try:
+                return getattr(self._service(service), operation)(**kwargs)
+            except Fault as fault:
+                raise ProvisioningError(f"{service}.{operation}: {fault.message}") from None
+            except requests.ConnectionError as exc:
+                # A kept-alive connection to a balancer that has since gone (failover): once more, anew.
+                self.transport.session.close()
+                if attempt == 2:
+                    raise ProvisioningError(f"{service}.{operation}: {_reason(exc)}") from None
+            except (TransportError, requests.RequestException, OSError) as exc:
+                raise ProvisioningError(f"{service}.{operation}: {_reason(exc)}") from None
 
     # -- contexts ----------------------------------------------------------------
 

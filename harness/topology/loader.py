@@ -33,13 +33,18 @@ def resolve(name_or_path: str | Path) -> Path:
 
 def load(name_or_path: str | Path) -> Topology:
     path = resolve(name_or_path)
+    return parse(read_mapping(path, example="topologies/ci-small.yaml"), source=str(path))
+
+
+def read_mapping(path: Path, example: str) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping, or one UserError saying what is wrong with it."""
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {exc}", "fix the syntax at the position shown") from None
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping at the top level", "see topologies/ci-small.yaml for the layout")
-    return parse(data, source=str(path))
+        raise UserError(f"{path}: expected a mapping at the top level", f"see {example} for the layout")
+    return data
 
 
 def parse(data: dict[str, Any], source: str = "<topology>") -> Topology:

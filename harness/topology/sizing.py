@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from harness.errors import UserError
-from harness.topology.loader import describe, resolve
+from harness.topology.loader import describe, read_mapping, resolve
 from harness.topology.model import NAME_PATTERN, Strict
 
 Role = Literal["balancer", "middleware", "database", "filestore", "imap", "mta"]
@@ -70,7 +69,7 @@ class SizingDesign(Strict):
 
 def load_sizing(name_or_path: str | Path) -> SizingDesign:
     path = resolve(name_or_path)
-    data = yaml.safe_load(path.read_text())
+    data = read_mapping(path, example="topologies/reference-1m.yaml")
     try:
         return SizingDesign.model_validate(data)
     except ValidationError as exc:

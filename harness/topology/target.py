@@ -14,11 +14,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 
 from harness.errors import UserError
-from harness.topology.loader import describe
+from harness.topology.loader import describe, read_mapping
 from harness.topology.model import NAME_PATTERN, Strict
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -81,12 +80,7 @@ def load_target(path: str | Path) -> RemoteTarget:
     path = Path(path)
     if not path.exists():
         raise UserError(f"target file {path} not found", "give the path of a target file (see topologies/examples/)")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}", "fix the syntax at the position shown") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping at the top level", "see topologies/examples/customer-acceptance.yaml")
+    data = read_mapping(path, example="topologies/examples/customer-acceptance.yaml")
     clear = list(secrets_in_clear(data))
     if clear:
         raise UserError(

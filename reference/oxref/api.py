@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from oxref import errors
+from oxref import budget, errors
 from oxref.sessions import Session, check_secret
 
 log = logging.getLogger("oxref.api")
@@ -132,6 +132,8 @@ async def resolve_session(call: Call) -> Session:
 
 async def handle_api(request: web.Request) -> web.StreamResponse:
     module = request.match_info["module"]
+    if request.match_info.get("sub"):
+        module = f"{module}/{request.match_info['sub']}"
     params = dict(request.query)
     body, form = b"", None
     content_type = request.content_type
@@ -158,7 +160,7 @@ async def run_call(call: Call, work: Handler) -> web.StreamResponse:
     metrics = call.services.metrics
     status = "ok"
     try:
-        result = await work(call)
+        result = await budget.within_budget(work(call))
     except errors.OXException as exc:
         status = exc.code
         if exc.category in (errors.SERVICE_DOWN, errors.CONNECTIVITY, errors.TRY_AGAIN):
@@ -171,7 +173,9 @@ async def run_call(call: Call, work: Handler) -> web.StreamResponse:
         status = "SVL-0000"
         return json_response(errors.internal(type(exc).__name__).envelope())
     finally:
-        metrics.observe(call.module, call.action, status, time.monotonic() - started)
+        known = (MODULE_ALIASES.get(call.module, call.module), call.action) in ACTIONS or call.module == "config"
+        metrics.observe(call.module if known else "other", call.action if known else "other", status,
+                        time.monotonic() - started)
     if isinstance(result, web.StreamResponse):
         return result
     if call.request.method == "POST" and call.form is not None and call.action == "new":

@@ -381,3 +381,8 @@ async def handle_dav(request: web.Request) -> web.StreamResponse:
         return await handle(request)
     except errors.OXException as exc:
         return web.Response(status=503, text=f"{exc.code}: {exc.message}", headers={"Retry-After": "5"})
+
+
+async def well_known(request: web.Request) -> web.Response:
+    """RFC 6764 service discovery: /.well-known/caldav and /.well-known/carddav lead to the DAV root."""
+    raise web.HTTPMovedPermanently(f"{ROOT}/")

@@ -5,6 +5,9 @@ address unless the replication monitor says the read side has not caught
 up with this node's last write, as OX's replication monitor does. A pooled
 connection that died (for instance after the VIP moved) is retried once on
 a fresh one; an unreachable database becomes DBP-0001 (SERVICE_DOWN).
+A host that refused a connection is skipped for a moment (DOWN_SECONDS), so
+that reads fall back to the write address at once and a dead database
+answers fast instead of every request waiting for its connect timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
@@ -19,7 +23,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import pymysql
 import pymysql.cursors
 
-from oxref import errors
+from oxref import budget, errors
 from oxref.config import Config
 
 log = logging.getLogger("oxref.db")
@@ -28,6 +32,26 @@ CONNECT_TIMEOUT = 2
 IO_TIMEOUT = 4
 CALL_TIMEOUT = 4.5
 RETRYABLE = {2003, 2006, 2013, 2055, 1927, 1290}  # can't connect, gone away, lost, killed, read-only
+DOWN_SECONDS = 2.0
+
+
+class HostState:
+    """Whether a database host refused us lately; shared by every pool that talks to it."""
+
+    def __init__(self) -> None:
+        self.down_until = 0.0
+        self.last_error = ""
+
+    @property
+    def is_down(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    def failed(self, exc: BaseException) -> None:
+        self.down_until = time.monotonic() + DOWN_SECONDS
+        self.last_error = str(exc.args[-1] if exc.args else exc)[:200]
+
+
+HOSTS: dict[tuple[str, int], HostState] = {}
 
 
 class Pool:
@@ -36,20 +60,36 @@ class Pool:
         self.idle: list[pymysql.connections.Connection] = []
         self.lock = threading.Lock()
         self.size = size
+        self.state = HOSTS.setdefault((host, port), HostState())
+
+    @property
+    def is_down(self) -> bool:
+        return self.state.is_down
 
     def _connect(self) -> pymysql.connections.Connection:
-        return pymysql.connect(
+        if self.state.is_down:
+            raise pymysql.err.OperationalError(2003, f"{self.host} is down ({self.state.last_error})")
+        try:
+            return self._open()
+        except (pymysql.err.OperationalError, OSError) as exc:
+            self.state.failed(exc)
+            raise
+
+    def _open(self) -> pymysql.connections.Connection:
+        connection = pymysql.connect(
             host=self.host,
             port=self.port,
             user=self.user,
             password=self.password,
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=IO_TIMEOUT,
+            read_timeout=CONNECT_TIMEOUT,  # bounds the handshake; queries get IO_TIMEOUT below
             write_timeout=IO_TIMEOUT,
             cursorclass=pymysql.cursors.DictCursor,
             charset="utf8mb4",
         )
+        connection._read_timeout = IO_TIMEOUT
+        return connection
 
     @contextmanager
     def connection(self) -> Iterator[pymysql.connections.Connection]:
@@ -98,6 +138,8 @@ class Database:
                 if code in RETRYABLE and attempt == 1:
                     pool.clear()
                     continue
+                if code in (1205, 1213):  # lock wait timeout, deadlock
+                    raise errors.database_busy() from None
                 raise errors.database_down(str(exc.args[-1] if exc.args else exc)) from None
             except pymysql.err.InterfaceError as exc:
                 if attempt == 1:
@@ -142,29 +184,43 @@ class Database:
         if expected is not None:
             try:
                 seen = self.run(self.read_pool, lambda conn: _monitor(conn, schema))
-            except errors.OXException:
+            except (errors.OXException, pymysql.err.ProgrammingError):
                 return on(self.write_pool)
             if seen is None or seen < expected:
                 return on(self.write_pool)
         try:
             return on(self.read_pool)
-        except errors.OXException:
+        except (errors.OXException, pymysql.err.ProgrammingError):
+            # read side down, or behind on a schema or table the write side already has
             return on(self.write_pool)
+
+    def read_master_sync(self, schema: str, work: Callable[[Any], T]) -> T:
+        """A read that must see the latest write (e.g. a session created on another node a moment ago)."""
+
+        def body(conn):
+            with conn.cursor() as cursor:
+                return work(cursor)
+
+        return self.run(self.write_pool, body)
 
     # -- async API --------------------------------------------------------------
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
-        except asyncio.TimeoutError:
-            raise errors.database_busy() from None
+        with budget.track("database"):
+            try:
+                return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise errors.database_busy() from None
 
     async def write(self, schema: str, work: Callable[[Any], T]) -> T:
         return await self.call(self.write_sync, schema, work)
 
     async def read(self, schema: str, work: Callable[[Any], T]) -> T:
         return await self.call(self.read_sync, schema, work)
+
+    async def read_master(self, schema: str, work: Callable[[Any], T]) -> T:
+        return await self.call(self.read_master_sync, schema, work)
 
 
 def _monitor(conn, schema: str) -> int | None:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from oxref import errors
+from oxref import budget, errors
 
 T = TypeVar("T")
 CALL_TIMEOUT = 4.5
@@ -29,15 +29,25 @@ class Filestore:
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
-        except asyncio.TimeoutError:
-            raise errors.filestore_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
-        except OSError as exc:
-            raise errors.filestore_down(exc.strerror or str(exc)) from None
+        with budget.track("filestore"):
+            try:
+                return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise errors.filestore_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+            except ConnectionError as exc:
+                raise errors.filestore_down(str(exc)) from None
+            except FileNotFoundError as exc:
+                raise errors.OXException("FLS-0019", errors.ERROR, "The file %s is missing from the filestore",
+                                         exc.filename or "") from None
+            except OSError as exc:
+                raise errors.filestore_down(exc.strerror or str(exc)) from None
 
     def _store(self, cid: int) -> Path:
-        return self.root / f"{cid}_ctx_store"
+        """The context's store; its absence means the filestore is not mounted (or lost the context)."""
+        store = self.root / f"{cid}_ctx_store"
+        if not store.is_dir():
+            raise ConnectionError(f"{store} is missing: is the filestore mounted?")
+        return store
 
     def write(self, cid: int, data: bytes) -> tuple[str, str]:
         """Store a blob; returns its path relative to the context store and its MD5."""

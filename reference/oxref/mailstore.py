@@ -3,6 +3,8 @@
 Blocking stdlib clients run on their own threads with short timeouts; an
 unreachable server becomes MSG-1016/MSG-1017 (CONNECTIVITY). IMAP servers
 are tried in turn, as a client behind a mail VIP or DNS round robin would.
+Logged-in IMAP connections are kept for a short while and reused by the
+same user's next call; one idle for a few seconds is checked with NOOP first.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ import asyncio
 import imaplib
 import smtplib
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
-from oxref import errors
+from oxref import budget, errors
 from oxref.config import Config
 
 T = TypeVar("T")
 IO_TIMEOUT = 2.0
 CALL_TIMEOUT = 4.5
 DOWN_MEMORY = 10.0  # seconds a server that failed is tried last
+IDLE_KEEP = 60.0  # seconds an idle logged-in connection is kept
+IDLE_CHECK = 5.0  # an idle connection older than this is checked with NOOP before use
+MAX_IDLE = 256
 
 
 class MailStore:
@@ -30,6 +36,8 @@ class MailStore:
         self.config = config
         self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="mail")
         self.failed_at: dict[str, float] = {}
+        self.idle: dict[str, list[tuple[float, imaplib.IMAP4]]] = {}
+        self.lock = threading.Lock()
 
     def _hosts(self) -> list[str]:
         """IMAP servers, the ones that failed lately last."""
@@ -38,13 +46,15 @@ class MailStore:
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
-        except asyncio.TimeoutError:
-            raise errors.imap_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+        with budget.track("imap"):
+            try:
+                return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise errors.imap_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
 
-    @contextmanager
-    def imap(self, email: str, mailbox: str | None = None, readonly: bool = False) -> Iterator[imaplib.IMAP4]:
+    # -- connections ------------------------------------------------------------------
+
+    def _login(self, email: str) -> imaplib.IMAP4:
         last_error: Exception | None = None
         for host in self._hosts():
             try:
@@ -55,23 +65,72 @@ class MailStore:
                 continue
             try:
                 connection.login(f"{email}*{self.config.imap['master_user']}", self.config.imap_master_password)
-                if mailbox:
-                    status, data = connection.select(_quote(mailbox), readonly=readonly)
-                    if status != "OK":
-                        raise errors.OXException("MSG-1002", errors.USER_INPUT, "Mail folder %s does not exist", mailbox)
-                yield connection
-                return
-            except (imaplib.IMAP4.abort, OSError, socket.timeout) as exc:
+                return connection
+            except (imaplib.IMAP4.abort, OSError) as exc:
+                self.failed_at[host] = time.monotonic()
                 last_error = exc
-                continue
+                _close(connection)
             except imaplib.IMAP4.error as exc:
-                raise errors.OXException("MSG-1000", errors.ERROR, "The mail server refused: %s", exc) from None
-            finally:
-                try:
-                    connection.logout()
-                except Exception:
-                    pass
+                _close(connection)
+                raise errors.OXException("MSG-1001", errors.CONNECTIVITY,
+                                         "The mail server refused the login of %s: %s", email, exc) from None
         raise errors.imap_down(str(last_error or "no IMAP server configured"))
+
+    def _checkout(self, email: str) -> imaplib.IMAP4:
+        now = time.monotonic()
+        while True:
+            with self.lock:
+                stack = self.idle.get(email)
+                if not stack:
+                    break
+                since, connection = stack.pop()
+                if not stack:
+                    self.idle.pop(email, None)
+            if now - since > IDLE_KEEP:
+                _close(connection)
+                continue
+            if now - since > IDLE_CHECK:
+                try:
+                    connection.noop()
+                except Exception:
+                    _close(connection)
+                    continue
+            return connection
+        return self._login(email)
+
+    def _checkin(self, email: str, connection: imaplib.IMAP4) -> None:
+        with self.lock:
+            if sum(len(stack) for stack in self.idle.values()) < MAX_IDLE:
+                self.idle.setdefault(email, []).append((time.monotonic(), connection))
+                return
+        _close(connection)
+
+    @contextmanager
+    def imap(self, email: str, mailbox: str | None = None, readonly: bool = False) -> Iterator[imaplib.IMAP4]:
+        """A logged-in connection for the user, with `mailbox` selected; failures become OX errors."""
+        connection = self._checkout(email)
+        healthy = False
+        try:
+            if mailbox:
+                status, _ = connection.select(quote(mailbox), readonly=readonly)
+                if status != "OK":
+                    raise errors.OXException("MSG-1002", errors.USER_INPUT, "Mail folder %s does not exist", mailbox)
+            yield connection
+            healthy = True
+        except errors.OXException:
+            healthy = True  # the connection is fine; the request was not
+            raise
+        except (imaplib.IMAP4.abort, OSError, socket.timeout) as exc:
+            raise errors.imap_down(str(exc)) from None
+        except imaplib.IMAP4.error as exc:
+            raise errors.OXException("MSG-1000", errors.ERROR, "The mail server refused: %s", exc) from None
+        finally:
+            if healthy:
+                self._checkin(email, connection)
+            else:
+                _close(connection)
+
+    # -- transport --------------------------------------------------------------------
 
     def send(self, sender: str, recipients: list[str], message: bytes) -> None:
         try:
@@ -83,5 +142,15 @@ class MailStore:
             raise errors.smtp_down(str(exc)) from None
 
 
-def _quote(mailbox: str) -> str:
+def _close(connection: imaplib.IMAP4) -> None:
+    try:
+        connection.logout()
+    except Exception:
+        try:
+            connection.shutdown()
+        except Exception:
+            pass
+
+
+def quote(mailbox: str) -> str:
     return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'

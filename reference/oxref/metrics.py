@@ -17,8 +17,10 @@ class Metrics:
         self.latency_sum = 0.0
         self.latency_count = 0
         self.backend_errors: dict[str, int] = defaultdict(int)
+        self.responses: dict[tuple[str, int], int] = defaultdict(int)
 
     def observe(self, module: str, action: str, status: str, seconds: float) -> None:
+        module, action, status = label(module), label(action), label(status)
         with self.lock:
             self.requests[(module, action, status)] += 1
             index = next((i for i, bound in enumerate(BUCKETS) if seconds <= bound), len(BUCKETS))
@@ -26,11 +28,15 @@ class Metrics:
             self.latency_sum += seconds
             self.latency_count += 1
 
+    def response(self, area: str, status: int) -> None:
+        with self.lock:
+            self.responses[(area, status)] += 1
+
     def backend_error(self, code: str) -> None:
         with self.lock:
             self.backend_errors[code] += 1
 
-    def render(self, active_sessions: int | None) -> str:
+    def render(self, active_sessions: int | None, storage: str = "shared") -> str:
         lines = [
             "# HELP ox_http_requests_total HTTP API requests by module, action and outcome (ok or error code).",
             "# TYPE ox_http_requests_total counter",
@@ -57,6 +63,17 @@ class Metrics:
             ]
             for code, count in sorted(self.backend_errors.items()):
                 lines.append(f'ox_backend_errors_total{{node="{self.node}",code="{code}"}} {count}')
+            lines += [
+                "# HELP ox_http_responses_total HTTP responses by area (api, dav, soap, eas, health, ui) and status.",
+                "# TYPE ox_http_responses_total counter",
+            ]
+            for (area, status), count in sorted(self.responses.items()):
+                lines.append(f'ox_http_responses_total{{node="{self.node}",area="{area}",status="{status}"}} {count}')
+        lines += [
+            "# HELP ox_sessions_storage_info Where this node keeps sessions: shared (configdb) or local (memory).",
+            "# TYPE ox_sessions_storage_info gauge",
+            f'ox_sessions_storage_info{{node="{self.node}",storage="{storage}"}} 1',
+        ]
         if active_sessions is not None:
             lines += [
                 "# HELP ox_sessions_active Sessions known to this node's session storage.",
@@ -64,3 +81,9 @@ class Metrics:
                 f'ox_sessions_active{{node="{self.node}"}} {active_sessions}',
             ]
         return "\n".join(lines) + "\n"
+
+
+def label(value: str) -> str:
+    """A label value safe for the text format (requests name modules and actions; keep them tame)."""
+    value = value[:64]
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -11,6 +11,7 @@ from oxref.cache import TTLCache
 from oxref.config import Config
 from oxref.db import Database
 from oxref.filestore import Filestore
+from oxref.health import HealthChecker
 from oxref.mailstore import MailStore
 from oxref.metrics import Metrics
 from oxref.provisioning import Provisioning, bootstrap_configdb
@@ -25,7 +26,9 @@ class Services:
     def __init__(self, config: Config):
         self.config = config
         self.db = Database(config)
-        self.sessions = SharedSessions(self.db) if config.shared_sessions else LocalSessions()
+        self.sessions = (SharedSessions(self.db, config.session_timeout) if config.shared_sessions
+                         else LocalSessions(config.session_timeout))
+        self.health = HealthChecker(config)
         self.provisioning = Provisioning(config, self.db)
         self.filestore = Filestore(config.filestore_path)
         self.mail = MailStore(config)

@@ -399,3 +399,26 @@ def test_createcontext_and_createuser_tools_on_a_node(ci_small, base_url):
     client, session = login(base_url, {"login": f"emil@cli{cid}", "password": "emil-pw"})
     assert session.context_id == cid
     Provisioning(base_url, Credentials("oxadminmaster", master)).delete_context(cid)
+
+
+def test_raw_rfc822_mail_and_flag_updates(anton, context):
+    """`mail new` takes a raw RFC 822 message; flags are set and cleared with `update`."""
+    _, session, _ = anton
+    email_address = context["users"]["anton"]["email"]
+    subject = f"raw {secrets.token_hex(3)}"
+    raw_message = (f"From: {email_address}\r\nTo: {email_address}\r\nSubject: {subject}\r\n"
+                   "Content-Type: text/plain; charset=utf-8\r\n\r\nraw body\r\n").encode()
+    sent = session.call("PUT", "mail", "new", content=raw_message, headers={"Content-Type": "message/rfc822"})
+    assert sent["folder_id"] == "default0/Sent"
+    deadline = time.monotonic() + 20
+    uid = None
+    while uid is None and time.monotonic() < deadline:
+        uid = next((row[0] for row in session.get("mail", "all", folder="default0/INBOX", columns="600,607")
+                    if row[1] == subject), None)
+        time.sleep(0.3)
+    assert uid, "the raw message did not arrive"
+    flagged = 8
+    session.put("mail", "update", {"flags": flagged, "value": True}, id=uid, folder="default0/INBOX")
+    assert session.get("mail", "get", id=uid, folder="default0/INBOX", unseen="true")["flags"] & flagged
+    session.put("mail", "update", {"flags": flagged, "value": False}, id=uid, folder="default0/INBOX")
+    assert not session.get("mail", "get", id=uid, folder="default0/INBOX", unseen="true")["flags"] & flagged

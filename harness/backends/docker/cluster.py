@@ -313,7 +313,10 @@ class DockerCluster:
             role = container.labels.get(LABEL_ROLE)
             if container.status != "running" or role not in vips.values():
                 continue
-            output = container.exec_run(["ip", "-o", "-4", "addr", "show", "dev", "eth0"]).output.decode()
+            try:
+                output = container.exec_run(["ip", "-o", "-4", "addr", "show", "dev", "eth0"]).output.decode()
+            except APIError:  # stopped between listing and asking: it holds nothing
+                continue
             for vip, vip_role in vips.items():
                 if vip_role == role and f" {vip}/" in output:
                     holders[vip].append(container.labels.get(LABEL_NODE, container.name))
@@ -355,7 +358,10 @@ class DockerCluster:
         except KeyError:
             return "unknown"
         probe = spec.probe or Probe("running", "true")
-        result = container.exec_run(["sh", "-c", probe.command])
+        try:
+            result = container.exec_run(["sh", "-c", probe.command])
+        except APIError:  # it stopped while we asked
+            return "-"
         return "healthy" if result.exit_code == 0 else f"unhealthy: waiting for {probe.waits_for}"
 
     def endpoints(self) -> dict[str, str]:

@@ -207,6 +207,7 @@ async def update(call: Call) -> dict[str, str]:
                 names = " ".join(name for name, bit in FLAGS.items() if bit & int(flag_bits) and bit != 16)
                 imap.uid("STORE", uid, "+FLAGS" if body.get("value", True) else "-FLAGS", f"({names})")
             if target:
+                imap.untagged_responses.pop("OK", None)  # a reused connection may hold an older COPYUID
                 status, response = imap.uid("MOVE", uid, f'"{target}"')
                 if status != "OK":
                     raise errors.OXException("MSG-1032", errors.USER_INPUT, "Mail %s could not be moved", uid)

@@ -3,6 +3,8 @@
 # replication from /etc/oxh/init.sql), then run MariaDB and keepalived; the
 # container ends when either of them ends.
 set -euo pipefail
+# After a kill or a restart of the container, stale pid files would make keepalived refuse to start.
+rm -f /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/mysqld/mysqld.pid
 
 first_start=0
 if [ ! -d /var/lib/mysql/mysql ]; then

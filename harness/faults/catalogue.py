@@ -1,0 +1,79 @@
+"""The fault catalogue: what can be done to which nodes, as inject/heal pairs.
+
+A `Fault` names a kind (kill, stop, pause, restart, isolate, partition,
+netem) and a selector of nodes (one node of a role, the VIP holder, the
+write master, a minority, all, or named nodes). Drivers (docker, ssh) turn
+it into actions and undo them; every injected fault is healed at the end of
+a scenario, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["kill", "stop", "pause", "restart", "isolate", "partition", "netem"]
+Pick = Literal["one", "vip_holder", "write_master", "minority", "two", "all", "named"]
+
+KINDS: dict[str, str] = {
+    "kill": "SIGKILL the node's main process (the container or the service dies at once)",
+    "stop": "stop the node gracefully",
+    "pause": "freeze the node (all its processes stop, sockets stay open)",
+    "restart": "restart the node",
+    "isolate": "cut the node off the network",
+    "partition": "cut the selected nodes off from each other (each still reaches the rest)",
+    "netem": "add latency and loss to the node's network with tc netem",
+}
+
+
+@dataclass(frozen=True)
+class Selector:
+    role: str
+    pick: Pick = "one"
+    names: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.pick == "named":
+            return ", ".join(self.names)
+        return {"one": f"one {self.role} node", "vip_holder": "the balancer holding the VIP",
+                "write_master": "the database master holding the write VIP", "minority": f"a minority of {self.role}",
+                "two": f"two {self.role} nodes", "all": f"every {self.role} node"}[self.pick]
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: Kind
+    selector: Selector
+    delay_ms: int = 0
+    loss_percent: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        text = f"{self.kind} {self.selector.describe()}"
+        if self.kind == "netem":
+            text += f" ({self.delay_ms} ms delay, {self.loss_percent:g} % loss)"
+        return text
+
+
+def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None) -> list[str]:
+    """Nodes a selector picks, given the role's nodes in order and the current VIP holder of the role."""
+    if not nodes_of_role:
+        raise ValueError(f"no {selector.role} nodes to select from")
+    if selector.pick == "named":
+        unknown = [name for name in selector.names if name not in nodes_of_role]
+        if unknown:
+            raise ValueError(f"not {selector.role} nodes: {', '.join(unknown)}")
+        return list(selector.names)
+    if selector.pick in ("vip_holder", "write_master"):
+        if vip_holder is None:
+            raise ValueError(f"no {selector.role} node holds the VIP")
+        return [vip_holder]
+    if selector.pick == "one":
+        return nodes_of_role[:1]
+    if selector.pick == "two":
+        if len(nodes_of_role) < 2:
+            raise ValueError(f"only {len(nodes_of_role)} {selector.role} node(s)")
+        return nodes_of_role[:2]
+    if selector.pick == "minority":
+        return nodes_of_role[: max(1, (len(nodes_of_role) - 1) // 2)]
+    return list(nodes_of_role)

@@ -1,0 +1,126 @@
+"""A failover scenario: users work, a fault is injected and healed, checkers judge the history.
+
+The fault is healed at the end whatever happens (a failing check, an
+exception, Ctrl-C), and the cluster is waited for until it is healthy again.
+The result keeps the whole timeline for the report's plot.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness.checks.history import check_writes, longest_downtime, lost_sessions, recovery_after
+from harness.faults.catalogue import Fault
+from harness.load.workload import Account, Workload
+
+BASELINE_SECONDS = 2.0
+SETTLE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What a scenario may cost users; a target file may set its own."""
+
+    max_probe_downtime: float = 4.0
+    max_write_downtime: float = 10.0
+    max_lost_writes: int = 0
+    max_lost_sessions: int = 0
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    fault: str
+    nodes: list[str]
+    injected_at: float
+    healed_at: float
+    probe_downtime: float
+    write_downtime: float
+    recovery: float | None
+    acknowledged_writes: int
+    unknown_writes: int
+    lost_writes: list[str]
+    unexpected_values: list[str]
+    lost_sessions: int
+    thresholds: Thresholds
+    violations: list[str] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"failover-{self.name}.json"
+        data = asdict(self)
+        data["passed"] = self.passed
+        path.write_text(json.dumps(data, indent=1))
+        return path
+
+
+def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[Account], *, hold: float,
+                 thresholds: Thresholds, verify: bool | str = True) -> ScenarioResult:
+    driver.wait_healthy(driver.all_nodes())  # each scenario starts from a healthy cluster
+    workload = Workload(base_url, accounts, verify=verify)
+    injected = None
+    try:
+        with workload:
+            time.sleep(BASELINE_SECONDS)
+            injected_at = time.monotonic()
+            injected = driver.inject(fault)
+            time.sleep(hold)
+            healed_at = time.monotonic()
+            driver.heal(injected)
+            time.sleep(SETTLE_SECONDS)
+        final = workload.final_values()
+    finally:
+        if injected is not None:
+            driver.heal(injected)
+        workload.close()
+    history = workload.history
+    writes = check_writes(history, final, workload.tag)
+    result = ScenarioResult(
+        name=name,
+        fault=fault.describe(),
+        nodes=injected.nodes,
+        injected_at=injected_at,
+        healed_at=healed_at,
+        probe_downtime=longest_downtime(history, "probe"),
+        write_downtime=longest_downtime(history, "write"),
+        recovery=recovery_after(history, "probe", healed_at),
+        acknowledged_writes=writes.acknowledged,
+        unknown_writes=writes.unknown,
+        lost_writes=writes.lost,
+        unexpected_values=writes.unexpected,
+        lost_sessions=lost_sessions(history),
+        thresholds=thresholds,
+        timeline=[
+            {"kind": op.kind, "start": op.start - injected_at, "seconds": op.end - op.start, "outcome": op.outcome,
+             "route": op.route, "detail": op.detail}
+            for op in sorted(history.operations, key=lambda o: o.start)
+        ],
+    )
+    result.violations = judge(result)
+    return result
+
+
+def judge(result: ScenarioResult) -> list[str]:
+    limits = result.thresholds
+    violations = []
+    if result.probe_downtime > limits.max_probe_downtime:
+        violations.append(f"probe failed for {result.probe_downtime:.1f} s (limit {limits.max_probe_downtime:g} s)")
+    if result.write_downtime > limits.max_write_downtime:
+        violations.append(f"writes failed for {result.write_downtime:.1f} s (limit {limits.max_write_downtime:g} s)")
+    if len(result.lost_writes) > limits.max_lost_writes:
+        violations.append(f"{len(result.lost_writes)} acknowledged write(s) lost: {result.lost_writes[:5]}")
+    if result.unexpected_values:
+        violations.append(f"values read that were never written: {result.unexpected_values[:5]}")
+    if result.lost_sessions > limits.max_lost_sessions:
+        violations.append(f"{result.lost_sessions} call(s) answered SES-0203 (sessions lost)")
+    if result.recovery is None:
+        violations.append("the probe never succeeded again after the heal")
+    return violations

@@ -1,0 +1,144 @@
+"""Simulated users working while faults are injected, every operation recorded.
+
+A probe calls the API every 100 ms; each user creates contacts (writes whose
+values are unique and checked later), reads them, and uploads files. Like a
+browser, a user retries a failed call once. Every operation is recorded with
+its start, end, outcome (ok, fail, or unknown when the answer never came, so
+the write may or may not have happened) and the node that served it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from harness.checks.history import History, Operation
+from harness.clients.ox_errors import OXError, OXServerUnavailable
+from harness.clients.ox_http import OXClient, OXSession
+
+PROBE_INTERVAL = 0.1
+USER_PAUSE = 0.2
+CALL_TIMEOUT = 8.0
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    password: str
+
+
+class User:
+    """One simulated user with its own client and session."""
+
+    def __init__(self, name: str, account: Account, base_url: str, verify: bool | str, history: History):
+        self.name = name
+        self.account = account
+        self.client = OXClient(base_url, verify=verify, timeout=CALL_TIMEOUT)
+        self.history = history
+        self.session: OXSession | None = None
+        self.contacts_folder: str | None = None
+
+    def call(self, kind: str, action, value: str | None = None, retries: int = 1):
+        """Run `action(session)`, retried once on a failure, recorded as one operation."""
+        start = time.monotonic()
+        outcome, detail, result = "fail", "", None
+        for attempt in range(retries + 1):
+            try:
+                if self.session is None:
+                    self.login()
+                result = action(self.session)
+                outcome, detail = "ok", ""
+                break
+            except OXError as exc:
+                outcome, detail = "fail", exc.code
+                if exc.session_expired:
+                    self.session = None
+            except (OXServerUnavailable, httpx.HTTPError) as exc:
+                # No answer, or the balancer's: a write may have happened.
+                outcome, detail = "unknown", type(exc).__name__
+            if attempt < retries:
+                time.sleep(0.1)
+        self.history.add(Operation(kind, self.name, start, time.monotonic(), outcome, self.client.route, value, detail))
+        return result
+
+    def login(self) -> None:
+        self.session = self.client.login(self.account.login, self.account.password)
+        if self.contacts_folder is None:
+            self.contacts_folder = str(self.session.get("config/folder/contacts"))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class Workload:
+    def __init__(self, base_url: str, accounts: list[Account], verify: bool | str = True, upload: bool = True):
+        self.history = History()
+        self.base_url, self.verify, self.upload = base_url, verify, upload
+        self.users = [User(f"user{i}", account, base_url, verify, self.history) for i, account in enumerate(accounts)]
+        self.probe = User("probe", accounts[0], base_url, verify, self.history)
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.counter = itertools.count()
+        self.tag = secrets.token_hex(3)  # values of this run only; older ones may sit in the same folders
+
+    def __enter__(self) -> "Workload":
+        for user in self.users + [self.probe]:
+            user.login()
+        self.threads = [threading.Thread(target=self._probe_loop, daemon=True)]
+        self.threads += [threading.Thread(target=self._user_loop, args=(user,), daemon=True) for user in self.users]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=CALL_TIMEOUT * 3)
+
+    def _probe_loop(self) -> None:
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.probe.call("probe", lambda s: s.get("config/identifier"), retries=0)
+            time.sleep(max(0.0, PROBE_INTERVAL - (time.monotonic() - started)))
+
+    def _user_loop(self, user: User) -> None:
+        while not self.stopping.is_set():
+            value = f"oxh-{self.tag}-{user.name}-{next(self.counter)}"
+            user.call("write", lambda s: s.put("contacts", "new", {"folder_id": user.contacts_folder, "display_name": value}),
+                      value=value)
+            user.call("read", lambda s: s.get("contacts", "all", folder=user.contacts_folder, columns="1,500"))
+            if self.upload and next(self.counter) % 5 == 0:
+                user.call("upload", lambda s: s.call(
+                    "POST", "infostore", "new", files={"file": ("w.bin", secrets.token_bytes(2048))},
+                    data={"json": '{"folder_id": "%s"}' % s.get("config/folder/infostore")}))
+            time.sleep(USER_PAUSE)
+
+    def final_values(self, timeout: float = 60.0) -> dict[str, set[str]]:
+        """Every user's contact names as read at the end (retrying until the cluster answers)."""
+        values: dict[str, set[str]] = {}
+        deadline = time.monotonic() + timeout
+        for user in self.users:
+            while True:
+                try:
+                    user.session = None
+                    user.login()
+                    rows = user.session.get("contacts", "all", folder=user.contacts_folder, columns="1,500")
+                    values[user.name] = {row[1] for row in rows}
+                    break
+                except (OXError, OXServerUnavailable, httpx.HTTPError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1)
+        return values
+
+    def close(self) -> None:
+        for user in self.users + [self.probe]:
+            user.close()

@@ -1,0 +1,53 @@
+"""The time budget of one API request: an answer within a few seconds, naming the backend that was slow.
+
+Each backend call (database, IMAP/SMTP, filestore) has its own timeout; this
+is the net under them for a request that makes several slow-but-successful
+calls. `track(name)` records which backend a request is waiting on, so that
+running out of time becomes that backend's OX error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Awaitable, Iterator, TypeVar
+
+from oxref import errors
+
+T = TypeVar("T")
+REQUEST_SECONDS = 4.8
+_waiting_on: ContextVar[list[str] | None] = ContextVar("waiting_on", default=None)
+
+
+@contextmanager
+def track(backend: str) -> Iterator[None]:
+    stack = _waiting_on.get()
+    if stack is None:
+        yield
+        return
+    stack.append(backend)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def out_of_time(backend: str | None) -> errors.OXException:
+    if backend == "imap":
+        return errors.imap_down(f"no answer within {REQUEST_SECONDS} s")
+    if backend == "filestore":
+        return errors.filestore_down(f"no answer within {REQUEST_SECONDS} s")
+    return errors.database_busy()
+
+
+async def within_budget(work: Awaitable[T], seconds: float = REQUEST_SECONDS) -> T:
+    # The list is shared with the task wait_for creates (it copies the context, not the list).
+    stack: list[str] = []
+    token = _waiting_on.set(stack)
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except asyncio.TimeoutError:
+        raise out_of_time(stack[-1] if stack else None) from None
+    finally:
+        _waiting_on.reset(token)
