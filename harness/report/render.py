@@ -17,6 +17,7 @@ import jinja2
 
 from harness.errors import UserError
 from harness.report.catalogue import Catalogue, load_catalogue
+from harness.report.timeline import timeline_svg
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MASK = "••••••"
@@ -74,7 +75,11 @@ def render(folder: Path, secrets: list[str] | None = None) -> Path:
     found = verdicts(results, catalogue)
     tests = sorted(results["tests"], key=lambda t: t["duration"], reverse=True)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    scenarios = [json.loads(path.read_text()) for path in sorted(folder.glob("failover-*.json"))]
+    for scenario in scenarios:
+        scenario["svg"] = timeline_svg(scenario)
     html = environment.get_template("report.html.j2").render(
+        scenarios=scenarios,
         run=run,
         results=results,
         verdicts=found,
