@@ -109,4 +109,4 @@ def check_writes(history: History, final: dict[str, set[str]], tag: str) -> Writ
 
 def lost_sessions(history: History) -> int:
     """Calls answered SES-0203: a user thrown out of a session that should have survived."""
-    return sum(op.detail == "SES-0203" for op in history.operations)
+    return sum(op.detail.startswith("SES-0203") for op in history.operations)

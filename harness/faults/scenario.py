@@ -63,8 +63,10 @@ class ScenarioResult:
 
 
 def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[Account], *, hold: float,
-                 thresholds: Thresholds, verify: bool | str = True) -> ScenarioResult:
-    driver.wait_healthy(driver.all_nodes())  # each scenario starts from a healthy cluster
+                 thresholds: Thresholds, verify: bool | str = True, require_healthy: bool = True) -> ScenarioResult:
+    """Run one scenario; `require_healthy=False` lets a proof start from a cluster broken on purpose."""
+    if require_healthy:
+        driver.wait_healthy(driver.all_nodes())
     workload = Workload(base_url, accounts, verify=verify)
     injected = None
     try:

@@ -47,6 +47,7 @@ class User:
         """Run `action(session)`, retried once on a failure, recorded as one operation."""
         start = time.monotonic()
         outcome, detail, result = "fail", "", None
+        session_lost = False
         for attempt in range(retries + 1):
             try:
                 if self.session is None:
@@ -57,12 +58,16 @@ class User:
             except OXError as exc:
                 outcome, detail = "fail", exc.code
                 if exc.session_expired:
+                    # The user is sent back to the login page: visible even if the retry then works.
+                    session_lost = True
                     self.session = None
             except (OXServerUnavailable, httpx.HTTPError) as exc:
                 # No answer, or the balancer's: a write may have happened.
                 outcome, detail = "unknown", type(exc).__name__
             if attempt < retries:
                 time.sleep(0.1)
+        if session_lost:
+            detail = "SES-0203" + (f" then {detail}" if detail and detail != "SES-0203" else "")
         self.history.add(Operation(kind, self.name, start, time.monotonic(), outcome, self.client.route, value, detail))
         return result
 

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from oxref import budget, errors
+from oxref import budget, columns, errors
 from oxref.sessions import Session, check_secret
 
 log = logging.getLogger("oxref.api")
@@ -66,10 +66,10 @@ class Call:
         except ValueError:
             raise errors.invalid_parameter(name, raw) from None
 
-    def columns(self, default: str = "1") -> list[int]:
+    def columns(self, default: str = "1", *, allow_names: bool = False) -> list[int | str]:
         raw = self.params.get("columns", default)
         try:
-            return [int(column) for column in raw.split(",") if column]
+            return columns.parse(raw, allow_names=allow_names)
         except ValueError:
             raise errors.invalid_parameter("columns", raw) from None
 

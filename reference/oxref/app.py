@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from pathlib import Path
 
 from aiohttp import web
@@ -19,18 +18,12 @@ from oxref import dav, eas, errors, modules, soap  # noqa: F401  (modules regist
 from oxref.api import handle_api, json_response
 from oxref.modules.config_tree import handle_config
 from oxref.services import Services
+from oxref.sessions import jsessionid_for
 
 log = logging.getLogger("oxref")
 API_PREFIX = r"{prefix:(appsuite/api|ajax)}"
 API_PATHS = ("/appsuite/api/", "/ajax/")
 UI_ROOT = Path(__file__).resolve().parent.parent / "ui"
-
-
-def jsessionid_for(route: str, current: str | None = None) -> str:
-    """Keep the client's JSESSIONID when it already names this node, else make a new one."""
-    if current and current.endswith("." + route) and current[: -len(route) - 1].isdigit():
-        return current
-    return f"{secrets.randbelow(10**18)}.{route}"
 
 
 def _pin(request: web.Request, response: web.StreamResponse) -> None:

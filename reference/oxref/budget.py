@@ -29,8 +29,12 @@ def track(backend: str) -> Iterator[None]:
     stack.append(backend)
     try:
         yield
-    finally:
+    except asyncio.CancelledError:
+        raise  # cancelled by the budget: leave the backend on the stack for within_budget to name
+    except BaseException:
         stack.pop()
+        raise
+    stack.pop()
 
 
 def out_of_time(backend: str | None) -> errors.OXException:

@@ -13,7 +13,7 @@ import sys
 from oxref import config as config_module
 from oxref import errors
 from oxref.db import Database
-from oxref.provisioning import ContextData, Provisioning, UserData
+from oxref.provisioning import ContextData, Provisioning, UserData, bootstrap_configdb
 
 
 def _user_options(parser: argparse.ArgumentParser) -> None:
@@ -35,9 +35,18 @@ def _user(args: argparse.Namespace) -> UserData:
                     language=args.language, timezone=args.timezone)
 
 
-def _provisioning() -> Provisioning:
-    config = config_module.load()
-    return Provisioning(config, Database(config))
+def _provisioning(tool: str) -> Provisioning:
+    """The node's provisioning, with the configdb tables in place (the tool may run before the node)."""
+    try:
+        config = config_module.load()
+    except config_module.ConfigError as exc:
+        raise SystemExit(f"{tool}: {exc}") from None
+    db = Database(config)
+    try:
+        db.run(db.write_pool, lambda conn: bootstrap_configdb(conn, config))
+    except errors.OXException as exc:
+        raise SystemExit(f"{tool}: {exc.code}: {exc.message}") from None
+    return Provisioning(config, db)
 
 
 def createcontext(argv: list[str] | None = None) -> int:
@@ -48,7 +57,7 @@ def createcontext(argv: list[str] | None = None) -> int:
     parser.add_argument("-L", "--addmapping", default="", help="comma-separated login mappings")
     _user_options(parser)
     args = parser.parse_args(argv)
-    provisioning = _provisioning()
+    provisioning = _provisioning("createcontext")
     if not provisioning.is_master(args.adminuser, args.adminpass):
         print("createcontext: authentication failed: wrong master admin credentials", file=sys.stderr)
         return 1
@@ -69,7 +78,7 @@ def createuser(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", "--contextid", type=int, required=True, help="context id")
     _user_options(parser)
     args = parser.parse_args(argv)
-    provisioning = _provisioning()
+    provisioning = _provisioning("createuser")
     try:
         provisioning.check_admin(args.contextid, args.adminuser, args.adminpass)
         user = provisioning.create_user(args.contextid, _user(args))

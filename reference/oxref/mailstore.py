@@ -26,8 +26,8 @@ T = TypeVar("T")
 IO_TIMEOUT = 2.0
 CALL_TIMEOUT = 4.5
 DOWN_MEMORY = 10.0  # seconds a server that failed is tried last
-IDLE_KEEP = 60.0  # seconds an idle logged-in connection is kept
-IDLE_CHECK = 5.0  # an idle connection older than this is checked with NOOP before use
+IDLE_KEEP = 4.0  # seconds an idle logged-in connection is kept (OX: mailAccessCacheIdleSeconds=4)
+IDLE_CHECK = 2.0  # an idle connection older than this is checked with NOOP before use
 MAX_IDLE = 256
 
 

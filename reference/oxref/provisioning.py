@@ -90,16 +90,26 @@ class Provisioning:
             self.db.write_sync(CONFIGDB, register)
         except pymysql.err.IntegrityError as exc:
             raise errors.OXException("CTX-0001", errors.CONFLICT, "Context or login mapping exists: %s", exc.args[-1]) from None
-        self.db.run(self.db.write_pool, lambda conn: _create_schema(conn, schema))
-        self.store_path(context.id).mkdir(parents=True, exist_ok=True)
-        admin.name = admin.name or "oxadmin"
-        self.create_user(context.id, admin, is_admin=True)
+        try:
+            self.db.run(self.db.write_pool, lambda conn: _create_schema(conn, schema))
+            self.store_path(context.id).mkdir(parents=True, exist_ok=True)
+            admin.name = admin.name or "oxadmin"
+            self.create_user(context.id, admin, is_admin=True)
+        except Exception:
+            try:  # leave no half-made context behind
+                self.delete_context(context.id)
+            except Exception:
+                pass
+            raise
         context.login_mappings = mappings
         return context
 
     def delete_context(self, cid: int) -> None:
         self.get_context(cid)
-        emails = [user["email"] for user in self.list_users(cid, "*")]
+        try:
+            emails = [user["email"] for user in self.list_users(cid, "*")]
+        except pymysql.err.MySQLError:  # a context whose schema was never completed
+            emails = []
 
         def unregister(cursor):
             cursor.execute(f"DELETE FROM {CONFIGDB}.login2context WHERE cid = %s", (cid,))
@@ -174,7 +184,7 @@ class Provisioning:
             cursor.execute(f"SELECT 1 FROM `{schema}`.user WHERE name = %s", (user.name,))
             if cursor.fetchone():
                 raise errors.OXException("USR-0001", errors.CONFLICT, "User %s already exists in context %s", user.name, cid)
-            cursor.execute(f"SELECT COALESCE(MAX(id), 1) + 1 AS next FROM `{schema}`.user")
+            cursor.execute(f"SELECT COALESCE(MAX(id), 1) + 1 AS next FROM `{schema}`.user FOR UPDATE")
             user.id = user.id or cursor.fetchone()["next"]
             cursor.execute(
                 f"INSERT INTO `{schema}`.user (id, name, display_name, given_name, sur_name, email, password, language,"
@@ -189,14 +199,32 @@ class Provisioning:
                     (parent, name, module, user.id, kind, created, created),
                 )
 
-        self.db.write_sync(schema, insert)
-        self.db.write_sync(
-            CONFIGDB,
-            lambda c: c.execute(
-                f"REPLACE INTO {CONFIGDB}.mail_user (email, password, active) VALUES (%s, %s, 1)", (user.primary_email, hashed)
-            ),
-        )
+        try:
+            self.db.write_sync(schema, insert)
+        except pymysql.err.IntegrityError:
+            raise errors.OXException("USR-0001", errors.CONFLICT, "User %s already exists in context %s", user.name, cid) from None
+        try:
+            self.db.write_sync(CONFIGDB, lambda c: c.execute(
+                f"INSERT INTO {CONFIGDB}.mail_user (email, password, active) VALUES (%s, %s, 1)", (user.primary_email, hashed)))
+        except pymysql.err.IntegrityError:
+            self._delete_user_rows(cid, user.id)
+            raise errors.OXException("USR-0003", errors.CONFLICT, "The mail address %s is taken", user.primary_email) from None
+        except Exception:
+            self._delete_user_rows(cid, user.id)
+            raise
         return user
+
+    def _delete_user_rows(self, cid: int, user_id: int) -> None:
+        schema = schema_name(cid)
+
+        def delete(cursor):
+            cursor.execute(f"DELETE FROM `{schema}`.folder WHERE owner = %s", (user_id,))
+            cursor.execute(f"DELETE FROM `{schema}`.user WHERE id = %s", (user_id,))
+
+        try:
+            self.db.write_sync(schema, delete)
+        except Exception:
+            pass
 
     def delete_user(self, cid: int, user_id: int) -> None:
         user = self.get_user(cid, user_id)

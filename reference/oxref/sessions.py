@@ -54,6 +54,13 @@ def cookie_hash(client: str, user_agent: str) -> str:
     return re.sub(r"\W", "", base64.b64encode(digest).decode())
 
 
+def jsessionid_for(route: str, current: str | None = None) -> str:
+    """JSESSIONID=<number>.<route>: keep the client's when it already names this node, else make a new one."""
+    if current and current.endswith("." + route) and current[: -len(route) - 1].isdigit():
+        return current
+    return f"{secrets.randbelow(10**18)}.{route}"
+
+
 def new_session(cid: int, user_id: int, login: str, client: str, user_agent: str, node: str) -> Session:
     now = now_ms()
     return Session(

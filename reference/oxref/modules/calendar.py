@@ -162,21 +162,32 @@ async def update_event(call: Call) -> dict:
 
 
 @action("chronos", "delete")
-async def delete_events(call: Call) -> dict:
+async def delete_events(call: Call) -> list[dict]:
+    """Body: `{"events": [{id, folder}, ...]}` (7.10) or the bare array; one result per event, as OX answers."""
     body = call.json_body()
-    items = body if isinstance(body, list) else [body]
+    items = body.get("events", [body]) if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise errors.OXException("SVL-0009", errors.USER_INPUT, "Expected objects with id and folder")
     schema = schema_name(call.user.cid)
     targets = []
     for item in items:
         if not isinstance(item, dict) or "id" not in item:
             raise errors.OXException("SVL-0009", errors.USER_INPUT, "Expected objects with id and folder")
-        targets.append((int(item["id"]), await folder_of(call, str(item.get("folder", "")), "calendar")))
-    deleted = []
+        ident = item["id"]
+        if not str(ident).isdigit():
+            raise errors.invalid_parameter("id", ident)
+        targets.append((int(ident), await folder_of(call, str(item.get("folder", "")), "calendar")))
+    stamp = call.int_param("timestamp", default=2**62)
+    results = []
     for ident, folder in targets:
         rows = await _rows(call, "id = %s AND folder = %s", (ident, folder))
         if not rows:
             raise errors.not_found("event", ident)
-        deleted.append(_event(rows[0]))
-    await call.services.db.write(schema, lambda c: [c.execute(f"DELETE FROM `{schema}`.event WHERE id = %s", (i,)) for i, _ in targets])
+        if rows[0]["last_modified"] > stamp:
+            error = errors.conflict(f"The event {ident}").envelope()
+            results.append({"folderId": str(folder), "id": str(ident), "error": error})
+            continue
+        await call.services.db.write(schema, lambda c, i=ident: c.execute(f"DELETE FROM `{schema}`.event WHERE id = %s", (i,)))
+        results.append({"folderId": str(folder), "id": str(ident), "created": [], "updated": [], "deleted": [_event(rows[0])]})
     call.timestamp = int(time.time() * 1000)
-    return {"created": [], "updated": [], "deleted": deleted, "failed": []}
+    return results

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxref import errors
+from oxref import columns, errors
 from oxref.api import Call, action
 from oxref.schema import schema_name
 
-# OX column ids of folder objects.
-COLUMNS = {
-    1: "id", 20: "folder_id", 300: "title", 301: "module", 302: "type", 304: "subfolders",
-    308: "standard_folder", 2: "created_by", 4: "creation_date", 5: "last_modified", 305: "own_rights",
-}
 MODULE_NAMES = {"calendar": "event", "contacts": "contacts", "tasks": "tasks", "infostore": "infostore", "system": "system"}
 CONTENT_TYPES = {"event": "calendar", "calendar": "calendar", "contacts": "contacts", "tasks": "tasks",
                  "infostore": "infostore", "files": "infostore"}
@@ -42,10 +37,6 @@ def _mail_folder(name: str) -> dict[str, Any]:
         "module": "mail", "type": 1, "subfolders": False, "standard_folder": True, "created_by": "0",
         "creation_date": 0, "last_modified": 0, "own_rights": ADMIN_RIGHTS,
     }
-
-
-def as_columns(objects: list[dict[str, Any]], columns: list[int], names: dict[int, str]) -> list[list[Any]]:
-    return [[obj.get(names.get(column, ""), None) for column in columns] for obj in objects]
 
 
 async def visible_rows(call: Call) -> list[dict]:
@@ -88,7 +79,7 @@ async def folder_of(call: Call, folder_id: str, module: str) -> int:
 @action("folders", "root")
 async def root(call: Call) -> list[list[Any]]:
     rows = [row for row in await visible_rows(call) if row["parent"] == 0]
-    return as_columns([_folder(row, row["children"] > 0) for row in rows], call.columns("1,300"), COLUMNS)
+    return columns.rows([_folder(row, row["children"] > 0) for row in rows], call.columns("1,300"), columns.FOLDER)
 
 
 @action("folders", "list")
@@ -105,7 +96,7 @@ async def list_(call: Call) -> list[list[Any]]:
         if parent_id == 1:
             objects.append({**_mail_folder("INBOX"), "id": "default0", "folder_id": "1", "title": "E-Mail",
                             "subfolders": True})
-    return as_columns(objects, call.columns("1,300"), COLUMNS)
+    return columns.rows(objects, call.columns("1,300"), columns.FOLDER)
 
 
 @action("folders", "allVisible")
@@ -116,7 +107,7 @@ async def all_visible(call: Call) -> dict[str, list]:
     else:
         private = [_folder(row, row["children"] > 0) for row in await visible_rows(call)
                    if row["module"] == content_type and row["owner"] == call.user.user_id]
-    return {"private": as_columns(private, call.columns("1,300"), COLUMNS), "public": [], "shared": []}
+    return {"private": columns.rows(private, call.columns("1,300"), columns.FOLDER), "public": [], "shared": []}
 
 
 @action("folders", "get")

@@ -13,16 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
-from oxref import errors
+from oxref import columns, errors
 from oxref.api import Call, action
 from oxref.modules.folders import folder_of
 from oxref.preview import PREVIEW_FORMATS, render_preview
 from oxref.schema import schema_name
 
-COLUMNS = {
-    1: "id", 20: "folder_id", 2: "created_by", 4: "creation_date", 5: "last_modified", 700: "title",
-    702: "filename", 703: "file_mimetype", 704: "file_size", 706: "description", 708: "file_md5sum", 711: "version",
-}
 MAX_UPLOAD = 50 * 1024 * 1024
 
 
@@ -32,6 +28,7 @@ def _document(row: dict[str, Any]) -> dict[str, Any]:
         "creation_date": row["created"], "last_modified": row["last_modified"], "title": row["title"],
         "filename": row["filename"], "file_mimetype": row["mimetype"], "file_size": row["size"],
         "description": row["description"] or "", "file_md5sum": row["md5"], "version": str(row["version"]),
+        "current_version": True, "number_of_versions": row["version"],
     }
 
 
@@ -116,7 +113,7 @@ async def document(call: Call) -> web.Response:
 async def all_documents(call: Call) -> list[list[Any]]:
     folder = await folder_of(call, call.param("folder"), "infostore")
     schema = schema_name(call.user.cid)
-    columns = call.columns("1,700")
+    wanted = call.columns("1,700")
 
     def select(cursor):
         cursor.execute(f"SELECT * FROM `{schema}`.infostore WHERE folder = %s ORDER BY id", (folder,))
@@ -124,7 +121,7 @@ async def all_documents(call: Call) -> list[list[Any]]:
 
     rows = await call.services.db.read(schema, select)
     call.timestamp = max((row["last_modified"] for row in rows), default=0)
-    return [[_document(row).get(COLUMNS.get(c, ""), None) for c in columns] for row in rows]
+    return columns.rows((_document(row) for row in rows), wanted, columns.INFOSTORE)
 
 
 @action("infostore", "get")

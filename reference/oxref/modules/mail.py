@@ -13,13 +13,11 @@ import re
 from email.message import EmailMessage
 from typing import Any
 
-from oxref import errors
+from oxref import columns, errors
 from oxref.api import Call, action
 
 PREFIX = "default0/"
 FLAGS = {"\\Answered": 1, "\\Deleted": 2, "\\Draft": 4, "\\Flagged": 8, "\\Recent": 16, "\\Seen": 32}
-COLUMNS = {600: "id", 601: "folder_id", 602: "attachment", 603: "from", 604: "to", 605: "cc", 607: "subject",
-           608: "size", 609: "sent_date", 610: "received_date", 611: "flags"}
 FETCH = "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE CONTENT-TYPE)])"
 
 
@@ -54,6 +52,7 @@ def _summary(folder: str, meta: bytes, header: bytes) -> dict[str, Any]:
         "received_date": received,
         "sent_date": int(sent.datetime.timestamp() * 1000) if sent is not None and sent.datetime else None,
         "attachment": "multipart/mixed" in str(headers["Content-Type"] or ""),
+        "flag_seen": bool(flags & 32), "level": 0, "account_id": 0, "account_name": "E-Mail",
     }
 
 
@@ -64,7 +63,7 @@ def _pairs(data: list) -> list[tuple[bytes, bytes]]:
 @action("mail", "all")
 async def all_mails(call: Call) -> list[list[Any]]:
     folder = call.param("folder")
-    mailbox, columns = imap_name(folder), call.columns("600,601")
+    mailbox, wanted = imap_name(folder), call.columns("600,601", allow_names=True)
     address = await user_email(call)
 
     def fetch() -> list[dict]:
@@ -78,7 +77,7 @@ async def all_mails(call: Call) -> list[list[Any]]:
 
     mails = await call.services.mail.call(fetch)
     mails.sort(key=lambda m: m["received_date"] or 0, reverse=True)
-    return [[mail.get(COLUMNS.get(c, ""), None) for c in columns] for mail in mails]
+    return columns.rows(mails, wanted, columns.MAIL)
 
 
 @action("mail", "count")

@@ -13,34 +13,31 @@ from typing import Any
 
 from oxref import errors
 from oxref.api import Call
+from oxref.columns import COMMON_FIELDS
 from oxref.modules.folders import folder_of
 from oxref.schema import schema_name
-
-COMMON = {1: ("id", "id"), 20: ("folder_id", "folder"), 2: ("created_by", "created_by"),
-          4: ("creation_date", "created"), 5: ("last_modified", "last_modified")}
 
 
 @dataclass(frozen=True)
 class RecordType:
     table: str
     folder_module: str
-    fields: dict[int, tuple[str, str]]  # column id -> (JSON name, table column), besides COMMON
+    fields: dict[int, tuple[str, str]]  # column id -> (JSON name, table column), besides the common ones
+    delete_answer: str = "not_deleted"  # "not_deleted": ids left because changed later (tasks); "empty": {} (contacts)
 
     @property
     def columns(self) -> dict[int, tuple[str, str]]:
-        return {**COMMON, **self.fields}
+        return {**COMMON_FIELDS, **self.fields}
 
     @property
     def writable(self) -> dict[str, str]:
         return {name: column for name, column in self.fields.values()}
 
     def to_json(self, row: dict[str, Any]) -> dict[str, Any]:
-        result = {name: "" if row[column] is None else row[column] for name, column in self.columns.values()}
+        """The object as OX answers `get`: unset fields are left out."""
+        result = {name: row[column] for name, column in self.columns.values() if row[column] is not None}
         result["id"], result["folder_id"] = str(row["id"]), str(row["folder"])
         result["created_by"] = str(row["created_by"])
-        for name in ("start_date", "end_date"):
-            if result.get(name) == "":
-                result[name] = None
         return result
 
     def to_columns(self, row: dict[str, Any], columns: list[int]) -> list[Any]:
@@ -150,7 +147,8 @@ class RecordType:
             return failed
 
         call.timestamp = int(time.time() * 1000)
-        return await call.services.db.write(schema, remove)
+        not_deleted = await call.services.db.write(schema, remove)
+        return {} if self.delete_answer == "empty" else not_deleted
 
     # -- helpers ------------------------------------------------------------------
 
