@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     qualify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARG",
                          help="further pytest arguments after --, e.g. -- -k sessions")
 
+    drill = commands.add_parser("drill", help="run one failover scenario on a staging cluster (guarded)")
+    drill.add_argument("--target", metavar="FILE", required=True, help="target file marked `use: staging`")
+    drill.add_argument("--scenario", required=True, help="scenario name (see harness/faults/scenarios.py)")
+    drill.add_argument("--confirm", metavar="TARGET_NAME", help="the target's name, to say yes to injecting faults")
+    drill.add_argument("--dry-run", action="store_true", help="print the plan (fault, nodes, commands); touch nothing")
+
     report = commands.add_parser("report", help="render the HTML report of a run folder again")
     report.add_argument("run", help="run id (a folder under reports/) or a path")
 
@@ -232,6 +238,12 @@ def cmd_qualify(args: argparse.Namespace) -> int:
                        topology=args.topology, suites=args.suites, pytest_args=args.pytest_args)
 
 
+def cmd_drill(args: argparse.Namespace) -> int:
+    from harness.cli.drill import run_drill
+
+    return run_drill(console, args.target, args.scenario, args.confirm, args.dry_run)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.cli.qualify import rerender
 
@@ -241,6 +253,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 COMMANDS = {
     "qualify": cmd_qualify,
     "report": cmd_report,
+    "drill": cmd_drill,
     "bench-api": cmd_bench_api,
     "up": cmd_up,
     "down": cmd_down,

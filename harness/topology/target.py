@@ -49,6 +49,28 @@ class Database(Strict):
     account: Account
 
 
+class DrillNode(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    role: Literal["balancer", "middleware", "database", "filestore", "imap", "mta"]
+    host: str
+    service: str = Field(description="systemd unit of the component on that host, e.g. apache2")
+    interface: str = "eth0"
+
+
+class DrillSettings(Strict):
+    """How `oxh drill` reaches the nodes of a staging cluster."""
+
+    ssh_user: str = "root"
+    ssh_port: int = 22
+    nodes: list[DrillNode] = Field(min_length=1)
+    vips: dict[str, str] = Field(default_factory=dict, description="role -> VIP address, to find the holder")
+    commands: dict[str, tuple[list[str], list[str]]] = Field(
+        default_factory=dict, description="kind -> ([inject commands], [heal commands]) overriding the defaults")
+
+    def node(self, name: str) -> DrillNode:
+        return next(node for node in self.nodes if node.name == name)
+
+
 class RemoteTarget(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     kind: Literal["remote"] = "remote"
@@ -63,6 +85,7 @@ class RemoteTarget(Strict):
     smtp: HostPort
     databases: list[Database] = Field(default_factory=list, description="Read-only accounts, one per master.")
     mail_domain: str
+    drill: DrillSettings | None = Field(default=None, description="Only for targets marked staging.")
 
     @field_validator("ca_bundle")
     @classmethod

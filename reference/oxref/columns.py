@@ -50,7 +50,7 @@ INFOSTORE = {
 MAIL = {
     600: "id", 601: "folder_id", 602: "attachment", 603: "from", 604: "to", 605: "cc", 606: "bcc", 607: "subject",
     608: "size", 609: "sent_date", 610: "received_date", 611: "flags", 612: "level", 614: "priority",
-    651: "flag_seen", 652: "account_name", 653: "account_id",
+    652: "account_name", 653: "account_id",
 }
 
 

@@ -52,7 +52,7 @@ def _summary(folder: str, meta: bytes, header: bytes) -> dict[str, Any]:
         "received_date": received,
         "sent_date": int(sent.datetime.timestamp() * 1000) if sent is not None and sent.datetime else None,
         "attachment": "multipart/mixed" in str(headers["Content-Type"] or ""),
-        "flag_seen": bool(flags & 32), "level": 0, "account_id": 0, "account_name": "E-Mail",
+        "level": 0, "account_id": 0, "account_name": "E-Mail",
     }
 
 

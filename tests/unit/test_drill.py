@@ -1,0 +1,65 @@
+"""`oxh drill`'s guard rails and the SSH driver's commands, without touching any host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cli.drill import check_guard_rails
+from harness.cli.main import main
+from harness.errors import UserError
+from harness.faults.catalogue import Fault, Selector
+from harness.faults.ssh_driver import SshFaults
+from harness.topology.target import load_target
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "topologies" / "examples"
+STAGING = EXAMPLES / "staging-drill.yaml"
+ACCEPTANCE = EXAMPLES / "customer-acceptance.yaml"
+
+
+def test_targets_not_marked_staging_are_refused():
+    with pytest.raises(UserError, match="marked 'acceptance'; drills .* only on targets marked staging"):
+        check_guard_rails(load_target(ACCEPTANCE), "middleware-node-killed", "customer-acme", dry_run=False)
+
+
+def test_a_drill_needs_the_targets_name_as_confirmation():
+    target = load_target(STAGING)
+    with pytest.raises(UserError, match="needs an explicit confirmation"):
+        check_guard_rails(target, "middleware-node-killed", None, dry_run=False)
+    with pytest.raises(UserError, match="needs an explicit confirmation"):
+        check_guard_rails(target, "middleware-node-killed", "some-other-cluster", dry_run=False)
+    check_guard_rails(target, "middleware-node-killed", "staging-acme", dry_run=False)
+    check_guard_rails(target, "middleware-node-killed", None, dry_run=True)
+
+
+def test_unknown_scenarios_are_named():
+    with pytest.raises(UserError, match="unknown scenario 'meteor'"):
+        check_guard_rails(load_target(STAGING), "meteor", "staging-acme", dry_run=True)
+
+
+def test_dry_run_prints_the_commands_and_runs_nothing(capsys):
+    ran = []
+    driver = SshFaults(load_target(STAGING).drill, runner=lambda *args, **kw: ran.append(args) or 0)
+    lines = driver.plan(Fault("kill", Selector("middleware", "one")), probe=False)
+    assert ran == []
+    assert "ox-1: inject: ssh -p 22 -o BatchMode=yes -o ConnectTimeout=5 root@ox1.staging.acme.example" in lines[0]
+    assert "systemctl kill --signal=SIGKILL open-xchange" in lines[0] and "systemctl start open-xchange" in lines[1]
+    assert main(["drill", "--target", str(STAGING), "--scenario", "middleware-node-killed", "--dry-run"]) == 0
+    assert "nothing was touched" in capsys.readouterr().out
+
+
+def test_inject_and_heal_run_the_pair_of_commands():
+    ran: list[tuple[str, str]] = []
+    driver = SshFaults(load_target(STAGING).drill, runner=lambda node, command, check=True: ran.append((node, command)) or 0)
+    injected = driver.inject(Fault("partition", Selector("database", "all")))
+    assert ("db-1", "iptables -I INPUT -s db2.staging.acme.example -m comment --comment oxh-fault -j DROP") in ran
+    ran.clear()
+    driver.heal(injected)
+    driver.heal(injected)  # healing twice does nothing more
+    assert len(ran) == 4 and all(" -D " in command for _, command in ran)
+
+
+def test_the_cli_refuses_without_confirmation(capsys):
+    assert main(["drill", "--target", str(STAGING), "--scenario", "middleware-node-killed"]) == 2
+    assert "--confirm staging-acme" in capsys.readouterr().err
