@@ -139,7 +139,11 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     content_type = request.content_type
     if request.method in ("POST", "PUT"):
         if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            form = await request.post()
+            try:
+                form = await request.post()
+            except (ValueError, AssertionError, UnicodeDecodeError) as exc:
+                bad = errors.OXException("SVL-0009", errors.USER_INPUT, "The form data cannot be read: %s", exc)
+                return json_response(bad.envelope())
             for key, value in form.items():
                 if isinstance(value, str) and key not in params:
                     params[key] = value

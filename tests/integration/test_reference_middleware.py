@@ -165,7 +165,7 @@ def test_contacts_create_read_update_delete(anton):
     got = raw(client, "GET", "contacts", session, params={"action": "get", "id": ident, "folder": folder})
     assert_conforms(got, "/contacts?action=get")
     assert got["data"]["display_name"] == "Clara D"
-    assert session.put("contacts", "delete", [{"id": ident, "folder": folder}], timestamp=got["timestamp"]) == []
+    assert session.put("contacts", "delete", [{"id": ident, "folder": folder}], timestamp=got["timestamp"]) == {}
     with pytest.raises(OXError) as raised:
         session.get("contacts", "get", id=ident, folder=folder)
     assert raised.value.category == Category.USER_INPUT

@@ -197,8 +197,10 @@ async def update(call: Call) -> dict[str, str]:
     if not isinstance(body, dict):
         raise errors.OXException("SVL-0009", errors.USER_INPUT, "Expected a JSON object")
     address = await user_email(call)
-    target = imap_name(body["folder_id"]) if body.get("folder_id") and body["folder_id"] != folder else None
+    target = imap_name(str(body["folder_id"])) if body.get("folder_id") and body["folder_id"] != folder else None
     flag_bits = body.get("flags")
+    if flag_bits is not None and (not isinstance(flag_bits, int) or isinstance(flag_bits, bool) or flag_bits < 0):
+        raise errors.invalid_parameter("flags", flag_bits)
 
     def change() -> dict[str, str]:
         with call.services.mail.imap(address, mailbox) as imap:
