@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
-import httpx
 import pytest
 
-
-def balancer_manager(node_access, topology) -> dict[str, list[dict]]:
-    """Pools and their members as the balancer-manager page of the VIP holder shows them."""
-    page = httpx.get(f"{node_access.endpoints()['http']}/balancer-manager", timeout=10).text
-    pools: dict[str, list[dict]] = {}
-    for name, table in re.findall(r"balancer://(\w+)</a>.*?</table>.*?<table[^>]*>(.*?)</table>", page, re.S):
-        rows = re.findall(r"<tr>\s*<td><a[^>]*>(http://[^<]+)</a></td>\s*<td>([^<]*)</td>.*?<td>(Init[^<]*)</td>", table, re.S)
-        pools[name] = [{"url": url, "route": route, "status": status.strip()} for url, route, status in rows]
-    return pools
+from harness.clients.balancer import balancer_pools
 
 
 def test_every_pool_has_its_members_up_with_routes(target, node_access):
     """Each pool lists exactly its members, each with its route and status Ok."""
     topology = target.topology
-    pools = balancer_manager(node_access, topology)
+    pools = balancer_pools(target.http_url, verify=target.tls)
     for name in topology.pools:
         expected = {member.route for member in topology.pool_members(name)}
         members = pools.get(name, [])
-        assert {m["route"] for m in members} == expected, f"pool {name}: {members}"
-        assert all(m["status"].startswith("Init Ok") for m in members), f"pool {name}: {members}"
+        assert {m.route for m in members} == expected, f"pool {name}: {members}"
+        assert all(m.up for m in members), f"pool {name}: {members}"
 
 
 def test_every_node_is_reachable_through_its_pools(target, ox, login):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import email.message
 import hashlib
 import json
 import re
 import secrets
-import smtplib
 import time
 
-import httpx
 import pytest
-from imapclient import IMAPClient
+
+from harness.clients import mail
+from harness.clients.balancer import node_health, node_metrics
 
 
 def test_the_filestore_is_shared_by_every_middleware_node(target, node_access):
@@ -48,9 +47,8 @@ def test_every_imap_server_answers_and_accepts_the_users_login(target, test_cont
     """Each IMAP server announces IMAP4rev1 and lets the run's user log in."""
     user = test_context.users["alice"]
     for host, port in target.imap:
-        with IMAPClient(host, port=port, ssl=False, timeout=10) as imap:
-            assert b"IMAP4REV1" in imap.capabilities()
-            imap.login(user.email, user.password)
+        assert b"IMAP4REV1" in mail.capabilities(host, port)
+        with mail.imap_session(host, port, user.email, user.password) as imap:
             assert imap.select_folder("INBOX", readonly=True)[b"EXISTS"] >= 0
 
 
@@ -58,21 +56,9 @@ def test_smtp_submission_reaches_the_mailbox(target, test_context):
     """A message submitted over SMTP is delivered and readable over IMAP."""
     user = test_context.users["bob"]
     subject = f"smtp check {secrets.token_hex(4)}"
-    message = email.message.EmailMessage()
-    message["From"], message["To"], message["Subject"] = f"qa@{target.mail_domain}", user.email, subject
-    message.set_content("submitted by ox-harness")
-    with smtplib.SMTP(*target.smtp, timeout=15) as smtp:
-        smtp.send_message(message)
+    mail.submit(*target.smtp, f"qa@{target.mail_domain}", user.email, subject, "submitted by ox-harness")
     host, port = target.imap[-1]
-    deadline = time.monotonic() + 30
-    subjects: list[str] = []
-    while subject not in subjects and time.monotonic() < deadline:
-        with IMAPClient(host, port=port, ssl=False, timeout=10) as imap:
-            imap.login(user.email, user.password)
-            imap.select_folder("INBOX", readonly=True)
-            subjects = [d[b"ENVELOPE"].subject.decode() for d in imap.fetch(imap.search("ALL"), ["ENVELOPE"]).values()]
-        time.sleep(0.5)
-    assert subject in subjects
+    assert mail.wait_for_subject(host, port, user.email, user.password, subject)
 
 
 def test_contexts_and_users_are_provisioned_over_soap(provisioning, test_context):
@@ -89,10 +75,9 @@ def test_every_middleware_node_reports_health_and_metrics(target, node_access):
     endpoints = node_access.endpoints()
     for node in target.topology.middleware.nodes:
         base = f"http://{endpoints[f'{node.name}:{target.topology.middleware.port}']}"
-        health = httpx.get(f"{base}/health", timeout=10).json()
+        health = node_health(base)
         assert health["status"] == "UP" and health["route"] == node.route, health
-        metrics = httpx.get(f"{base}/metrics", timeout=10).text
-        assert "# TYPE ox_http_requests_total counter" in metrics
+        assert "# TYPE ox_http_requests_total counter" in node_metrics(base)
 
 
 def normalised(text: str, node, topology) -> str:
