@@ -35,6 +35,7 @@ class Endpoints:
     pools: dict[str, list[str]] = field(default_factory=dict)
     cluster: DockerCluster | None = None
     topology: Topology | None = None
+    thresholds: dict[str, dict] = field(default_factory=dict)  # scenario -> threshold overrides
 
     @property
     def read_only(self) -> bool:
@@ -76,6 +77,7 @@ def from_project(project: str) -> Endpoints:
         pools={name: [member.route for member in topology.pool_members(name)] for name in topology.pools},
         cluster=cluster,
         topology=topology,
+        thresholds={name: t.overrides() for name, t in topology.failover_thresholds.items()},
     )
 
 
@@ -95,4 +97,5 @@ def from_target(target: RemoteTarget) -> Endpoints:
             for db in target.databases
         ],
         mail_domain=target.mail_domain,
+        thresholds={name: t.overrides() for name, t in target.failover_thresholds.items()},
     )

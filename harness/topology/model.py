@@ -145,6 +145,18 @@ class MtaTier(Strict):
     nodes: list[Node]
 
 
+class FailoverThresholds(Strict):
+    """What one failover scenario may cost users on this target; unset values keep the scenario's own."""
+
+    max_probe_downtime: float | None = Field(default=None, ge=0)
+    max_write_downtime: float | None = Field(default=None, ge=0)
+    max_lost_writes: int | None = Field(default=None, ge=0)
+    max_lost_sessions: int | None = Field(default=None, ge=0)
+
+    def overrides(self) -> dict[str, float | int]:
+        return {key: value for key, value in self.model_dump().items() if value is not None}
+
+
 # Minimum and maximum node count per tier: what the HA design can be built from.
 TIER_COUNTS: dict[str, tuple[int, int]] = {
     "balancer": (1, 2),
@@ -169,6 +181,8 @@ class Topology(Strict):
     filestore: FilestoreTier
     imap: ImapTier
     mta: MtaTier
+    failover_thresholds: dict[str, FailoverThresholds] = Field(
+        default_factory=dict, description="Per scenario name, the thresholds this topology must meet.")
 
     # -- queries -----------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 
 from harness.errors import UserError
 from harness.topology.loader import describe, read_mapping
-from harness.topology.model import NAME_PATTERN, Strict
+from harness.topology.model import NAME_PATTERN, FailoverThresholds, Strict
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SECRET_KEYS = re.compile(r"(password|passwd|secret|token)$", re.I)
@@ -86,6 +86,8 @@ class RemoteTarget(Strict):
     databases: list[Database] = Field(default_factory=list, description="Read-only accounts, one per master.")
     mail_domain: str
     drill: DrillSettings | None = Field(default=None, description="Only for targets marked staging.")
+    failover_thresholds: dict[str, FailoverThresholds] = Field(
+        default_factory=dict, description="Per scenario name, the customer's own thresholds.")
 
     @field_validator("ca_bundle")
     @classmethod

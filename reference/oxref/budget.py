@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Awaitable, Iterator, TypeVar
+from concurrent.futures import Executor
+from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 from oxref import errors
 
@@ -43,6 +44,16 @@ def out_of_time(backend: str | None) -> errors.OXException:
     if backend == "filestore":
         return errors.filestore_down(f"no answer within {REQUEST_SECONDS} s")
     return errors.database_busy()
+
+
+async def on_threads(backend: str, executor: Executor, seconds: float, function: Callable[..., T], *args: Any) -> T:
+    """Run blocking backend work on the backend's own threads, for at most `seconds`.
+
+    Raises asyncio.TimeoutError for the caller to turn into its backend's OX error.
+    """
+    loop = asyncio.get_running_loop()
+    with track(backend):
+        return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), seconds)
 
 
 async def within_budget(work: Awaitable[T], seconds: float = REQUEST_SECONDS) -> T:

@@ -206,12 +206,10 @@ class Database:
     # -- async API --------------------------------------------------------------
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        with budget.track("database"):
-            try:
-                return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
-            except asyncio.TimeoutError:
-                raise errors.database_busy() from None
+        try:
+            return await budget.on_threads("database", self.executor, CALL_TIMEOUT, function, *args)
+        except asyncio.TimeoutError:
+            raise errors.database_busy() from None
 
     async def write(self, schema: str, work: Callable[[Any], T]) -> T:
         return await self.call(self.write_sync, schema, work)

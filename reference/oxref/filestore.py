@@ -28,19 +28,17 @@ class Filestore:
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="filestore")
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        with budget.track("filestore"):
-            try:
-                return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
-            except asyncio.TimeoutError:
-                raise errors.filestore_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
-            except ConnectionError as exc:
-                raise errors.filestore_down(str(exc)) from None
-            except FileNotFoundError as exc:
-                raise errors.OXException("FLS-0019", errors.ERROR, "The file %s is missing from the filestore",
-                                         exc.filename or "") from None
-            except OSError as exc:
-                raise errors.filestore_down(exc.strerror or str(exc)) from None
+        try:
+            return await budget.on_threads("filestore", self.executor, CALL_TIMEOUT, function, *args)
+        except asyncio.TimeoutError:
+            raise errors.filestore_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+        except ConnectionError as exc:
+            raise errors.filestore_down(str(exc)) from None
+        except FileNotFoundError as exc:
+            raise errors.OXException("FLS-0019", errors.ERROR, "The file %s is missing from the filestore",
+                                     exc.filename or "") from None
+        except OSError as exc:
+            raise errors.filestore_down(exc.strerror or str(exc)) from None
 
     def _store(self, cid: int) -> Path:
         """The context's store; its absence means the filestore is not mounted (or lost the context)."""

@@ -45,12 +45,10 @@ class MailStore:
         return sorted(self.config.imap["hosts"], key=lambda host: now - self.failed_at.get(host, -1e9) < DOWN_MEMORY)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        with budget.track("imap"):
-            try:
-                return await asyncio.wait_for(loop.run_in_executor(self.executor, function, *args), CALL_TIMEOUT)
-            except asyncio.TimeoutError:
-                raise errors.imap_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+        try:
+            return await budget.on_threads("imap", self.executor, CALL_TIMEOUT, function, *args)
+        except asyncio.TimeoutError:
+            raise errors.imap_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
 
     # -- connections ------------------------------------------------------------------
 

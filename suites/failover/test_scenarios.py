@@ -1,12 +1,15 @@
 """Failover scenarios (harness/faults/scenarios.py): a fault on one component while users work.
 
 Each scenario injects its fault, holds it, heals it, and checks the recorded
-history against its thresholds: the longest probe and write outage,
+history against its thresholds (a target file may set its own under
+`failover_thresholds`): the longest probe and write outage,
 acknowledged writes lost, values read that were never written, sessions
 lost, and that the cluster recovers.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
@@ -17,7 +20,8 @@ from harness.faults.scenarios import SCENARIOS
 @pytest.mark.parametrize("name", list(SCENARIOS), ids=list(SCENARIOS))
 def test_scenario(name, fault_driver, failover_accounts, target, failover_results):
     scenario = SCENARIOS[name]
-    fault, hold, thresholds = scenario.fault, scenario.hold, scenario.thresholds
+    fault, hold = scenario.fault, scenario.hold
+    thresholds = replace(scenario.thresholds, **target.thresholds.get(name, {}))
     reason = fault_driver.unsupported(fault)
     if reason:
         pytest.skip(reason)

@@ -61,3 +61,16 @@ def test_unknown_keys_and_bad_urls_are_named(tmp_path):
     with pytest.raises(UserError) as raised:
         load_target(write(tmp_path, data))
     assert "http_url" in str(raised.value) and "colour: unknown key" in str(raised.value)
+
+
+def test_failover_thresholds_of_a_target_override_the_scenarios(monkeypatch):
+    monkeypatch.setenv("OXH_STAGING_MASTER_PASSWORD", "x")
+    target = load_target(EXAMPLE.parent / "staging-drill.yaml")
+    assert from_target(target).thresholds == {"database-write-master-killed": {"max_write_downtime": 15}}
+
+
+def test_negative_thresholds_are_refused(tmp_path):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["failover_thresholds"] = {"balancer-vip-holder-killed": {"max_probe_downtime": -1}}
+    with pytest.raises(UserError, match="failover_thresholds.balancer-vip-holder-killed.max_probe_downtime"):
+        load_target(write(tmp_path, data))
