@@ -171,7 +171,7 @@ def fault_driver(target, node_access):
     """Faults on the reference topology's nodes (a drill on a remote target goes through `oxh drill`)."""
     from harness.faults.docker_driver import DockerFaults
 
-    return DockerFaults(node_access)
+    return DockerFaults(node_access, target.databases)
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +179,8 @@ def failover_accounts(test_context):
     from harness.load.workload import Account
 
     users = list(test_context.users.values())
-    return [Account(user.login, user.password) for user in users] + [Account(users[0].login, users[0].password)]
+    accounts = [Account(user.login, user.password, user.email) for user in users]
+    return accounts + [accounts[0]]
 
 
 @pytest.fixture

@@ -90,9 +90,9 @@ class WriteCheck:
     unexpected: list[str]
 
 
-def check_writes(history: History, final: dict[str, set[str]], tag: str) -> WriteCheck:
-    """`final`: values read per user at the end; `tag` marks the values this run wrote."""
-    writes = history.of("write")
+def check_writes(history: History, final: dict[str, set[str]], tag: str, kind: str = "write") -> WriteCheck:
+    """`final`: values read per user at the end; `tag` marks the values this run wrote (as operations of `kind`)."""
+    writes = history.of(kind)
     attempted = {op.value for op in writes if op.value}
     lost, unexpected = [], []
     for user, values in final.items():

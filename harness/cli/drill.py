@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.faults.scenarios import SCENARIOS
+from harness.faults.scenarios import SCENARIOS, thresholds_for
 from harness.topology.target import RemoteTarget, load_target
 
 
@@ -44,7 +44,7 @@ def run_drill(console: Console, target_file: str, scenario: str, confirm: str | 
     named = SCENARIOS[scenario]
     driver = SshFaults(target.drill)
     console.print(f"drill {scenario} on {target.name}: {named.fault.describe()}, held {named.hold:g} s")
-    console.print(f"thresholds: {named.thresholds}")
+    console.print(f"thresholds: {thresholds_for(scenario, {n: t.overrides() for n, t in target.failover_thresholds.items()})}")
     if dry_run:
         console.print("[bold]dry run[/]: these commands would run (nothing was touched):")
         for line in driver.plan(named.fault, probe=False):
@@ -60,6 +60,7 @@ def _execute(console: Console, target: RemoteTarget, scenario: str, driver) -> i
     from harness.load.workload import Account
 
     endpoints = from_target(target)
+    driver.databases = endpoints.databases  # read-only: replication convergence before and after
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     cid = 5_000_000 + secrets.randbelow(1_000_000)
     admin = Credentials("oxadmin", secrets.token_urlsafe(12))
@@ -69,10 +70,12 @@ def _execute(console: Console, target: RemoteTarget, scenario: str, driver) -> i
         for name in ("drill1", "drill2"):
             password = secrets.token_urlsafe(12)
             provisioning.create_user(cid, admin, name, password, f"{name}.{cid}@{target.mail_domain}", name)
-            accounts.append(Account(f"{name}@oxhdrill{cid}", password))
+            accounts.append(Account(f"{name}@oxhdrill{cid}", password, f"{name}.{cid}@{target.mail_domain}"))
         named = SCENARIOS[scenario]
+        if named.write_on_each_side:
+            console.print("note: a drill writes through the VIP only; writing on each master directly needs node access")
         result = run_scenario(scenario, named.fault, driver, endpoints.http_url, accounts, hold=named.hold,
-                              thresholds=named.thresholds, verify=endpoints.tls)
+                              thresholds=thresholds_for(scenario, endpoints.thresholds), verify=endpoints.tls)
     finally:
         provisioning.delete_context(cid)
     path = result.save(Path("reports") / "drills")

@@ -153,6 +153,8 @@ def cmd_down(args: argparse.Namespace) -> int:
         removed = cluster.down()
         cluster.state.forget()
         console.print(f"project {name}: removed {removed} container(s) in {time.monotonic() - started:.1f} s")
+        for leftover in cluster.leftovers:
+            console.print(f"[yellow]warning:[/] {leftover}")
     if not names:
         console.print("no ox-harness project is running")
     return 0

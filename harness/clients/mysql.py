@@ -105,3 +105,13 @@ def table_checksums(endpoint: MySQLEndpoint, schemas: list[str]) -> dict[str, in
                 row = cursor.fetchone()
                 result[f"{schema}.{table}"] = row["Checksum"] if row else None
     return result
+
+
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+
+
+def user_schemas(endpoint: MySQLEndpoint) -> list[str]:
+    """Every schema but MariaDB's own: what the masters must hold identically."""
+    with endpoint.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT schema_name AS s FROM information_schema.schemata ORDER BY schema_name")
+        return [row["s"] for row in cursor.fetchall() if row["s"] not in SYSTEM_SCHEMAS]

@@ -10,6 +10,7 @@ a scenario, whatever happened in between.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Literal
 
 Kind = Literal["kill", "stop", "pause", "restart", "isolate", "partition", "netem"]
@@ -31,13 +32,15 @@ class Selector:
     role: str
     pick: Pick = "one"
     names: tuple[str, ...] = ()
+    spare: str | None = None  # a balancer pool that must keep a member (where the driver knows the pools)
 
     def describe(self) -> str:
         if self.pick == "named":
             return ", ".join(self.names)
-        return {"one": f"one {self.role} node", "vip_holder": "the balancer holding the VIP",
+        text = {"one": f"one {self.role} node", "vip_holder": "the balancer holding the VIP",
                 "write_master": "the database master holding the write VIP", "minority": f"a minority of {self.role}",
                 "two": f"two {self.role} nodes", "all": f"every {self.role} node"}[self.pick]
+        return text + (f", one of them in {self.spare}, which keeps a member" if self.spare else "")
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,10 @@ class Fault:
         return text
 
 
-def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None) -> list[str]:
-    """Nodes a selector picks, given the role's nodes in order and the current VIP holder of the role."""
+def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None,
+           pools: dict[str, list[str]] | None = None) -> list[str]:
+    """Nodes a selector picks, given the role's nodes in order, the current VIP holder of the role and
+    the members of each balancer pool."""
     if not nodes_of_role:
         raise ValueError(f"no {selector.role} nodes to select from")
     if selector.pick == "named":
@@ -73,7 +78,17 @@ def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None 
     if selector.pick == "two":
         if len(nodes_of_role) < 2:
             raise ValueError(f"only {len(nodes_of_role)} {selector.role} node(s)")
+        if selector.spare and pools is not None:
+            return _two_sparing(nodes_of_role, pools.get(selector.spare, []), selector.spare)
         return nodes_of_role[:2]
     if selector.pick == "minority":
         return nodes_of_role[: max(1, (len(nodes_of_role) - 1) // 2)]
     return list(nodes_of_role)
+
+
+def _two_sparing(nodes: list[str], members: list[str], pool: str) -> list[str]:
+    """The first two nodes that hit the pool yet leave it a member."""
+    for pair in combinations(nodes, 2):
+        if set(pair) & set(members) and set(members) - set(pair):
+            return list(pair)
+    raise ValueError(f"no two nodes can fail while pool {pool} keeps a member (its members: {', '.join(members) or 'none'})")

@@ -13,10 +13,13 @@ import time
 from dataclasses import dataclass, field
 
 from harness.backends.docker.cluster import DockerCluster
+from harness.checks.cluster_state import replication_converged, vip_problems
+from harness.clients.mysql import MySQLEndpoint
 from harness.faults.catalogue import Fault, select
 
 HEAL_TIMEOUT = 120.0
 COMMENT = "oxh-fault"
+MARKERS = "oxh_drill.markers"
 
 
 @dataclass
@@ -28,9 +31,10 @@ class Injected:
 
 
 class DockerFaults:
-    def __init__(self, cluster: DockerCluster):
+    def __init__(self, cluster: DockerCluster, databases: list[MySQLEndpoint] = ()):
         self.cluster = cluster
         self.topology = cluster.state.topology()
+        self.databases = list(databases)
 
     # -- selection ------------------------------------------------------------------
 
@@ -45,7 +49,8 @@ class DockerFaults:
             vip = self.topology.balancer.vip if role == "balancer" else self.topology.database.write_vip
             holders = self.cluster.vip_holders(self.topology).get(str(vip.address), [])
             holder = holders[0] if holders else None
-        return select(fault.selector, names, holder)
+        pools = {pool: [member.name for member in self.topology.pool_members(pool)] for pool in self.topology.pools}
+        return select(fault.selector, names, holder, pools)
 
     def unsupported(self, fault: Fault) -> str | None:
         """Why this machine cannot inject the fault, or None when it can."""
@@ -113,6 +118,42 @@ class DockerFaults:
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"{nodes} not healthy {timeout:.0f} s after healing: {health}")
             time.sleep(0.5)
+
+    # -- the cluster around a fault --------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """What is broken now: unhealthy nodes, VIPs held by no node or by two, masters not converged."""
+        problems = [f"{status.node} is {status.health}" for status in self.cluster.status() if status.health != "healthy"]
+        vips = {str(self.topology.balancer.vip.address): "balancer"}
+        if self.topology.database.write_vip is not None:
+            vips[str(self.topology.database.write_vip.address)] = "database write"
+        problems += vip_problems(self.cluster.vip_holders(self.topology), vips)
+        return problems + replication_converged(self.databases)
+
+    def write_markers(self, nodes: list[str], tag: str) -> list[str]:
+        """Write one row on each database node directly, as root on the node; the rows written."""
+        written = []
+        for node in nodes:
+            marker = f"{tag}-{node}"
+            sql = (f"CREATE DATABASE IF NOT EXISTS oxh_drill; CREATE TABLE IF NOT EXISTS {MARKERS} "
+                   "(marker VARCHAR(64) PRIMARY KEY, written_on VARCHAR(64)) ENGINE=InnoDB; "
+                   f"INSERT INTO {MARKERS} VALUES ('{marker}', '{node}')")
+            result = self._container(node).exec_run(["mariadb", "-e", sql])
+            if result.exit_code != 0:
+                raise RuntimeError(f"{node}: cannot write a marker: {result.output.decode(errors='replace').strip()}")
+            written.append(marker)
+        return written
+
+    def missing_markers(self, markers: list[str]) -> list[str]:
+        """Markers written during the fault that some database node does not hold after the heal."""
+        problems = []
+        for node in (node.name for node in self.topology.database.nodes):
+            result = self._container(node).exec_run(["mariadb", "-N", "-e", f"SELECT marker FROM {MARKERS}"])
+            held = set(result.output.decode(errors="replace").split()) if result.exit_code == 0 else set()
+            missing = [marker for marker in markers if marker not in held]
+            if missing:
+                problems.append(f"{node} lacks the row(s) written on the other side during the fault: {', '.join(missing)}")
+        return problems
 
     # -- network faults in a node's namespace -------------------------------------------
 

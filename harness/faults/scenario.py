@@ -2,7 +2,11 @@
 
 The fault is healed at the end whatever happens (a failing check, an
 exception, Ctrl-C), and the cluster is waited for until it is healthy again.
-The result keeps the whole timeline for the report's plot.
+The cluster itself is checked before the fault and after the heal (every
+VIP on one node, replication running and converged); a scenario may also
+write on every faulted database master directly, which must show up on all
+masters after the heal. The result keeps the whole timeline for the report's
+plot.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class Thresholds:
 
     max_probe_downtime: float = 4.0
     max_write_downtime: float = 10.0
+    max_mail_downtime: float | None = 4.0  # None: mail may fail for as long as the fault lasts
+    max_recovery: float = 15.0
     max_lost_writes: int = 0
     max_lost_sessions: int = 0
 
@@ -39,13 +45,18 @@ class ScenarioResult:
     healed_at: float
     probe_downtime: float
     write_downtime: float
+    mail_downtime: float
     recovery: float | None
     acknowledged_writes: int
     unknown_writes: int
     lost_writes: list[str]
     unexpected_values: list[str]
+    acknowledged_mail: int
+    lost_mail: list[str]
     lost_sessions: int
     thresholds: Thresholds
+    problems_before: list[str] = field(default_factory=list)
+    problems_after: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
 
@@ -63,28 +74,43 @@ class ScenarioResult:
 
 
 def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[Account], *, hold: float,
-                 thresholds: Thresholds, verify: bool | str = True, require_healthy: bool = True) -> ScenarioResult:
-    """Run one scenario; `require_healthy=False` lets a proof start from a cluster broken on purpose."""
+                 thresholds: Thresholds, verify: bool | str = True, require_healthy: bool = True,
+                 write_on_each_side: bool = False) -> ScenarioResult:
+    """Run one scenario; `require_healthy=False` lets a proof start from a cluster broken on purpose.
+
+    `write_on_each_side`: while the fault holds, write a marker on each faulted
+    database master directly (a split brain's writes on both sides)."""
     if require_healthy:
         driver.wait_healthy(driver.all_nodes())
+    problems_before = driver.problems()
     workload = Workload(base_url, accounts, verify=verify)
-    injected = None
+    injected, markers, separated = None, [], True
     try:
         with workload:
             time.sleep(BASELINE_SECONDS)
             injected_at = time.monotonic()
             injected = driver.inject(fault)
+            if write_on_each_side:
+                markers = driver.write_markers(injected.nodes, workload.tag)
             time.sleep(hold)
+            separated = not markers or driver.missing_markers(markers)
             healed_at = time.monotonic()
             driver.heal(injected)
             time.sleep(SETTLE_SECONDS)
         final = workload.final_values()
+        final_mail = workload.final_mail()
     finally:
         if injected is not None:
             driver.heal(injected)
         workload.close()
+    problems_after = driver.problems()
+    if markers:
+        problems_after += driver.missing_markers(markers)
+    if not separated:
+        problems_after.append("the fault did not separate the masters: each held the other's write while it lasted")
     history = workload.history
     writes = check_writes(history, final, workload.tag)
+    mail = check_writes(history, final_mail, workload.tag, kind="mail")
     result = ScenarioResult(
         name=name,
         fault=fault.describe(),
@@ -93,13 +119,18 @@ def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[
         healed_at=healed_at,
         probe_downtime=longest_downtime(history, "probe"),
         write_downtime=longest_downtime(history, "write"),
+        mail_downtime=longest_downtime(history, "mail"),
         recovery=recovery_after(history, "probe", healed_at),
         acknowledged_writes=writes.acknowledged,
         unknown_writes=writes.unknown,
         lost_writes=writes.lost,
-        unexpected_values=writes.unexpected,
+        unexpected_values=writes.unexpected + mail.unexpected,
+        acknowledged_mail=mail.acknowledged,
+        lost_mail=mail.lost,
         lost_sessions=lost_sessions(history),
         thresholds=thresholds,
+        problems_before=problems_before,
+        problems_after=problems_after,
         timeline=[
             {"kind": op.kind, "start": op.start - injected_at, "seconds": op.end - op.start, "outcome": op.outcome,
              "route": op.route, "detail": op.detail}
@@ -117,12 +148,20 @@ def judge(result: ScenarioResult) -> list[str]:
         violations.append(f"probe failed for {result.probe_downtime:.1f} s (limit {limits.max_probe_downtime:g} s)")
     if result.write_downtime > limits.max_write_downtime:
         violations.append(f"writes failed for {result.write_downtime:.1f} s (limit {limits.max_write_downtime:g} s)")
+    if limits.max_mail_downtime is not None and result.mail_downtime > limits.max_mail_downtime:
+        violations.append(f"mail could not be sent for {result.mail_downtime:.1f} s (limit {limits.max_mail_downtime:g} s)")
     if len(result.lost_writes) > limits.max_lost_writes:
         violations.append(f"{len(result.lost_writes)} acknowledged write(s) lost: {result.lost_writes[:5]}")
+    if len(result.lost_mail) > limits.max_lost_writes:
+        violations.append(f"{len(result.lost_mail)} sent mail(s) never arrived: {result.lost_mail[:5]}")
     if result.unexpected_values:
         violations.append(f"values read that were never written: {result.unexpected_values[:5]}")
     if result.lost_sessions > limits.max_lost_sessions:
         violations.append(f"{result.lost_sessions} call(s) answered SES-0203 (sessions lost)")
     if result.recovery is None:
         violations.append("the probe never succeeded again after the heal")
+    elif result.recovery > limits.max_recovery:
+        violations.append(f"the probe recovered {result.recovery:.1f} s after the heal (limit {limits.max_recovery:g} s)")
+    violations += [f"before the fault: {problem}" for problem in result.problems_before]
+    violations += [f"after the heal: {problem}" for problem in result.problems_after]
     return violations

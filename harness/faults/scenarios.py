@@ -4,12 +4,13 @@ Shared by the failover suite (on the reference topology) and `oxh drill` (on
 a staging cluster). Expectations of the HA design: a balancer's loss costs at
 most 4 s of failed probes; a middleware node's loss no failed user call after
 one retry and no session; a database master's loss at most 10 s of failed
-writes; no scenario loses an acknowledged write.
+writes; no scenario loses an acknowledged write or a sent mail, and after
+every heal each VIP sits on one node and the masters hold equal tables.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.faults.catalogue import Fault, Selector
 from harness.faults.scenario import Thresholds
@@ -20,21 +21,38 @@ class NamedScenario:
     fault: Fault
     hold: float
     thresholds: Thresholds
+    write_on_each_side: bool = False  # write on each faulted master directly while the fault holds
+    why: str = ""  # what the thresholds assume, for scenarios that are not the general rule
 
+
+BALANCER = Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0, max_mail_downtime=4.0)
+NO_USER_VISIBLE_ERROR = Thresholds(max_probe_downtime=4.0, max_write_downtime=0.0, max_mail_downtime=0.0)
+DATABASE = Thresholds(max_probe_downtime=10.0, max_write_downtime=10.0, max_mail_downtime=10.0)
+UNAFFECTED = Thresholds(max_probe_downtime=1.0, max_write_downtime=1.0, max_mail_downtime=4.0)
 
 SCENARIOS: dict[str, NamedScenario] = {
-    "balancer-vip-holder-killed": NamedScenario(
-        Fault("kill", Selector("balancer", "vip_holder")), 6, Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0)),
-    "balancer-vip-holder-stopped": NamedScenario(
-        Fault("stop", Selector("balancer", "vip_holder")), 6, Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0)),
-    "middleware-node-killed": NamedScenario(
-        Fault("kill", Selector("middleware", "one")), 6, Thresholds(max_probe_downtime=4.0, max_write_downtime=0.0)),
-    "middleware-node-cut-off": NamedScenario(
-        Fault("isolate", Selector("middleware", "one")), 6, Thresholds(max_probe_downtime=4.0, max_write_downtime=0.0)),
-    "database-write-master-killed": NamedScenario(
-        Fault("kill", Selector("database", "write_master")), 8, Thresholds(max_probe_downtime=10.0, max_write_downtime=10.0)),
+    "balancer-vip-holder-killed": NamedScenario(Fault("kill", Selector("balancer", "vip_holder")), 6, BALANCER),
+    "balancer-vip-holder-stopped": NamedScenario(Fault("stop", Selector("balancer", "vip_holder")), 6, BALANCER),
+    "middleware-node-killed": NamedScenario(Fault("kill", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR),
+    "middleware-node-paused": NamedScenario(Fault("pause", Selector("middleware", "one")), 8, NO_USER_VISIBLE_ERROR),
+    "middleware-node-cut-off": NamedScenario(Fault("isolate", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR),
+    "two-middleware-nodes-killed": NamedScenario(
+        Fault("kill", Selector("middleware", "two", spare="oxcluster")), 6, NO_USER_VISIBLE_ERROR,
+        why="the groupware pool keeps one member; a pool whose every member is gone is an outage by design"),
+    "database-write-master-killed": NamedScenario(Fault("kill", Selector("database", "write_master")), 8, DATABASE),
+    "database-masters-partitioned": NamedScenario(
+        Fault("partition", Selector("database", "all")), 8, DATABASE, write_on_each_side=True),
     "database-latency-200ms": NamedScenario(
-        Fault("netem", Selector("database", "all"), delay_ms=200), 6, Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0)),
-    "filestore-restarted": NamedScenario(
-        Fault("restart", Selector("filestore", "one")), 2, Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0)),
+        Fault("netem", Selector("database", "all"), delay_ms=200), 6, BALANCER),
+    "filestore-restarted": NamedScenario(Fault("restart", Selector("filestore", "one")), 2, BALANCER),
+    "imap-node-killed": NamedScenario(Fault("kill", Selector("imap", "one")), 6, NO_USER_VISIBLE_ERROR),
+    "mta-stopped": NamedScenario(
+        Fault("stop", Selector("mta", "all")), 6, replace(UNAFFECTED, max_mail_downtime=None),
+        why="with every MTA down no mail can be sent until one is back; nothing sent may be lost "
+            "and the rest of the groupware must not notice"),
 }
+
+
+def thresholds_for(name: str, overrides: dict[str, dict]) -> Thresholds:
+    """A scenario's thresholds, with what a target file sets under `failover_thresholds` on top."""
+    return replace(SCENARIOS[name].thresholds, **overrides.get(name, {}))

@@ -12,6 +12,8 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 
+from harness.checks.cluster_state import replication_converged, vip_problems
+from harness.clients.mysql import MySQLEndpoint
 from harness.faults.catalogue import Fault, select
 from harness.topology.target import DrillSettings
 
@@ -39,9 +41,10 @@ class SshInjected:
 
 
 class SshFaults:
-    def __init__(self, settings: DrillSettings, runner=None):
+    def __init__(self, settings: DrillSettings, runner=None, databases: list[MySQLEndpoint] = ()):
         self.settings = settings
         self.runner = runner or self._ssh
+        self.databases = list(databases)
 
     def nodes(self, fault: Fault) -> list[str]:
         names = [node.name for node in self.settings.nodes if node.role == fault.selector.role]
@@ -103,6 +106,13 @@ class SshFaults:
 
     def unsupported(self, fault: Fault) -> str | None:
         return None
+
+    def problems(self) -> list[str]:
+        """VIPs held by no node or by two, and masters that are not converged (read-only checks)."""
+        holders = {vip: [node.name for node in self.settings.nodes if node.role == role and self._holds_vip(node.name, role)]
+                   for role, vip in self.settings.vips.items() if vip}
+        purposes = {vip: role for role, vip in self.settings.vips.items() if vip}
+        return vip_problems(holders, purposes) + replication_converged(self.databases)
 
     def _holds_vip(self, node: str, role: str) -> bool:
         vip = self.settings.vips.get(role)

@@ -1,7 +1,8 @@
 """Simulated users working while faults are injected, every operation recorded.
 
 A probe calls the API every 100 ms; each user creates contacts (writes whose
-values are unique and checked later), reads them, and uploads files. Like a
+values are unique and checked later), reads them, uploads files and sends
+mail to itself (whose subjects are checked in the inbox later). Like a
 browser, a user retries a failed call once. Every operation is recorded with
 its start, end, outcome (ok, fail, or unknown when the answer never came, so
 the write may or may not have happened) and the node that served it.
@@ -10,6 +11,7 @@ the write may or may not have happened) and the node that served it.
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import threading
 import time
@@ -24,12 +26,16 @@ from harness.clients.ox_http import OXClient, OXSession
 PROBE_INTERVAL = 0.1
 USER_PAUSE = 0.2
 CALL_TIMEOUT = 8.0
+EVERY_FIFTH = 5
+DELIVERY_SECONDS = 30.0
+INBOX = "default0/INBOX"
 
 
 @dataclass(frozen=True)
 class Account:
     login: str
     password: str
+    email: str = ""  # without one, the user sends no mail
 
 
 class User:
@@ -120,29 +126,54 @@ class Workload:
             user.call("write", lambda s: s.put("contacts", "new", {"folder_id": user.contacts_folder, "display_name": value}),
                       value=value)
             user.call("read", lambda s: s.get("contacts", "all", folder=user.contacts_folder, columns="1,500"))
-            if self.upload and next(self.counter) % 5 == 0:
+            turn = next(self.counter)
+            if self.upload and turn % EVERY_FIFTH == 0:
                 user.call("upload", lambda s: s.call(
                     "POST", "infostore", "new", files={"file": ("w.bin", secrets.token_bytes(2048))},
-                    data={"json": '{"folder_id": "%s"}' % s.get("config/folder/infostore")}))
+                    data={"json": json.dumps({"folder_id": str(s.get("config/folder/infostore"))})}))
+            if user.account.email and turn % EVERY_FIFTH == 1:
+                subject = f"oxh-{self.tag}-{user.name}-{turn}"
+                mail = {"to": [[user.name, user.account.email]], "subject": subject,
+                        "attachments": [{"content": "written while a fault is injected"}]}
+                user.call("mail", lambda s: s.call("POST", "mail", "new", data={"json_0": json.dumps(mail)}), value=subject)
             time.sleep(USER_PAUSE)
 
     def final_values(self, timeout: float = 60.0) -> dict[str, set[str]]:
         """Every user's contact names as read at the end (retrying until the cluster answers)."""
-        values: dict[str, set[str]] = {}
-        deadline = time.monotonic() + timeout
+        return {user.name: {row[1] for row in self._read_finally(
+            user, lambda s, u=user: s.get("contacts", "all", folder=u.contacts_folder, columns="1,500"), timeout)}
+            for user in self.users}
+
+    def final_mail(self, timeout: float = 60.0) -> dict[str, set[str]]:
+        """Every user's inbox subjects, once the mail each user sent has arrived or delivery time is up."""
+        sent = {user.name: {op.value for op in self.history.of("mail") if op.user == user.name and op.outcome == "ok"}
+                for user in self.users if user.account.email}
+        subjects: dict[str, set[str]] = {}
+        deadline = time.monotonic() + DELIVERY_SECONDS
         for user in self.users:
+            if not user.account.email:
+                continue
             while True:
-                try:
-                    user.session = None
-                    user.login()
-                    rows = user.session.get("contacts", "all", folder=user.contacts_folder, columns="1,500")
-                    values[user.name] = {row[1] for row in rows}
+                rows = self._read_finally(user, lambda s: s.get("mail", "all", folder=INBOX, columns="600,607"), timeout)
+                subjects[user.name] = {row[1] for row in rows}
+                if sent[user.name] <= subjects[user.name] or time.monotonic() > deadline:
                     break
-                except (OXError, OXServerUnavailable, httpx.HTTPError):
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(1)
-        return values
+                time.sleep(1)
+        return subjects
+
+    @staticmethod
+    def _read_finally(user: User, read, timeout: float):
+        """A read after the fault, in a fresh session, retried until the cluster answers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                user.session = None
+                user.login()
+                return read(user.session)
+            except (OXError, OXServerUnavailable, httpx.HTTPError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
     def close(self) -> None:
         for user in self.users + [self.probe]:

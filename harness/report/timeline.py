@@ -12,7 +12,7 @@ def timeline_svg(scenario: dict) -> str:
     operations = scenario["timeline"]
     if not operations:
         return "<p>no operations were recorded</p>"
-    kinds = [kind for kind in ("probe", "write", "read", "upload") if any(op["kind"] == kind for op in operations)]
+    kinds = [kind for kind in ("probe", "write", "read", "upload", "mail") if any(op["kind"] == kind for op in operations)]
     start = min(op["start"] for op in operations)
     end = max(op["start"] + op["seconds"] for op in operations)
     span = max(end - start, 1e-3)

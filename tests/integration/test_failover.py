@@ -11,6 +11,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,38 @@ def test_broken_replication_loses_acknowledged_writes_when_the_master_dies(misco
         container.exec_run(["mariadb", "-e", "START SLAVE"])
     assert not result.passed
     assert any("acknowledged write(s) lost" in violation for violation in result.violations), result.violations
+
+
+def test_keepalived_with_two_masters_fails_the_balancer_scenario_and_says_why(misconfigured):
+    cluster, accounts = misconfigured
+    topology = cluster.state.topology()
+    vip, vrid = str(topology.balancer.vip.address), topology.balancer.vip.vrid
+    second = cluster.client.containers.get(cluster.container_name(topology.balancer.nodes[1].name))
+    config = "/etc/keepalived/keepalived.conf"
+
+    def set_router_id(old: int, new: int) -> None:
+        command = f"sed -i 's/virtual_router_id {old}$/virtual_router_id {new}/' {config} && pkill -HUP -x keepalived"
+        assert second.exec_run(["sh", "-c", command]).exit_code == 0
+
+    # A router id of its own: neither balancer hears the other, so both claim the VIP.
+    own = next(n for n in range(254, 1, -1) if n not in (vrid, topology.database.write_vip.vrid))
+    set_router_id(vrid, own)
+    try:
+        assert wait_for(lambda: len(cluster.vip_holders(topology).get(vip, [])) == 2, 20), "the VIP never doubled"
+        result = run_scenario("two-vrrp-masters", Fault("kill", Selector("balancer", "vip_holder")), DockerFaults(cluster),
+                              cluster.endpoints()["http"], accounts, hold=4, thresholds=Thresholds(),
+                              require_healthy=False)
+    finally:
+        set_router_id(own, vrid)
+        wait_for(lambda: len(cluster.vip_holders(topology).get(vip, [])) == 1, 30)
+    assert not result.passed
+    assert any(v.startswith("before the fault:") and "split brain" in v for v in result.violations), result.violations
+
+
+def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from harness.checks.cluster_state import checksum_problems, replication_problems, vip_problems
 from harness.checks.history import History, Operation, check_writes, failing_windows, longest_downtime, recovery_after
 from harness.faults.catalogue import Fault, Selector, select
+from harness.clients.mysql import ReplicaState
 from harness.faults.scenario import ScenarioResult, Thresholds, judge
 
 
@@ -66,12 +68,75 @@ def test_the_vip_holder_and_named_nodes_are_selected_as_asked():
 def test_a_scenario_names_every_threshold_it_broke():
     result = ScenarioResult(
         name="x", fault=Fault("kill", Selector("balancer", "vip_holder")).describe(), nodes=["lb-1"],
-        injected_at=0, healed_at=5, probe_downtime=6.5, write_downtime=1.0, recovery=None, acknowledged_writes=10,
-        unknown_writes=0, lost_writes=["v1"], unexpected_values=[], lost_sessions=3, thresholds=Thresholds(),
+        injected_at=0, healed_at=5, probe_downtime=6.5, write_downtime=1.0, mail_downtime=5.0, recovery=None,
+        acknowledged_writes=10, unknown_writes=0, lost_writes=["v1"], unexpected_values=[], acknowledged_mail=4,
+        lost_mail=["m1"], lost_sessions=3, thresholds=Thresholds(),
+        problems_before=["db-2 is unhealthy"], problems_after=["tables differ between db-1 and db-2: configdb.x"],
     )
     violations = judge(result)
     assert any("probe failed for 6.5 s (limit 4 s)" in v for v in violations)
+    assert any("mail could not be sent for 5.0 s (limit 4 s)" in v for v in violations)
     assert any("1 acknowledged write(s) lost" in v for v in violations)
+    assert any("1 sent mail(s) never arrived" in v for v in violations)
     assert any("SES-0203" in v for v in violations)
     assert any("never succeeded again" in v for v in violations)
+    assert "before the fault: db-2 is unhealthy" in violations
+    assert "after the heal: tables differ between db-1 and db-2: configdb.x" in violations
     assert result.fault == "kill the balancer holding the VIP"
+
+
+def test_mail_downtime_is_not_judged_where_the_scenario_allows_it():
+    result = ScenarioResult(
+        name="mta", fault="stop every mta node", nodes=["mta-1"], injected_at=0, healed_at=6, probe_downtime=0,
+        write_downtime=0, mail_downtime=9.0, recovery=0.5, acknowledged_writes=5, unknown_writes=0, lost_writes=[],
+        unexpected_values=[], acknowledged_mail=2, lost_mail=[], lost_sessions=0,
+        thresholds=Thresholds(max_mail_downtime=None, max_recovery=15),
+    )
+    assert judge(result) == []
+    result.recovery = 20.0
+    assert judge(result) == ["the probe recovered 20.0 s after the heal (limit 15 s)"]
+
+
+def test_a_vip_on_two_nodes_or_none_is_a_problem():
+    vips = {"10.0.0.10": "balancer", "10.0.0.20": "database write"}
+    assert vip_problems({"10.0.0.10": ["lb-1"], "10.0.0.20": ["db-1"]}, vips) == []
+    problems = vip_problems({"10.0.0.10": ["lb-1", "lb-2"]}, vips)
+    assert "held by 2 nodes at once (lb-1, lb-2): split brain" in problems[0]
+    assert problems[1] == "the database write VIP 10.0.0.20 is held by no node"
+
+
+def replica(node: str, io: bool = True, sql: bool = True, error: str = "") -> ReplicaState:
+    return ReplicaState(node, io, sql, 0, "peer", error, "1-1-5", 1, 2, 1)
+
+
+def test_stopped_or_failing_replication_is_named():
+    assert replication_problems([replica("db-1"), replica("db-2")]) == []
+    problems = replication_problems([replica("db-1", sql=False, error="Duplicate entry '7' for key 'PRIMARY'"),
+                                     replica("db-2", io=False)])
+    assert problems == ["db-1: replication SQL thread stopped (Duplicate entry '7' for key 'PRIMARY')",
+                        "db-1: duplicate keys written on both masters", "db-2: replication IO thread stopped"]
+
+
+def test_tables_whose_checksums_differ_are_named():
+    same = {"configdb.context": 11, "oxdb_5.contacts": 22}
+    assert checksum_problems({"db-1": same, "db-2": dict(same)}) == []
+    assert checksum_problems({"db-1": same, "db-2": {"configdb.context": 11, "oxdb_5.contacts": 23}}) == [
+        "tables differ between db-1 and db-2: oxdb_5.contacts"]
+    assert checksum_problems({"db-1": same, "db-2": {"configdb.context": 11}}) == [
+        "tables differ between db-1 and db-2: oxdb_5.contacts"]
+
+
+def test_a_lost_mail_is_an_acknowledged_send_missing_from_the_inbox():
+    h = history(("mail", "user0", 0, 1, "ok", "oxh-t1-user0-1"), ("mail", "user0", 1, 2, "ok", "oxh-t1-user0-6"),
+                ("write", "user0", 0, 1, "ok", "oxh-t1-user0-2"))
+    result = check_writes(h, {"user0": {"oxh-t1-user0-1"}}, tag="t1", kind="mail")
+    assert (result.lost, result.acknowledged) == (["oxh-t1-user0-6"], 2)
+
+
+def test_two_nodes_are_picked_so_that_the_spared_pool_keeps_a_member():
+    pools = {"oxcluster": ["ox-1", "ox-2"], "oxcluster_sync": ["ox-3"]}
+    selector = Selector("middleware", "two", spare="oxcluster")
+    assert select(selector, ["ox-1", "ox-2", "ox-3"], pools=pools) == ["ox-1", "ox-3"]
+    with pytest.raises(ValueError, match="pool oxcluster keeps a member"):
+        select(selector, ["ox-1", "ox-2"], pools={"oxcluster": ["ox-1", "ox-2"]})
+    assert select(selector, ["ox-1", "ox-2", "ox-3"]) == ["ox-1", "ox-2"]  # no pools known: the first two

@@ -124,7 +124,7 @@ def test_ganesha_exports_filestore_and_mail_to_the_subnet(topology):
 def test_postfix_delivers_to_every_dovecot_over_lmtp(topology):
     conf = rendered(topology, "mta-1")["/etc/postfix/main.cf"]
     assert "virtual_mailbox_domains = ox.test" in conf
-    assert "virtual_transport = lmtp:inet:[172.30.0.51]:24, inet:[172.30.0.52]:24" in conf
+    assert "virtual_transport = lmtp:[172.30.0.51]:24, [172.30.0.52]:24" in conf
     assert "mynetworks = 127.0.0.0/8 172.30.0.0/24" in conf
 
 

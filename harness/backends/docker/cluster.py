@@ -84,6 +84,7 @@ class DockerCluster:
         self.project = project
         self.client = client
         self.state = ProjectState(project)
+        self.leftovers: list[str] = []  # what the last `down` could not remove, and why
 
     # -- names and labels ------------------------------------------------------
 
@@ -205,8 +206,10 @@ class DockerCluster:
         address = str(node.address) if node else str(topology.network.edge)
         for volume in spec.volumes:
             self.client.volumes.create(volume, labels=self.labels(role, name, topology))
+        # Host ports are chosen here, not by the engine: a port the engine picks changes when a fault
+        # restarts the container, and the suites' endpoints would point at nothing.
         ports = {
-            f"{port}/tcp": ("127.0.0.1", host_port_for_first if index == 0 and host_port_for_first else None)
+            f"{port}/tcp": ("127.0.0.1", host_port_for_first if index == 0 and host_port_for_first else _free_port())
             for index, port in enumerate(spec.ports)
         }
         container = self.client.containers.create(
@@ -389,13 +392,16 @@ class DockerCluster:
     # -- down --------------------------------------------------------------------
 
     def down(self) -> int:
-        """Remove every container, network and volume of the project; returns how many containers."""
+        """Remove every container, network and volume of the project; returns how many containers.
+
+        What could not be removed is listed in `leftovers`."""
         containers = self.containers()
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(_remove_container, containers))
         selector = {"label": f"{LABEL_PROJECT}={self.project}"}
-        for network in self.client.networks.list(filters=selector):
-            _ignore_missing(network.remove)
+        self.leftovers = [
+            problem for network in self.client.networks.list(filters=selector) if (problem := _remove_network(network))
+        ]
         for volume in self.client.volumes.list(filters=selector):
             _ignore_missing(lambda: volume.remove(force=True))
         return len(containers)
@@ -423,6 +429,26 @@ def _ignore_missing(action: Callable[[], object]) -> None:
         if "removal of container" in str(exc) and "already in progress" in str(exc):
             return
         raise
+
+
+def _remove_network(network, seconds: float = 10.0) -> str | None:
+    """Remove a network once the engine has detached the removed containers from it.
+
+    Docker 20.10 sometimes keeps a stale endpoint for good; the network then
+    stays (its subnet is skipped by later projects) and the reason is returned.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            _ignore_missing(network.remove)
+            return None
+        except APIError as exc:
+            if "active endpoints" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                return (f"network {network.name} keeps a stale endpoint in the Docker engine and was left; "
+                        "restarting the engine clears it")
+            time.sleep(0.5)
 
 
 def _published_ports(container: Container) -> dict[str, int]:
@@ -458,6 +484,22 @@ def _tar(files: dict[str, str]) -> bytes:
             info.mtime = int(time.time())
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+_handed_out: set[int] = set()
+_handing_out = threading.Lock()
+
+
+def _free_port() -> int:
+    """A loopback port free now and not handed to another container of this process."""
+    with _handing_out:
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
 
 
 def _require_free_port(port: int) -> None:

@@ -163,10 +163,10 @@ def ensure_debian_base(client: docker.DockerClient, progress: Progress) -> None:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-10:])
             raise UserError(f"debootstrap failed:\n{tail}", "check that this machine reaches its Debian mirror")
         progress(f"importing {DEBIAN_IMAGE} into Docker")
-        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        assert tar.stdout is not None
-        client.images.import_image(tar.stdout.read(), repository="oxh/debian", tag=SUITE)
-        tar.wait()
+        tar = subprocess.run(["tar", "--numeric-owner", "-C", root, "-c", "."], capture_output=True)
+        if tar.returncode != 0:
+            raise UserError(f"cannot pack the debootstrap tree: {tar.stderr.decode(errors='replace')[-500:]}")
+        client.api.import_image_from_data(tar.stdout, repository="oxh/debian", tag=SUITE)
 
 
 def debian_mirror() -> str:

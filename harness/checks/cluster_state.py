@@ -1,0 +1,88 @@
+"""Checkers of the cluster itself around a fault: nothing left broken, replication converged.
+
+Each returns the problems it finds as sentences a person can act on (an
+empty list when all is well): a VIP held by no node or by two, a
+replication thread stopped or failing with duplicate keys, masters that do
+not catch up with each other, tables whose checksums differ between them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from harness.clients.mysql import MySQLEndpoint, ReplicaState, gtid_positions, replica_state, table_checksums, user_schemas
+
+CATCH_UP_SECONDS = 30.0
+
+
+def vip_problems(holders: dict[str, list[str]], vips: dict[str, str]) -> list[str]:
+    """`vips`: address -> what it is for; `holders`: address -> nodes that hold it now."""
+    problems = []
+    for address, purpose in vips.items():
+        nodes = holders.get(address, [])
+        if not nodes:
+            problems.append(f"the {purpose} VIP {address} is held by no node")
+        elif len(nodes) > 1:
+            problems.append(f"the {purpose} VIP {address} is held by {len(nodes)} nodes at once ({', '.join(nodes)}): "
+                            "split brain, each node believes it is the VRRP master")
+    return problems
+
+
+def replication_problems(states: list[ReplicaState]) -> list[str]:
+    problems = []
+    for state in states:
+        if not state.running:
+            stopped = [name for name, running in (("IO", state.io_running), ("SQL", state.sql_running)) if not running]
+            problem = f"{state.node}: replication {' and '.join(stopped)} thread stopped"
+            problems.append(problem + (f" ({state.last_error})" if state.last_error else ""))
+        elif state.last_error:
+            problems.append(f"{state.node}: replication reports {state.last_error}")
+        if "Duplicate entry" in state.last_error:
+            problems.append(f"{state.node}: duplicate keys written on both masters")
+    return problems
+
+
+def checksum_problems(sums: dict[str, dict[str, int | None]]) -> list[str]:
+    """`sums`: node -> {table: checksum}; every table must have one checksum on all nodes."""
+    nodes = list(sums)
+    tables = sorted({table for node in nodes for table in sums[node]})
+    differing = [table for table in tables if len({sums[node].get(table) for node in nodes}) > 1]
+    if not differing:
+        return []
+    shown = ", ".join(differing[:8]) + (f" and {len(differing) - 8} more" if len(differing) > 8 else "")
+    return [f"tables differ between {' and '.join(nodes)}: {shown}"]
+
+
+def replication_converged(masters: list[MySQLEndpoint], timeout: float = CATCH_UP_SECONDS,
+                          sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """Wait until the masters have applied each other's transactions and hold equal tables.
+
+    Checksums are read one master after the other, so a write landing in
+    between makes them differ for a moment: they are compared again until
+    they agree or the time is up.
+    """
+    if len(masters) < 2:
+        return []
+    deadline = time.monotonic() + timeout
+    while True:
+        problems = _convergence_problems(masters)
+        if not problems or time.monotonic() > deadline or any("SQL thread stopped" in p for p in problems):
+            return problems
+        sleep(1)
+
+
+def _convergence_problems(masters: list[MySQLEndpoint]) -> list[str]:
+    try:
+        states = [replica_state(master) for master in masters]
+        problems = replication_problems(states)
+        if problems:
+            return problems
+        positions = [gtid_positions(state.gtid_current) for state in states]
+        if any(position != positions[0] for position in positions):
+            return ["masters have not caught up with each other: " +
+                    "; ".join(f"{state.node} at GTID {state.gtid_current}" for state in states)]
+        schemas = user_schemas(masters[0])
+        return checksum_problems({master.name: table_checksums(master, schemas) for master in masters})
+    except Exception as exc:  # pymysql raises several unrelated classes for an unreachable server
+        return [f"cannot read the masters' state: {exc}"]
