@@ -120,8 +120,12 @@ class SshFaults:
 
     def _ssh_argv(self, node: str) -> list[str]:
         spec = self.settings.node(node)
-        return ["ssh", "-p", str(self.settings.ssh_port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-                f"{self.settings.ssh_user}@{spec.host}"]
+        argv = ["ssh", "-p", str(self.settings.ssh_port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]
+        if self.settings.ssh_identity:
+            argv += ["-i", self.settings.ssh_identity]
+        for option in self.settings.ssh_options:
+            argv += ["-o", option]
+        return argv + [f"{self.settings.ssh_user}@{spec.host}"]
 
     def _ssh_line(self, node: str, command: str) -> str:
         return " ".join(shlex.quote(part) for part in [*self._ssh_argv(node), command])

@@ -62,6 +62,8 @@ class DrillSettings(Strict):
 
     ssh_user: str = "root"
     ssh_port: int = 22
+    ssh_identity: str | None = Field(default=None, description="private key to log in with (default: ssh's own)")
+    ssh_options: list[str] = Field(default_factory=list, description="extra `ssh -o` options, e.g. UserKnownHostsFile=...")
     nodes: list[DrillNode] = Field(min_length=1)
     vips: dict[str, str] = Field(default_factory=dict, description="role -> VIP address, to find the holder")
     commands: dict[str, tuple[list[str], list[str]]] = Field(

@@ -63,3 +63,10 @@ def test_inject_and_heal_run_the_pair_of_commands():
 def test_the_cli_refuses_without_confirmation(capsys):
     assert main(["drill", "--target", str(STAGING), "--scenario", "middleware-node-killed"]) == 2
     assert "--confirm staging-acme" in capsys.readouterr().err
+
+
+def test_the_targets_key_and_ssh_options_are_used():
+    settings = load_target(STAGING).drill.model_copy(
+        update={"ssh_identity": "/keys/drill", "ssh_options": ["UserKnownHostsFile=/keys/known_hosts"]})
+    line = SshFaults(settings).plan(Fault("stop", Selector("balancer", "one")))[0]
+    assert "-i /keys/drill -o UserKnownHostsFile=/keys/known_hosts root@lb1.staging.acme.example" in line
