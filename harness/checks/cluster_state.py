@@ -35,12 +35,31 @@ def replication_problems(states: list[ReplicaState]) -> list[str]:
         if not state.running:
             stopped = [name for name, running in (("IO", state.io_running), ("SQL", state.sql_running)) if not running]
             problem = f"{state.node}: replication {' and '.join(stopped)} thread stopped"
-            problems.append(problem + (f" ({state.last_error})" if state.last_error else ""))
+            error = state.last_sql_error if not state.sql_running and state.last_sql_error else state.last_error
+            problems.append(problem + (f" ({error})" if error else ""))
         elif state.last_error:
             problems.append(f"{state.node}: replication reports {state.last_error}")
-        if "Duplicate entry" in state.last_error:
+        if "Duplicate entry" in state.last_sql_error or "Duplicate entry" in state.last_error:
             problems.append(f"{state.node}: duplicate keys written on both masters")
     return problems
+
+
+def marker_problems(held: dict[str, set[str] | None], markers: list[str]) -> list[str]:
+    """After the heal every database node must hold every marker written on either side during the fault."""
+    problems = []
+    for node, rows in held.items():
+        if rows is None:
+            problems.append(f"cannot read the rows written during the fault on {node}")
+            continue
+        missing = [marker for marker in markers if marker not in rows]
+        if missing:
+            problems.append(f"{node} lacks the row(s) written on the other side during the fault: {', '.join(missing)}")
+    return problems
+
+
+def separated(held: dict[str, set[str] | None], markers: list[str]) -> bool:
+    """Whether, while the fault held, some node lacked a marker written on another (the partition was real)."""
+    return all(rows is not None for rows in held.values()) and any(set(markers) - rows for rows in held.values())
 
 
 def checksum_problems(sums: dict[str, dict[str, int | None]]) -> list[str]:

@@ -1,8 +1,8 @@
 """Checkers over a recorded history: downtime, recovery, lost and unexpected writes, lost sessions.
 
-Downtime is the longest window in which operations of a kind failed: from
-the start of the first failing operation to the end of the last one before
-an operation succeeded again. Lost writes are acknowledged writes missing
+Downtime is the longest window in which one user's operations of a kind
+failed: from the start of the first failing operation to the end of the
+last one before an operation of that user succeeded again. Lost writes are acknowledged writes missing
 from the final read; unexpected values are read values that no write ever
 attempted. Writes whose outcome is unknown may be there or not.
 """
@@ -69,7 +69,11 @@ def failing_windows(operations: list[Operation]) -> list[Window]:
 
 
 def longest_downtime(history: History, kind: str) -> float:
-    return max((w.seconds for w in failing_windows(history.of(kind))), default=0.0)
+    """The longest time one user's operations of `kind` kept failing (another user's success does not end it)."""
+    operations = history.of(kind)
+    users = {op.user for op in operations}
+    return max((w.seconds for user in users for w in failing_windows([op for op in operations if op.user == user])),
+               default=0.0)
 
 
 def recovery_after(history: History, kind: str, healed_at: float) -> float | None:

@@ -45,9 +45,14 @@ def run_drill(console: Console, target_file: str, scenario: str, confirm: str | 
     driver = SshFaults(target.drill)
     console.print(f"drill {scenario} on {target.name}: {named.fault.describe()}, held {named.hold:g} s")
     console.print(f"thresholds: {thresholds_for(scenario, {n: t.overrides() for n, t in target.failover_thresholds.items()})}")
+    try:
+        plan = driver.plan(named.fault, probe=False)
+    except ValueError as exc:  # the selector cannot pick nodes on this target
+        raise UserError(f"scenario {scenario} cannot run on {target.name}: {exc}",
+                        "choose another scenario, or describe the nodes in the target's drill section") from None
     if dry_run:
         console.print("[bold]dry run[/]: these commands would run (nothing was touched):")
-        for line in driver.plan(named.fault, probe=False):
+        for line in plan:
             console.print(f"  {line}", highlight=False)
         return 0
     return _execute(console, target, scenario, driver)
@@ -56,7 +61,7 @@ def run_drill(console: Console, target_file: str, scenario: str, confirm: str | 
 def _execute(console: Console, target: RemoteTarget, scenario: str, driver) -> int:
     from harness.backends.endpoints import from_target
     from harness.clients.provisioning import Credentials, Provisioning
-    from harness.faults.scenario import run_scenario
+    from harness.faults.scenario import ClusterNotHealthy, run_scenario
     from harness.load.workload import Account
 
     endpoints = from_target(target)
@@ -74,8 +79,12 @@ def _execute(console: Console, target: RemoteTarget, scenario: str, driver) -> i
         named = SCENARIOS[scenario]
         if named.write_on_each_side:
             console.print("note: a drill writes through the VIP only; writing on each master directly needs node access")
-        result = run_scenario(scenario, named.fault, driver, endpoints.http_url, accounts, hold=named.hold,
-                              thresholds=thresholds_for(scenario, endpoints.thresholds), verify=endpoints.tls)
+        try:
+            result = run_scenario(scenario, named.fault, driver, endpoints.http_url, accounts, hold=named.hold,
+                                  thresholds=thresholds_for(scenario, endpoints.thresholds), verify=endpoints.tls)
+        except ClusterNotHealthy as exc:
+            console.print(f"[red]drill not started:[/] {exc}")
+            return 1
     finally:
         provisioning.delete_context(cid)
     path = result.save(Path("reports") / "drills")

@@ -51,6 +51,7 @@ class ReplicaState:
     server_id: int
     auto_increment_increment: int
     auto_increment_offset: int
+    last_sql_error: str = ""  # kept apart: a reconnecting IO thread's error must not hide it
 
     @property
     def running(self) -> bool:
@@ -77,6 +78,7 @@ def replica_state(endpoint: MySQLEndpoint) -> ReplicaState:
         server_id=int(variables["server_id"]),
         auto_increment_increment=int(variables["inc"]),
         auto_increment_offset=int(variables["off"]),
+        last_sql_error=status.get("Last_SQL_Error") or "",
     )
 
 

@@ -78,7 +78,10 @@ def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None 
     if selector.pick == "two":
         if len(nodes_of_role) < 2:
             raise ValueError(f"only {len(nodes_of_role)} {selector.role} node(s)")
-        if selector.spare and pools is not None:
+        if selector.spare:
+            if pools is None:
+                raise ValueError(f"which {selector.role} nodes serve pool {selector.spare} is not known: "
+                                 "list each node's pools")
             return _two_sparing(nodes_of_role, pools.get(selector.spare, []), selector.spare)
         return nodes_of_role[:2]
     if selector.pick == "minority":

@@ -74,23 +74,28 @@ class DockerFaults:
     # -- inject and heal --------------------------------------------------------------
 
     def inject(self, fault: Fault) -> Injected:
+        """Inject on every selected node; if one step fails, what was done is healed before raising."""
         nodes = self.nodes(fault)
         injected = Injected(fault, nodes)
-        for node in nodes:
-            container = self._container(node)
-            if fault.kind == "kill":
-                container.kill()
-            elif fault.kind == "stop":
-                container.stop(timeout=10)
-            elif fault.kind == "pause":
-                container.pause()
-            elif fault.kind == "restart":
-                container.restart(timeout=10)
-            else:
-                run, undo = self._commands(fault, node, nodes)
-                for command in run:
-                    self._netns(node, command)
-                injected.undo += [(node, command) for command in undo]
+        try:
+            for node in nodes:
+                container = self._container(node)
+                if fault.kind == "kill":
+                    container.kill()
+                elif fault.kind == "stop":
+                    container.stop(timeout=10)
+                elif fault.kind == "pause":
+                    container.pause()
+                elif fault.kind == "restart":
+                    container.restart(timeout=10)
+                else:
+                    run, undo = self._commands(fault, node, nodes)
+                    injected.undo += [(node, command) for command in undo]  # undoing a rule never added is harmless
+                    for command in run:
+                        self._netns(node, command)
+        except BaseException:
+            self.heal(injected)
+            raise
         return injected
 
     def heal(self, injected: Injected) -> None:
@@ -144,16 +149,13 @@ class DockerFaults:
             written.append(marker)
         return written
 
-    def missing_markers(self, markers: list[str]) -> list[str]:
-        """Markers written during the fault that some database node does not hold after the heal."""
-        problems = []
+    def read_markers(self) -> dict[str, set[str] | None]:
+        """Per database node, the markers it holds (None: it could not be read)."""
+        held: dict[str, set[str] | None] = {}
         for node in (node.name for node in self.topology.database.nodes):
             result = self._container(node).exec_run(["mariadb", "-N", "-e", f"SELECT marker FROM {MARKERS}"])
-            held = set(result.output.decode(errors="replace").split()) if result.exit_code == 0 else set()
-            missing = [marker for marker in markers if marker not in held]
-            if missing:
-                problems.append(f"{node} lacks the row(s) written on the other side during the fault: {', '.join(missing)}")
-        return problems
+            held[node] = set(result.output.decode(errors="replace").split()) if result.exit_code == 0 else None
+        return held
 
     # -- network faults in a node's namespace -------------------------------------------
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from harness.checks.cluster_state import marker_problems, separated
 from harness.checks.history import check_writes, longest_downtime, lost_sessions, recovery_after
 from harness.faults.catalogue import Fault
 from harness.load.workload import Account, Workload
@@ -83,8 +84,10 @@ def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[
     if require_healthy:
         driver.wait_healthy(driver.all_nodes())
     problems_before = driver.problems()
+    if require_healthy and problems_before:
+        raise ClusterNotHealthy("the cluster is not healthy, so no fault was injected: " + "; ".join(problems_before))
     workload = Workload(base_url, accounts, verify=verify)
-    injected, markers, separated = None, [], True
+    injected, markers, partitioned = None, [], True
     try:
         with workload:
             time.sleep(BASELINE_SECONDS)
@@ -93,10 +96,10 @@ def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[
             if write_on_each_side:
                 markers = driver.write_markers(injected.nodes, workload.tag)
             time.sleep(hold)
-            separated = not markers or driver.missing_markers(markers)
+            partitioned = not markers or separated(driver.read_markers(), markers)
             healed_at = time.monotonic()
             driver.heal(injected)
-            time.sleep(SETTLE_SECONDS)
+            _settle(workload.history, thresholds.max_recovery)
         final = workload.final_values()
         final_mail = workload.final_mail()
     finally:
@@ -105,8 +108,8 @@ def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[
         workload.close()
     problems_after = driver.problems()
     if markers:
-        problems_after += driver.missing_markers(markers)
-    if not separated:
+        problems_after += marker_problems(driver.read_markers(), markers)
+    if not partitioned:
         problems_after.append("the fault did not separate the masters: each held the other's write while it lasted")
     history = workload.history
     writes = check_writes(history, final, workload.tag)
@@ -132,13 +135,30 @@ def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[
         problems_before=problems_before,
         problems_after=problems_after,
         timeline=[
-            {"kind": op.kind, "start": op.start - injected_at, "seconds": op.end - op.start, "outcome": op.outcome,
-             "route": op.route, "detail": op.detail}
+            {"kind": op.kind, "user": op.user, "start": op.start - injected_at, "seconds": op.end - op.start,
+             "outcome": op.outcome, "route": op.route, "detail": op.detail}
             for op in sorted(history.operations, key=lambda o: o.start)
         ],
     )
     result.violations = judge(result)
     return result
+
+
+class ClusterNotHealthy(RuntimeError):
+    """The cluster was broken before the fault: injecting one could only make things worse."""
+
+
+def _settle(history, max_recovery: float) -> None:
+    """Let users work on after the heal until the probe has answered for SETTLE_SECONDS in a row,
+    or the recovery limit (and the settling time) has passed."""
+    healed = time.monotonic()
+    while time.monotonic() - healed < max_recovery + SETTLE_SECONDS:
+        time.sleep(0.5)
+        probes = history.of("probe")
+        failures = [op.end for op in probes if op.outcome != "ok"]
+        quiet_since = max([healed, *failures])
+        if time.monotonic() - quiet_since >= SETTLE_SECONDS and probes and probes[-1].outcome == "ok":
+            return
 
 
 def judge(result: ScenarioResult) -> list[str]:

@@ -32,6 +32,9 @@ DEFAULT_COMMANDS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+SSH_FAILED = 255  # ssh's own exit status when it cannot connect or log in
+
+
 @dataclass
 class SshInjected:
     fault: Fault
@@ -45,13 +48,18 @@ class SshFaults:
         self.settings = settings
         self.runner = runner or self._ssh
         self.databases = list(databases)
+        self.failed_heals: list[str] = []
 
     def nodes(self, fault: Fault) -> list[str]:
         names = [node.name for node in self.settings.nodes if node.role == fault.selector.role]
         holder = None
         if fault.selector.pick in ("vip_holder", "write_master"):
             holder = next((name for name in names if self._holds_vip(name, fault.selector.role)), None)
-        return select(fault.selector, names, holder)
+        pools: dict[str, list[str]] = {}
+        for node in self.settings.nodes:
+            for pool in node.pools:
+                pools.setdefault(pool, []).append(node.name)
+        return select(fault.selector, names, holder, pools or None)
 
     def commands(self, fault: Fault, node: str, selected: list[str]) -> tuple[list[str], list[str]]:
         inject, heal = self.settings.commands.get(fault.kind) or DEFAULT_COMMANDS[fault.kind]
@@ -82,20 +90,28 @@ class SshFaults:
         return lines
 
     def inject(self, fault: Fault) -> SshInjected:
+        """Inject on every selected node; if one command fails, what was done is healed before raising."""
         selected = self.nodes(fault)
         injected = SshInjected(fault, selected)
-        for node in selected:
-            inject, heal = self.commands(fault, node, selected)
-            injected.undo += [(node, command) for command in heal]
-            for command in inject:
-                self.runner(node, command)
+        try:
+            for node in selected:
+                inject, heal = self.commands(fault, node, selected)
+                injected.undo += [(node, command) for command in heal]
+                for command in inject:
+                    self.runner(node, command)
+        except BaseException:
+            self.heal(injected)
+            raise
         return injected
 
     def heal(self, injected: SshInjected) -> None:
+        """Run every heal command; the ones that fail are reported by the next `problems()`."""
         if injected.healed:
             return
         for node, command in reversed(injected.undo):
-            self.runner(node, command, check=False)
+            status = self.runner(node, command, check=False)
+            if status != 0:
+                self.failed_heals.append(f"{node}: `{command}` exited with {status} while healing")
         injected.healed = True
 
     def wait_healthy(self, nodes: list[str], timeout: float = 0) -> float:
@@ -108,15 +124,30 @@ class SshFaults:
         return None
 
     def problems(self) -> list[str]:
-        """VIPs held by no node or by two, and masters that are not converged (read-only checks)."""
-        holders = {vip: [node.name for node in self.settings.nodes if node.role == role and self._holds_vip(node.name, role)]
-                   for role, vip in self.settings.vips.items() if vip}
-        purposes = {vip: role for role, vip in self.settings.vips.items() if vip}
-        return vip_problems(holders, purposes) + replication_converged(self.databases)
+        """Heal commands that failed, nodes that do not answer, VIPs held by no node or by two, and
+        masters that are not converged (read-only checks)."""
+        problems, self.failed_heals = self.failed_heals, []
+        holders: dict[str, list[str]] = {}
+        for role, vip in self.settings.vips.items():
+            holders[vip] = []
+            for node in (node.name for node in self.settings.nodes if node.role == role):
+                status = self._vip_status(node, role)
+                if status == SSH_FAILED:
+                    problems.append(f"cannot reach {node} over SSH to see whether it holds the {role} VIP")
+                elif status == 0:
+                    holders[vip].append(node)
+        purposes = {vip: role for role, vip in self.settings.vips.items()}
+        return problems + vip_problems(holders, purposes) + replication_converged(self.databases)
 
     def _holds_vip(self, node: str, role: str) -> bool:
+        return self._vip_status(node, role) == 0
+
+    def _vip_status(self, node: str, role: str) -> int:
+        """0 when the node holds the role's VIP, 1 when not, SSH_FAILED when it could not be asked."""
         vip = self.settings.vips.get(role)
-        return bool(vip) and self.runner(node, f"ip -o -4 addr show | grep -q ' {vip}/'", check=False) == 0
+        if not vip:
+            return 1
+        return self.runner(node, f"ip -o -4 addr show | grep -q ' {vip}/'", check=False)
 
     def _ssh_argv(self, node: str) -> list[str]:
         spec = self.settings.node(node)
@@ -131,7 +162,12 @@ class SshFaults:
         return " ".join(shlex.quote(part) for part in [*self._ssh_argv(node), command])
 
     def _ssh(self, node: str, command: str, check: bool = True) -> int:
-        result = subprocess.run([*self._ssh_argv(node), command], capture_output=True, text=True, timeout=30)
+        try:
+            result = subprocess.run([*self._ssh_argv(node), command], capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            if check:
+                raise RuntimeError(f"{node}: {command} did not finish within 30 s") from None
+            return SSH_FAILED
         if check and result.returncode != 0:
             raise RuntimeError(f"{node}: {command} failed: {result.stderr.strip()}")
         return result.returncode

@@ -70,6 +70,8 @@ class User:
             except (OXServerUnavailable, httpx.HTTPError) as exc:
                 # No answer, or the balancer's: a write may have happened.
                 outcome, detail = "unknown", type(exc).__name__
+            except Exception as exc:  # an answer that is not the API's (HTML, truncated JSON): still recorded
+                outcome, detail = "unknown", f"{type(exc).__name__}: {exc}"[:200]
             if attempt < retries:
                 time.sleep(0.1)
         if session_lost:

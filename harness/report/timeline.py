@@ -33,7 +33,7 @@ def timeline_svg(scenario: dict) -> str:
         parts.append(f'<text x="4" y="{y + 14}" font-size="12">{kind}</text>')
         for op in (op for op in operations if op["kind"] == kind):
             left, right = x(op["start"]), x(op["start"] + op["seconds"])
-            title = f'{op["outcome"]} {op["seconds"] * 1000:.0f} ms route={op["route"]} {op["detail"]}'
+            title = f'{op.get("user", "")} {op["outcome"]} {op["seconds"] * 1000:.0f} ms route={op["route"]} {op["detail"]}'
             parts.append(
                 f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 1.2):.1f}" height="{LANE - 8}" '
                 f'fill="{COLOURS.get(op["outcome"], "#6b7280")}"><title>{escape(title)}</title></rect>'

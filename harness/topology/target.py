@@ -55,6 +55,7 @@ class DrillNode(Strict):
     host: str
     service: str = Field(description="systemd unit of the component on that host, e.g. apache2")
     interface: str = "eth0"
+    pools: list[str] = Field(default_factory=list, description="balancer pools a middleware node serves")
 
 
 class DrillSettings(Strict):

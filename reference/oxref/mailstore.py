@@ -91,10 +91,23 @@ class MailStore:
                 try:
                     connection.noop()
                 except Exception:
+                    self._server_failed(connection.host)
                     _close(connection)
                     continue
             return connection
         return self._login(email)
+
+    def _server_failed(self, host: str) -> None:
+        """A server that broke a connection is tried last for a while, and no kept connection to it is reused."""
+        self.failed_at[host] = time.monotonic()
+        with self.lock:
+            doomed = [c for stack in self.idle.values() for _, c in stack if c.host == host]
+            for email in list(self.idle):
+                self.idle[email] = [(since, c) for since, c in self.idle[email] if c.host != host]
+                if not self.idle[email]:
+                    del self.idle[email]
+        for connection in doomed:
+            self.executor.submit(_close, connection)  # logging out of a dead server would block this thread
 
     def _checkin(self, email: str, connection: imaplib.IMAP4) -> None:
         with self.lock:
@@ -119,6 +132,7 @@ class MailStore:
             healthy = True  # the connection is fine; the request was not
             raise
         except (imaplib.IMAP4.abort, OSError, socket.timeout) as exc:
+            self._server_failed(connection.host)
             raise errors.imap_down(str(exc)) from None
         except imaplib.IMAP4.error as exc:
             raise errors.OXException("MSG-1000", errors.ERROR, "The mail server refused: %s", exc) from None

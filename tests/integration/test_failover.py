@@ -111,7 +111,8 @@ def test_keepalived_with_two_masters_fails_the_balancer_scenario_and_says_why(mi
                               require_healthy=False)
     finally:
         set_router_id(own, vrid)
-        wait_for(lambda: len(cluster.vip_holders(topology).get(vip, [])) == 1, 30)
+        restored = wait_for(lambda: len(cluster.vip_holders(topology).get(vip, [])) == 1, 30)
+    assert restored, "the VIP stayed on two balancers after the router ids were made equal again"
     assert not result.passed
     assert any(v.startswith("before the fault:") and "split brain" in v for v in result.violations), result.violations
 

@@ -70,3 +70,34 @@ def test_the_targets_key_and_ssh_options_are_used():
         update={"ssh_identity": "/keys/drill", "ssh_options": ["UserKnownHostsFile=/keys/known_hosts"]})
     line = SshFaults(settings).plan(Fault("stop", Selector("balancer", "one")))[0]
     assert "-i /keys/drill -o UserKnownHostsFile=/keys/known_hosts root@lb1.staging.acme.example" in line
+
+
+def test_heal_commands_that_fail_and_nodes_that_do_not_answer_are_problems():
+    answers = {"systemctl start apache2": 1, "ip -o -4 addr show | grep -q ' 10.20.0.10/'": 255}
+    driver = SshFaults(load_target(STAGING).drill, runner=lambda node, command, check=True: answers.get(command, 1))
+    driver.heal(driver.inject(Fault("stop", Selector("balancer", "one"))))
+    problems = driver.problems()
+    assert "lb-1: `systemctl start apache2` exited with 1 while healing" in problems
+    assert "cannot reach lb-1 over SSH to see whether it holds the balancer VIP" in problems
+    assert driver.problems()[0].startswith("cannot reach")  # a failed heal is reported once
+
+
+def test_a_failing_inject_heals_what_it_did():
+    ran: list[str] = []
+
+    def runner(node, command, check=True):
+        ran.append(f"{node}: {command}")
+        if node == "db-2" and check:
+            raise RuntimeError("db-2 refused")
+        return 0
+
+    driver = SshFaults(load_target(STAGING).drill, runner=runner)
+    with pytest.raises(RuntimeError, match="db-2 refused"):
+        driver.inject(Fault("partition", Selector("database", "all")))
+    assert any(line.startswith("db-1: iptables -D INPUT") for line in ran)
+
+
+def test_a_scenario_the_target_cannot_take_is_refused_with_the_reason(capsys):
+    code = main(["drill", "--target", str(STAGING), "--scenario", "two-middleware-nodes-killed", "--dry-run"])
+    assert code == 2
+    assert "no two nodes can fail while pool oxcluster keeps a member" in capsys.readouterr().err

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks.cluster_state import checksum_problems, replication_problems, vip_problems
+from harness.checks.cluster_state import (checksum_problems, marker_problems, replication_problems, separated,
+                                          vip_problems)
 from harness.checks.history import History, Operation, check_writes, failing_windows, longest_downtime, recovery_after
 from harness.faults.catalogue import Fault, Selector, select
 from harness.clients.mysql import ReplicaState
@@ -27,6 +28,15 @@ def test_downtime_is_the_longest_window_of_failures():
     assert [round(w.seconds, 1) for w in failing_windows(h.of("probe"))] == [2.0, 0.2]
     assert longest_downtime(h, "probe") == pytest.approx(2.0)
     assert longest_downtime(h, "write") == 0.0
+
+
+def test_downtime_is_per_user_so_others_succeeding_do_not_hide_a_stuck_user():
+    h = history(
+        ("write", "user0", 0.0, 1.0, "fail", None), ("write", "user1", 1.0, 1.1, "ok", None),
+        ("write", "user0", 1.2, 5.0, "fail", None), ("write", "user1", 2.0, 2.1, "ok", None),
+        ("write", "user0", 5.1, 5.2, "ok", None),
+    )
+    assert longest_downtime(h, "write") == pytest.approx(5.0)
 
 
 def test_recovery_counts_from_the_heal_to_the_first_lasting_success():
@@ -105,16 +115,28 @@ def test_a_vip_on_two_nodes_or_none_is_a_problem():
     assert problems[1] == "the database write VIP 10.0.0.20 is held by no node"
 
 
-def replica(node: str, io: bool = True, sql: bool = True, error: str = "") -> ReplicaState:
-    return ReplicaState(node, io, sql, 0, "peer", error, "1-1-5", 1, 2, 1)
+def replica(node: str, io: bool = True, sql: bool = True, error: str = "", sql_error: str = "") -> ReplicaState:
+    return ReplicaState(node, io, sql, 0, "peer", error, "1-1-5", 1, 2, 1, sql_error)
 
 
 def test_stopped_or_failing_replication_is_named():
     assert replication_problems([replica("db-1"), replica("db-2")]) == []
-    problems = replication_problems([replica("db-1", sql=False, error="Duplicate entry '7' for key 'PRIMARY'"),
+    problems = replication_problems([replica("db-1", sql=False, error="error reconnecting to master",
+                                             sql_error="Duplicate entry '7' for key 'PRIMARY'"),
                                      replica("db-2", io=False)])
     assert problems == ["db-1: replication SQL thread stopped (Duplicate entry '7' for key 'PRIMARY')",
                         "db-1: duplicate keys written on both masters", "db-2: replication IO thread stopped"]
+
+
+def test_rows_written_on_each_side_must_be_everywhere_after_the_heal():
+    markers = ["t-db-1", "t-db-2"]
+    assert separated({"db-1": {"t-db-1"}, "db-2": {"t-db-2"}}, markers)
+    assert not separated({"db-1": set(markers), "db-2": set(markers)}, markers)  # replication went on: no partition
+    assert not separated({"db-1": {"t-db-1"}, "db-2": None}, markers)  # unreadable is not proof of a partition
+    assert marker_problems({"db-1": set(markers), "db-2": set(markers)}, markers) == []
+    assert marker_problems({"db-1": set(markers), "db-2": {"t-db-2"}, "db-3": None}, markers) == [
+        "db-2 lacks the row(s) written on the other side during the fault: t-db-1",
+        "cannot read the rows written during the fault on db-3"]
 
 
 def test_tables_whose_checksums_differ_are_named():
@@ -139,4 +161,5 @@ def test_two_nodes_are_picked_so_that_the_spared_pool_keeps_a_member():
     assert select(selector, ["ox-1", "ox-2", "ox-3"], pools=pools) == ["ox-1", "ox-3"]
     with pytest.raises(ValueError, match="pool oxcluster keeps a member"):
         select(selector, ["ox-1", "ox-2"], pools={"oxcluster": ["ox-1", "ox-2"]})
-    assert select(selector, ["ox-1", "ox-2", "ox-3"]) == ["ox-1", "ox-2"]  # no pools known: the first two
+    with pytest.raises(ValueError, match="which middleware nodes serve pool oxcluster is not known"):
+        select(selector, ["ox-1", "ox-2", "ox-3"])
