@@ -80,9 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     qualify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARG",
                          help="further pytest arguments after --, e.g. -- -k sessions")
 
-    drill = commands.add_parser("drill", help="run one failover scenario on a staging cluster (guarded)")
+    from harness.faults.scenarios import SCENARIOS
+
+    drill = commands.add_parser(
+        "drill", help="run one failover scenario on a staging cluster (guarded)",
+        description="Inject one failover scenario's fault into a staging cluster over SSH while test users work, "
+                    "heal it, and judge downtime and lost data. Refused unless the target file is marked "
+                    "`use: staging` and --confirm names it; --dry-run shows every command first.")
     drill.add_argument("--target", metavar="FILE", required=True, help="target file marked `use: staging`")
-    drill.add_argument("--scenario", required=True, help="scenario name (see harness/faults/scenarios.py)")
+    drill.add_argument("--scenario", required=True, metavar="NAME", help=f"one of: {', '.join(SCENARIOS)}")
     drill.add_argument("--confirm", metavar="TARGET_NAME", help="the target's name, to say yes to injecting faults")
     drill.add_argument("--dry-run", action="store_true", help="print the plan (fault, nodes, commands); touch nothing")
 

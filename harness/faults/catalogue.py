@@ -52,7 +52,10 @@ class Fault:
     extra: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
-        text = f"{self.kind} {self.selector.describe()}"
+        target = self.selector.describe()
+        text = {"isolate": f"cut {target} off the network",
+                "partition": f"cut {target} off from each other",
+                "netem": f"slow down the network of {target}"}.get(self.kind, f"{self.kind} {target}")
         if self.kind == "netem":
             text += f" ({self.delay_ms} ms delay, {self.loss_percent:g} % loss)"
         return text

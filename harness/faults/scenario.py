@@ -56,6 +56,7 @@ class ScenarioResult:
     lost_mail: list[str]
     lost_sessions: int
     thresholds: Thresholds
+    note: str = ""  # what the thresholds assume, where a scenario departs from the general rule
     problems_before: list[str] = field(default_factory=list)
     problems_after: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -76,7 +77,7 @@ class ScenarioResult:
 
 def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[Account], *, hold: float,
                  thresholds: Thresholds, verify: bool | str = True, require_healthy: bool = True,
-                 write_on_each_side: bool = False) -> ScenarioResult:
+                 write_on_each_side: bool = False, note: str = "") -> ScenarioResult:
     """Run one scenario; `require_healthy=False` lets a proof start from a cluster broken on purpose.
 
     `write_on_each_side`: while the fault holds, write a marker on each faulted
@@ -132,6 +133,7 @@ def run_scenario(name: str, fault: Fault, driver, base_url: str, accounts: list[
         lost_mail=mail.lost,
         lost_sessions=lost_sessions(history),
         thresholds=thresholds,
+        note=note,
         problems_before=problems_before,
         problems_after=problems_after,
         timeline=[

@@ -24,7 +24,7 @@ def test_scenario(name, fault_driver, failover_accounts, target, failover_result
         pytest.skip(reason)
     result = run_scenario(name, scenario.fault, fault_driver, target.http_url, failover_accounts, hold=scenario.hold,
                           thresholds=thresholds_for(name, target.thresholds), verify=target.tls,
-                          write_on_each_side=scenario.write_on_each_side)
+                          write_on_each_side=scenario.write_on_each_side, note=scenario.why)
     failover_results(result)
     summary = (f"{result.fault} on {', '.join(result.nodes)}: probe down {result.probe_downtime:.1f} s, "
                f"writes down {result.write_downtime:.1f} s, mail down {result.mail_downtime:.1f} s, "
