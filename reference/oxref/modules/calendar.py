@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from oxref import errors
 from oxref.api import Call, action
 from oxref.modules.folders import folder_of
+from oxref.modules.records import update_unless_changed
 from oxref.schema import schema_name
 
 FORMATS = ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y%m%d")
@@ -143,17 +144,7 @@ async def update_event(call: Call) -> dict:
     schema = schema_name(call.user.cid)
 
     def change(cursor):
-        cursor.execute(f"SELECT last_modified FROM `{schema}`.event WHERE id = %s AND folder = %s", (ident, folder))
-        row = cursor.fetchone()
-        if row is None:
-            raise errors.not_found("event", ident)
-        if row["last_modified"] > stamp:
-            raise errors.conflict(f"The event {ident}")
-        values["last_modified"] = now
-        cursor.execute(
-            f"UPDATE `{schema}`.event SET {', '.join(f'{k} = %s' for k in values)} WHERE id = %s",
-            [*values.values(), ident],
-        )
+        update_unless_changed(cursor, schema, "event", ident, folder, stamp, {**values, "last_modified": now})
 
     await call.services.db.write(schema, change)
     call.timestamp = now

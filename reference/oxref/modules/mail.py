@@ -95,12 +95,17 @@ async def count(call: Call) -> int:
     return await call.services.mail.call(status)
 
 
-@action("mail", "get")
-async def get(call: Call) -> dict[str, Any]:
+def _addressed(call: Call) -> tuple[str, str, str]:
+    """The mail a call names: its folder, its IMAP uid, and the IMAP mailbox of the folder."""
     folder, uid = call.param("folder"), call.param("id")
     if not uid.isdigit():
         raise errors.invalid_parameter("id", uid)
-    mailbox = imap_name(folder)
+    return folder, uid, imap_name(folder)
+
+
+@action("mail", "get")
+async def get(call: Call) -> dict[str, Any]:
+    folder, uid, mailbox = _addressed(call)
     address = await user_email(call)
     unseen = call.params.get("unseen") == "true"
 
@@ -189,10 +194,7 @@ async def new(call: Call) -> dict[str, str]:
 
 @action("mail", "update")
 async def update(call: Call) -> dict[str, str]:
-    folder, uid = call.param("folder"), call.param("id")
-    if not uid.isdigit():
-        raise errors.invalid_parameter("id", uid)
-    mailbox = imap_name(folder)
+    folder, uid, mailbox = _addressed(call)
     body = call.json_body()
     if not isinstance(body, dict):
         raise errors.OXException("SVL-0009", errors.USER_INPUT, "Expected a JSON object")

@@ -109,17 +109,7 @@ class RecordType:
         schema = schema_name(call.user.cid)
 
         def change(cursor):
-            cursor.execute(f"SELECT last_modified FROM `{schema}`.{self.table} WHERE id = %s AND folder = %s", (ident, folder))
-            row = cursor.fetchone()
-            if row is None:
-                raise errors.not_found(self.table, ident)
-            if row["last_modified"] > stamp:
-                raise errors.conflict(f"The {self.table} {ident}")
-            assignments = ", ".join(f"{column} = %s" for column in values)
-            cursor.execute(
-                f"UPDATE `{schema}`.{self.table} SET {assignments}{', ' if assignments else ''}last_modified = %s WHERE id = %s",
-                [*values.values(), now, ident],
-            )
+            update_unless_changed(cursor, schema, self.table, ident, folder, stamp, {**values, "last_modified": now})
 
         await call.services.db.write(schema, change)
         call.timestamp = now
@@ -194,3 +184,15 @@ def register(module: str, record_type: RecordType) -> None:
 
     for name in ("all", "list", "get", "new", "update", "delete"):
         action(module, name)(getattr(record_type, name))
+
+
+def update_unless_changed(cursor, schema: str, table: str, ident, folder, stamp: int, values: dict) -> None:
+    """UPDATE one row with `values`; refused with a conflict when it changed after `stamp` (the client's view)."""
+    cursor.execute(f"SELECT last_modified FROM `{schema}`.{table} WHERE id = %s AND folder = %s", (ident, folder))
+    row = cursor.fetchone()
+    if row is None:
+        raise errors.not_found(table, ident)
+    if row["last_modified"] > stamp:
+        raise errors.conflict(f"The {table} {ident}")
+    cursor.execute(f"UPDATE `{schema}`.{table} SET {', '.join(f'{column} = %s' for column in values)} WHERE id = %s",
+                   [*values.values(), ident])
