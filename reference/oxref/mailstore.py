@@ -110,6 +110,10 @@ class MailStore:
             self.executor.submit(_close, connection)  # logging out of a dead server would block this thread
 
     def _checkin(self, email: str, connection: imaplib.IMAP4) -> None:
+        if time.monotonic() - self.failed_at.get(connection.host, -1e9) < DOWN_MEMORY:
+            # The server failed while this request used it: the connection may be the next to break.
+            self.executor.submit(_close, connection)
+            return
         with self.lock:
             if sum(len(stack) for stack in self.idle.values()) < MAX_IDLE:
                 self.idle.setdefault(email, []).append((time.monotonic(), connection))
