@@ -61,6 +61,16 @@ class Fault:
         return text
 
 
+@dataclass
+class Injected:
+    """A fault as a driver injected it: the nodes it hit and, per node, the commands that undo it."""
+
+    fault: Fault
+    nodes: list[str]
+    undo: list[tuple[str, object]] = field(default_factory=list)  # (node, the driver's form of a command)
+    healed: bool = False
+
+
 def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None,
            pools: dict[str, list[str]] | None = None) -> list[str]:
     """Nodes a selector picks, given the role's nodes in order, the current VIP holder of the role and

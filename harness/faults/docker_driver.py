@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass, field
 
 from harness.backends.docker.cluster import DockerCluster
 from harness.checks.cluster_state import replication_converged, vip_problems
 from harness.clients.mysql import MySQLEndpoint
-from harness.faults.catalogue import Fault, select
+from harness.faults.catalogue import Fault, Injected, select
 
 HEAL_TIMEOUT = 120.0
 COMMENT = "oxh-fault"
 MARKERS = "oxh_drill.markers"
-
-
-@dataclass
-class Injected:
-    fault: Fault
-    nodes: list[str]
-    undo: list[tuple[str, list[str]]] = field(default_factory=list)  # (node, command run in its netns)
-    healed: bool = False
 
 
 class DockerFaults:

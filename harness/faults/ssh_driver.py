@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from dataclasses import dataclass, field
 
 from harness.checks.cluster_state import replication_converged, vip_problems
 from harness.clients.mysql import MySQLEndpoint
-from harness.faults.catalogue import Fault, select
+from harness.faults.catalogue import Fault, Injected, select
 from harness.topology.target import DrillSettings
 
 DEFAULT_COMMANDS: dict[str, tuple[list[str], list[str]]] = {
@@ -34,13 +33,6 @@ DEFAULT_COMMANDS: dict[str, tuple[list[str], list[str]]] = {
 
 SSH_FAILED = 255  # ssh's own exit status when it cannot connect or log in
 
-
-@dataclass
-class SshInjected:
-    fault: Fault
-    nodes: list[str]
-    undo: list[tuple[str, str]] = field(default_factory=list)
-    healed: bool = False
 
 
 class SshFaults:
@@ -89,10 +81,10 @@ class SshFaults:
             lines += [f"{node}: heal:   {self._ssh_line(node, c)}" for c in heal]
         return lines
 
-    def inject(self, fault: Fault) -> SshInjected:
+    def inject(self, fault: Fault) -> Injected:
         """Inject on every selected node; if one command fails, what was done is healed before raising."""
         selected = self.nodes(fault)
-        injected = SshInjected(fault, selected)
+        injected = Injected(fault, selected)
         try:
             for node in selected:
                 inject, heal = self.commands(fault, node, selected)
@@ -104,7 +96,7 @@ class SshFaults:
             raise
         return injected
 
-    def heal(self, injected: SshInjected) -> None:
+    def heal(self, injected: Injected) -> None:
         """Run every heal command; the ones that fail are reported by the next `problems()`."""
         if injected.healed:
             return
