@@ -38,22 +38,24 @@ def track(backend: str) -> Iterator[None]:
     stack.pop()
 
 
-def out_of_time(backend: str | None) -> errors.OXException:
+def out_of_time(backend: str | None, seconds: float = REQUEST_SECONDS) -> errors.OXException:
+    """The OX error of a backend that did not answer in time."""
     if backend == "imap":
-        return errors.imap_down(f"no answer within {REQUEST_SECONDS} s")
+        return errors.imap_down(f"no answer within {seconds:g} s")
     if backend == "filestore":
-        return errors.filestore_down(f"no answer within {REQUEST_SECONDS} s")
+        return errors.filestore_down(f"no answer within {seconds:g} s")
     return errors.database_busy()
 
 
 async def on_threads(backend: str, executor: Executor, seconds: float, function: Callable[..., T], *args: Any) -> T:
-    """Run blocking backend work on the backend's own threads, for at most `seconds`.
-
-    Raises asyncio.TimeoutError for the caller to turn into its backend's OX error.
-    """
+    """Run blocking backend work on the backend's own threads, for at most `seconds`;
+    running out of time becomes the backend's OX error."""
     loop = asyncio.get_running_loop()
     with track(backend):
-        return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), seconds)
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), seconds)
+        except asyncio.TimeoutError:
+            raise out_of_time(backend, seconds) from None
 
 
 async def within_budget(work: Awaitable[T], seconds: float = REQUEST_SECONDS) -> T:

@@ -12,7 +12,6 @@ answers fast instead of every request waiting for its connect timeout.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -206,10 +205,7 @@ class Database:
     # -- async API --------------------------------------------------------------
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
-        try:
-            return await budget.on_threads("database", self.executor, CALL_TIMEOUT, function, *args)
-        except asyncio.TimeoutError:
-            raise errors.database_busy() from None
+        return await budget.on_threads("database", self.executor, CALL_TIMEOUT, function, *args)
 
     async def write(self, schema: str, work: Callable[[Any], T]) -> T:
         return await self.call(self.write_sync, schema, work)

@@ -8,7 +8,6 @@ database threads.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import uuid
@@ -30,8 +29,6 @@ class Filestore:
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         try:
             return await budget.on_threads("filestore", self.executor, CALL_TIMEOUT, function, *args)
-        except asyncio.TimeoutError:
-            raise errors.filestore_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
         except ConnectionError as exc:
             raise errors.filestore_down(str(exc)) from None
         except FileNotFoundError as exc:

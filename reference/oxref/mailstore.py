@@ -9,7 +9,6 @@ same user's next call; one idle for a few seconds is checked with NOOP first.
 
 from __future__ import annotations
 
-import asyncio
 import imaplib
 import smtplib
 import socket
@@ -45,10 +44,7 @@ class MailStore:
         return sorted(self.config.imap["hosts"], key=lambda host: now - self.failed_at.get(host, -1e9) < DOWN_MEMORY)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
-        try:
-            return await budget.on_threads("imap", self.executor, CALL_TIMEOUT, function, *args)
-        except asyncio.TimeoutError:
-            raise errors.imap_down(f"no answer within {CALL_TIMEOUT:.0f} s") from None
+        return await budget.on_threads("imap", self.executor, CALL_TIMEOUT, function, *args)
 
     # -- connections ------------------------------------------------------------------
 

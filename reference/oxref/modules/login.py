@@ -35,6 +35,7 @@ async def login(call: Call) -> web.Response:
     client = call.params.get("client", "open-xchange-appsuite")
     services = call.services
     cid, user = await services.db.call(services.provisioning.authenticate, name, password)
+    services.users.put((cid, user["id"]), user)  # the client's next call (config) needs the same row
     session = new_session(cid, user["id"], name, client, call.request.headers.get("User-Agent", ""), services.config.node)
     await services.sessions.put(session)
     response = json_response(_login_payload(session, user))
