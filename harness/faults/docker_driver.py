@@ -37,8 +37,8 @@ class DockerFaults:
         names = [node.name for node in self.topology.tier(role).nodes]
         holder = None
         if fault.selector.pick in ("vip_holder", "write_master"):
-            vip = self.topology.balancer.vip if role == "balancer" else self.topology.database.write_vip
-            holders = self.cluster.vip_holders(self.topology).get(str(vip.address), [])
+            vip = next(address for address, holder_role in self.topology.vips().items() if holder_role == role)
+            holders = self.cluster.vip_holders(self.topology).get(vip, [])
             holder = holders[0] if holders else None
         pools = {pool: [member.name for member in self.topology.pool_members(pool)] for pool in self.topology.pools}
         return select(fault.selector, names, holder, pools)
@@ -120,10 +120,7 @@ class DockerFaults:
     def problems(self) -> list[str]:
         """What is broken now: unhealthy nodes, VIPs held by no node or by two, masters not converged."""
         problems = [f"{status.node} is {status.health}" for status in self.cluster.status() if status.health != "healthy"]
-        vips = {str(self.topology.balancer.vip.address): "balancer"}
-        if self.topology.database.write_vip is not None:
-            vips[str(self.topology.database.write_vip.address)] = "database write"
-        problems += vip_problems(self.cluster.vip_holders(self.topology), vips)
+        problems += vip_problems(self.cluster.vip_holders(self.topology), self.topology.vips())
         return problems + replication_converged(self.databases)
 
     def write_markers(self, nodes: list[str], tag: str) -> list[str]:

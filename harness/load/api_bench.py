@@ -9,7 +9,6 @@ node with its JSESSIONID route, or spread over the pool's nodes.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -112,7 +111,3 @@ def measure(target: Target, routes: list[str], workers: int = 16, seconds: float
         saturated = asyncio.run(_closed_loop(target, session.id, cookies, routes, workers, seconds))
         paced = asyncio.run(_open_loop(target, session.id, cookies, routes, max(saturated.rate / 2, 1), seconds))
     return saturated, paced
-
-
-def median_of(results: list[float]) -> float:
-    return statistics.median(results) if results else float("nan")

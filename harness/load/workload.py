@@ -48,6 +48,7 @@ class User:
         self.history = history
         self.session: OXSession | None = None
         self.contacts_folder: str | None = None
+        self.files_folder: str | None = None
 
     def call(self, kind: str, action, value: str | None = None, retries: int = 1):
         """Run `action(session)`, retried once on a failure, recorded as one operation."""
@@ -83,6 +84,7 @@ class User:
         self.session = self.client.login(self.account.login, self.account.password)
         if self.contacts_folder is None:
             self.contacts_folder = str(self.session.get("config/folder/contacts"))
+            self.files_folder = str(self.session.get("config/folder/infostore"))
 
     def close(self) -> None:
         self.client.close()
@@ -132,7 +134,7 @@ class Workload:
             if self.upload and turn % EVERY_FIFTH == 0:
                 user.call("upload", lambda s: s.call(
                     "POST", "infostore", "new", files={"file": ("w.bin", secrets.token_bytes(2048))},
-                    data={"json": json.dumps({"folder_id": str(s.get("config/folder/infostore"))})}))
+                    data={"json": json.dumps({"folder_id": user.files_folder})}))
             if user.account.email and turn % EVERY_FIFTH == 1:
                 subject = f"oxh-{self.tag}-{user.name}-{turn}"
                 mail = {"to": [[user.name, user.account.email]], "subject": subject,

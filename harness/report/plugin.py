@@ -35,17 +35,19 @@ class ResultsRecorder:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
-        entry = self.tests.setdefault(item.nodeid, {
-            "nodeid": item.nodeid,
-            "name": item.name,
-            "suite": item.nodeid.split("/")[1] if item.nodeid.startswith("suites/") else "tests",
-            "doc": (item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) and item.obj.__doc__ else "",
-            "requirements": self.catalogue.for_test(item.name),
-            "outcome": "passed",
-            "duration": 0.0,
-            "message": "",
-            "evidence": {},
-        })
+        if item.nodeid not in self.tests:
+            self.tests[item.nodeid] = {
+                "nodeid": item.nodeid,
+                "name": item.name,
+                "suite": item.nodeid.split("/")[1] if item.nodeid.startswith("suites/") else "tests",
+                "doc": (item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) and item.obj.__doc__ else "",
+                "requirements": self.catalogue.for_test(item.name),
+                "outcome": "passed",
+                "duration": 0.0,
+                "message": "",
+                "evidence": {},
+            }
+        entry = self.tests[item.nodeid]
         entry["duration"] += report.duration
         if report.skipped and entry["outcome"] == "passed":
             entry["outcome"] = "skipped"

@@ -203,6 +203,10 @@ class Topology(Strict):
                 return node
         raise KeyError(name)
 
+    def vips(self) -> dict[str, str]:
+        """Every VIP address and the role whose nodes take it over."""
+        return {str(self.balancer.vip.address): "balancer", str(self.database.write_vip.address): "database"}
+
     def pool_members(self, pool: str) -> list[MiddlewareNode]:
         return [node for node in self.middleware.nodes if pool in node.pools]
 

@@ -307,10 +307,7 @@ class DockerCluster:
     # -- status ------------------------------------------------------------------
 
     def vip_holders(self, topology: Topology) -> dict[str, list[str]]:
-        vips = {
-            str(topology.balancer.vip.address): "balancer",
-            str(topology.database.write_vip.address): "database",
-        }
+        vips = topology.vips()
         holders: dict[str, list[str]] = {vip: [] for vip in vips}
         for container in self.containers():
             role = container.labels.get(LABEL_ROLE)
