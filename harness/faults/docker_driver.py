@@ -9,7 +9,6 @@ undoes exactly what was done and waits until the nodes are healthy again.
 from __future__ import annotations
 
 import subprocess
-import time
 
 from harness.backends.docker.cluster import DockerCluster
 from harness.checks.cluster_state import replication_converged, vip_problems
@@ -106,14 +105,7 @@ class DockerFaults:
         self.wait_healthy(injected.nodes)
 
     def wait_healthy(self, nodes: list[str], timeout: float = HEAL_TIMEOUT) -> float:
-        started = time.monotonic()
-        while True:
-            health = {status.node: status.health for status in self.cluster.status()}
-            if all(health.get(node) == "healthy" for node in nodes):
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{nodes} not healthy {timeout:.0f} s after healing: {health}")
-            time.sleep(0.5)
+        return self.cluster.wait_healthy(nodes, timeout)
 
     # -- the cluster around a fault --------------------------------------------------------
 

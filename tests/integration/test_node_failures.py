@@ -48,15 +48,6 @@ def container(cluster, node: str):
     return cluster.client.containers.get(cluster.container_name(node))
 
 
-def wait_healthy(cluster, node: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if next(s for s in cluster.status() if s.node == node).health == "healthy":
-            return
-        time.sleep(1)
-    raise AssertionError(f"{node} did not become healthy again within {timeout:.0f} s")
-
-
 @contextmanager
 def killed(cluster, node: str):
     container(cluster, node).kill()
@@ -64,7 +55,7 @@ def killed(cluster, node: str):
         yield
     finally:
         container(cluster, node).start()
-        wait_healthy(cluster, node)
+        cluster.wait_healthy([node], 90)
 
 
 def test_shared_session_survives_the_death_of_its_node(ci_small):
@@ -129,7 +120,7 @@ def test_imap_outage_answers_connectivity_in_bounded_time(local_sessions_cluster
         for server in servers:
             server.start()
         for node in ("imap-1", "imap-2"):
-            wait_healthy(cluster, node)
+            cluster.wait_healthy([node], 90)
     assert error.category == Category.CONNECTIVITY, error
     assert seconds <= ANSWER_WITHIN
 

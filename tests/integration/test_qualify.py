@@ -55,20 +55,10 @@ def sh(cluster, node: str, script: str) -> str:
     return result.output.decode(errors="replace")
 
 
-def wait_healthy(cluster, nodes: list[str], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        health = {s.node: s.health for s in cluster.status()}
-        if all(health.get(node) == "healthy" for node in nodes):
-            return
-        time.sleep(1)
-    raise AssertionError(f"{nodes} not healthy after {timeout:.0f} s: {health}")
-
-
 def restart(cluster, nodes: list[str]) -> None:
     for node in nodes:
         cluster.client.containers.get(cluster.container_name(node)).restart(timeout=2)
-    wait_healthy(cluster, nodes)
+    cluster.wait_healthy(nodes, 90)
 
 
 PROXY_CONF = "/etc/apache2/conf-enabled/proxy_http.conf"

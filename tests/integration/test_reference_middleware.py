@@ -13,9 +13,9 @@ import time
 
 import httpx
 import pytest
-from imapclient import IMAPClient
 
 from harness.checks import conformance
+from harness.clients.mail import wait_for_subject
 from harness.clients.ox_errors import Category, OXError
 from harness.clients.ox_http import OXClient
 from harness.clients.provisioning import Credentials, Provisioning, ProvisioningError
@@ -230,15 +230,7 @@ def test_mail_sent_through_the_api_arrives_and_is_seen_over_imap(anton, context,
         {"to": [["Berta", berta["email"]]], "subject": subject, "attachments": [{"content": "hello"}]})})
     assert sent["folder_id"] == "default0/Sent"
     port = int(cluster.endpoints()["imap-2:143"].split(":")[1])
-    deadline = time.monotonic() + 20
-    subjects: list[str] = []
-    while subject not in subjects and time.monotonic() < deadline:
-        with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as imap:
-            imap.login(berta["email"], berta["password"])
-            imap.select_folder("INBOX", readonly=True)
-            subjects = [d[b"ENVELOPE"].subject.decode() for d in imap.fetch(imap.search("ALL"), ["ENVELOPE"]).values()]
-        time.sleep(0.5)
-    assert subject in subjects
+    assert wait_for_subject("127.0.0.1", port, berta["email"], berta["password"], subject, timeout=20)
     other, berta_session = login(cluster.endpoints()["http"], berta)
     mails = raw(other, "GET", "mail", berta_session, params={"action": "all", "folder": "default0/INBOX", "columns": "600,601,607"})
     assert_conforms(mails, "/mail?action=all")

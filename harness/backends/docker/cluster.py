@@ -306,6 +306,17 @@ class DockerCluster:
 
     # -- status ------------------------------------------------------------------
 
+    def wait_healthy(self, nodes: list[str], timeout: float = 120.0) -> float:
+        """Wait until every one of `nodes` answers its health probe; the seconds it took."""
+        started = time.monotonic()
+        while True:
+            health = {status.node: status.health for status in self.status()}
+            if all(health.get(node) == "healthy" for node in nodes):
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{nodes} not healthy after {timeout:.0f} s: {health}")
+            time.sleep(POLL_INTERVAL)
+
     def vip_holders(self, topology: Topology) -> dict[str, list[str]]:
         vips = topology.vips()
         holders: dict[str, list[str]] = {vip: [] for vip in vips}
