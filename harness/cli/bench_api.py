@@ -13,29 +13,23 @@ import secrets
 from rich.console import Console
 from rich.table import Table
 
-from harness.backends.docker.cluster import DockerCluster
-from harness.backends.docker.engine import connect
+from harness.backends.endpoints import from_project
 from harness.clients.provisioning import Credentials, Provisioning
-from harness.errors import UserError
 from harness.load.api_bench import Target, measure
 
 
 def run_bench_api(console: Console, project: str, seconds: float, workers: int) -> int:
-    cluster = DockerCluster(project, connect())
-    endpoints = cluster.endpoints()
-    topology = cluster.state.topology()
-    if "http" not in endpoints or topology is None:
-        raise UserError(f"project {project!r} is not running", f"start it with `oxh up --project {project}`")
-    base = endpoints["http"]
-    provisioning = Provisioning(base, Credentials("oxadminmaster", cluster.state.secrets()["admin_master"]))
+    endpoints = from_project(project)
+    base = endpoints.http_url
+    provisioning = Provisioning(endpoints.soap_url, endpoints.master)
     cid = 500_000 + secrets.randbelow(400_000)
     admin = Credentials("oxadmin", secrets.token_urlsafe(10))
     password = secrets.token_urlsafe(10)
     provisioning.create_context(cid, f"bench{cid}", admin)
     try:
-        provisioning.create_user(cid, admin, "bench", password, f"bench.{cid}@{topology.mail_domain}", "Bench")
+        provisioning.create_user(cid, admin, "bench", password, f"bench.{cid}@{endpoints.mail_domain}", "Bench")
         login = f"bench@bench{cid}"
-        routes = [node.route for node in topology.pool_members("oxcluster")]
+        routes = endpoints.pools["oxcluster"]
         cases = [
             ("config GET, one node", Target(base, login, password, "/appsuite/api/config/identifier", {}), routes[:1]),
             ("config GET, all nodes", Target(base, login, password, "/appsuite/api/config/identifier", {}), routes),

@@ -49,6 +49,19 @@ def _cookies(client: OXClient) -> dict[str, str]:
     return {cookie.name: cookie.value for cookie in client.http.cookies.jar if cookie.name != "JSESSIONID"}
 
 
+async def _timed_get(http: httpx.AsyncClient, target: Target, session_id: str, jar: dict,
+                     latencies: list[float]) -> bool:
+    """One measured call; True when it answered 200 without an OX error."""
+    started = time.monotonic()
+    try:
+        response = await http.get(target.path, params={**target.params, "session": session_id}, cookies=jar)
+        ok = response.status_code == 200 and b'"error"' not in response.content[:200]
+    except httpx.HTTPError:
+        ok = False
+    latencies.append(time.monotonic() - started)
+    return ok
+
+
 async def _closed_loop(target: Target, session_id: str, cookies: dict, routes: list[str], workers: int,
                        seconds: float) -> Result:
     latencies: list[float] = []
@@ -60,14 +73,7 @@ async def _closed_loop(target: Target, session_id: str, cookies: dict, routes: l
         nonlocal errors
         jar = {**cookies, "JSESSIONID": f"{index}.{routes[index % len(routes)]}"}
         while time.monotonic() < deadline:
-            started = time.monotonic()
-            try:
-                response = await http.get(target.path, params={**target.params, "session": session_id}, cookies=jar)
-                ok = response.status_code == 200 and b'"error"' not in response.content[:200]
-            except httpx.HTTPError:
-                ok = False
-            latencies.append(time.monotonic() - started)
-            errors += not ok
+            errors += not await _timed_get(http, target, session_id, jar, latencies)
 
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=target.base_url, limits=limits, timeout=10) as http:
@@ -85,13 +91,7 @@ async def _open_loop(target: Target, session_id: str, cookies: dict, routes: lis
         nonlocal errors
         await asyncio.sleep(index / rate)
         jar = {**cookies, "JSESSIONID": f"{index}.{routes[index % len(routes)]}"}
-        started = time.monotonic()
-        try:
-            response = await http.get(target.path, params={**target.params, "session": session_id}, cookies=jar)
-            errors += response.status_code != 200
-        except httpx.HTTPError:
-            errors += 1
-        latencies.append(time.monotonic() - started)
+        errors += not await _timed_get(http, target, session_id, jar, latencies)
 
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=target.base_url, timeout=10,
