@@ -1,9 +1,9 @@
 """Simulated users working while faults are injected, every operation recorded.
 
-A probe calls the API every 100 ms. Each user creates contacts (writes whose values are unique and
-checked later), reads them, uploads files and sends mail to itself (whose
-subjects are checked in the inbox later). Like a browser, a user retries a
-failed call once. Every operation is recorded with
+A probe calls the API every 100 ms. Each user creates contacts (writes
+whose values are unique and checked later), reads them, uploads files and
+sends mail to itself (whose subjects are checked in the inbox later). Like a
+browser, a user retries a failed call once. Every operation is recorded with
 its start, end, outcome (ok, fail, or unknown when the answer never came, so
 the write may or may not have happened) and the node that served it.
 """
