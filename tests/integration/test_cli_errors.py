@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.backends.docker import images
 from harness.backends.docker.engine import LABEL_PROJECT, LABEL_ROLE
 
 pytestmark = pytest.mark.integration
@@ -64,7 +65,7 @@ def test_port_in_use_is_refused_before_anything_starts(docker_client, project):
 
 def test_stale_containers_of_an_earlier_run_are_named(docker_client, project):
     docker_client.containers.run(
-        "oxh/base:latest", ["sleep", "300"], detach=True, name=f"{project}-stale",
+        images.image("base"), ["sleep", "300"], detach=True, name=f"{project}-stale",
         labels={LABEL_PROJECT: project, LABEL_ROLE: "middleware"},
     )
     result = oxh("up", "--project", project, "--no-build")

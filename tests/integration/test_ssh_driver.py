@@ -17,7 +17,7 @@ from harness.topology.target import DrillNode, DrillSettings
 
 pytestmark = pytest.mark.integration
 
-IMAGE = "oxh/test-sshnode:latest"
+IMAGE = images.image("test-sshnode")
 DOCKERFILE = f"""
 FROM {images.DEBIAN_IMAGE}
 RUN apt-get update && apt-get install -y --no-install-recommends openssh-server iptables iproute2 procps \\

@@ -28,6 +28,9 @@ REPO = Path(__file__).resolve().parents[3]
 IMAGE_DIR = REPO / "topologies" / "images"
 DEBIAN_IMAGE = "oxh/debian:bookworm"
 SUITE = "bookworm"
+# Role images are tagged <namespace>/<name>:latest; a second checkout building images of its own sets
+# OXH_IMAGE_NAMESPACE so that it does not replace the images another checkout's projects run on.
+NAMESPACE = os.environ.get("OXH_IMAGE_NAMESPACE", "oxh")
 
 Progress = Callable[[str], None]
 
@@ -40,34 +43,30 @@ class ImageSpec:
 
     @property
     def tag(self) -> str:
-        return f"oxh/{self.name}:latest"
+        return image(self.name)
 
     @property
     def folder(self) -> Path:
         return IMAGE_DIR / self.name
 
 
+def image(name: str) -> str:
+    return f"{NAMESPACE}/{name}:latest"
+
+
 # In build order: every parent comes before its children.
 IMAGES = [
     ImageSpec("base", DEBIAN_IMAGE),
-    ImageSpec("nfsclient", "oxh/base:latest"),
-    ImageSpec("database", "oxh/base:latest"),
-    ImageSpec("filestore", "oxh/base:latest"),
-    ImageSpec("mta", "oxh/base:latest"),
-    ImageSpec("balancer", "oxh/base:latest"),
-    ImageSpec("edge", "oxh/base:latest"),
-    ImageSpec("imap", "oxh/nfsclient:latest"),
-    ImageSpec("middleware", "oxh/nfsclient:latest", {"reference": REPO / "reference"}),
+    ImageSpec("nfsclient", image("base")),
+    ImageSpec("database", image("base")),
+    ImageSpec("filestore", image("base")),
+    ImageSpec("mta", image("base")),
+    ImageSpec("balancer", image("base")),
+    ImageSpec("edge", image("base")),
+    ImageSpec("imap", image("nfsclient")),
+    ImageSpec("middleware", image("nfsclient"), {"reference": REPO / "reference"}),
 ]
-IMAGE_OF_ROLE = {
-    "balancer": "oxh/balancer:latest",
-    "middleware": "oxh/middleware:latest",
-    "database": "oxh/database:latest",
-    "filestore": "oxh/filestore:latest",
-    "imap": "oxh/imap:latest",
-    "mta": "oxh/mta:latest",
-    "edge": "oxh/edge:latest",
-}
+IMAGE_OF_ROLE = {role: image(role) for role in ("balancer", "middleware", "database", "filestore", "imap", "mta", "edge")}
 
 _IGNORED = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 

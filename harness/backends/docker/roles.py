@@ -123,7 +123,7 @@ def edge_spec(topology: Topology) -> ContainerSpec:
         3306: (topology.database.write_vip.address, 3306),
     }
     return ContainerSpec(
-        "oxh/edge:latest",
+        IMAGE_OF_ROLE["edge"],
         ports=list(forwards),
         environment={"OXH_FORWARDS": " ".join(f"{port}:{addr}:{dest}" for port, (addr, dest) in forwards.items())},
         probe=Probe("forwards listening", " && ".join(f"nc -z 127.0.0.1 {port}" for port in forwards)),
