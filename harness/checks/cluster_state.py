@@ -1,19 +1,78 @@
-"""Checkers of the cluster itself around a fault: nothing left broken, replication converged.
+"""Checks of the cluster itself around a fault: nothing left broken, replication converged.
 
-Each returns the problems it finds as sentences a person can act on (an
-empty list when all is well): a VIP held by no node or by two, a
-replication thread stopped or failing with duplicate keys, masters that do
-not catch up with each other, tables whose checksums differ between them.
+`cluster_checks(access, masters)` composes the ClusterChecks every fault is
+framed by: every node healthy, each VIP on exactly one node, the masters
+replicating both ways and holding equal tables. Each returns the problems it
+finds as sentences a person can act on (an empty list when all is well): a
+node that does not answer, a VIP held by no node or by two, a replication
+thread stopped or failing with duplicate keys, masters that do not catch up
+with each other, tables whose checksums differ between them.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Callable
 
+from harness.backends.access import NodeAccess
+from harness.checks.checker import ClusterCheck
 from harness.clients.mysql import MySQLEndpoint, ReplicaState, gtid_positions, replica_state, table_checksums, user_schemas
+from harness.wait import WaitTimeout, last_value, wait_for
 
 CATCH_UP_SECONDS = 30.0
+HEALTHY_WITHIN = 120.0
+
+
+@dataclass(frozen=True)
+class NodesHealthy:
+    access: NodeAccess
+    name: str = "every node healthy"
+
+    def problems(self) -> list[str]:
+        return [f"{node} is {health}" for node, health in self.access.health().items() if health != "healthy"]
+
+
+@dataclass(frozen=True)
+class VipsHeldOnce:
+    access: NodeAccess
+    name: str = "each VIP on exactly one node"
+
+    def problems(self) -> list[str]:
+        return vip_problems(self.access.vip_holders(), self.access.layout.vip_roles())
+
+
+@dataclass(frozen=True)
+class MastersConverged:
+    masters: tuple[MySQLEndpoint, ...]
+    timeout: float = CATCH_UP_SECONDS
+    name: str = "masters replicating and equal"
+
+    def problems(self) -> list[str]:
+        return replication_converged(list(self.masters), self.timeout)
+
+
+def cluster_checks(access: NodeAccess | None, masters: list[MySQLEndpoint]) -> list[ClusterCheck]:
+    """The checks of a cluster that the target lets the harness make."""
+    checks: list[ClusterCheck] = [NodesHealthy(access), VipsHeldOnce(access)] if access is not None else []
+    return checks + [MastersConverged(tuple(masters))]
+
+
+def wait_until_healthy(access: NodeAccess, nodes: list[str], timeout: float = HEALTHY_WITHIN) -> float:
+    """Wait until every one of `nodes` reports healthy; the seconds it took. TimeoutError names the others."""
+    started = time.monotonic()
+
+    def unhealthy() -> dict[str, str]:
+        health = access.health()
+        return {node: health.get(node, "missing") for node in nodes if health.get(node) != "healthy"}
+
+    try:
+        wait_for(lambda: not unhealthy(), timeout=timeout, waiting_for=f"{', '.join(nodes)} healthy")
+    except WaitTimeout:
+        still = unhealthy()
+        raise TimeoutError("not healthy after %.0f s: %s" % (timeout, "; ".join(f"{n} {h}" for n, h in still.items()))) \
+            from None
+    return time.monotonic() - started
 
 
 def vip_problems(holders: dict[str, list[str]], vips: dict[str, str]) -> list[str]:
@@ -79,16 +138,13 @@ def replication_converged(masters: list[MySQLEndpoint], timeout: float = CATCH_U
 
     Checksums are read one master after the other, so a write landing in
     between makes them differ for a moment: they are compared again until
-    they agree or the time is up.
+    they agree or the time is up (at once when an SQL thread has stopped).
     """
     if len(masters) < 2:
         return []
-    deadline = time.monotonic() + timeout
-    while True:
-        problems = _convergence_problems(masters)
-        if not problems or time.monotonic() > deadline or any("SQL thread stopped" in p for p in problems):
-            return problems
-        sleep(1)
+    return last_value(lambda: _convergence_problems(masters),
+                      lambda problems: not problems or any("SQL thread stopped" in p for p in problems),
+                      timeout=timeout, interval=1.0, sleep=sleep)
 
 
 def _convergence_problems(masters: list[MySQLEndpoint]) -> list[str]:

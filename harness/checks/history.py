@@ -30,15 +30,14 @@ class History:
     operations: list[Operation] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, operation: Operation) -> None:
+    def record(self, operation: Operation) -> None:
+        """A listener of the workload's `operation` event."""
         with self.lock:
             self.operations.append(operation)
 
     def of(self, *kinds: str) -> list[Operation]:
         with self.lock:
             return sorted((op for op in self.operations if op.kind in kinds), key=lambda op: op.start)
-
-
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,11 @@ asserted.
 
 from __future__ import annotations
 
-import secrets
-
 from rich.console import Console
 from rich.table import Table
 
 from harness.backends.endpoints import from_project
-from harness.clients.provisioning import Credentials, Provisioning
+from harness.clients.provisioning import Provisioning, temporary_context
 from harness.load.api_bench import Target, measure
 
 
@@ -22,13 +20,8 @@ def run_bench_api(console: Console, project: str, seconds: float, workers: int) 
     endpoints = from_project(project)
     base = endpoints.http_url
     provisioning = Provisioning(endpoints.soap_url, endpoints.master)
-    cid = 500_000 + secrets.randbelow(400_000)
-    admin = Credentials("oxadmin", secrets.token_urlsafe(10))
-    password = secrets.token_urlsafe(10)
-    provisioning.create_context(cid, f"bench{cid}", admin)
-    try:
-        provisioning.create_user(cid, admin, "bench", password, f"bench.{cid}@{endpoints.mail_domain}", "Bench")
-        login = f"bench@bench{cid}"
+    with temporary_context(provisioning, "bench", ["bench"], endpoints.mail_domain) as context:
+        login, password = context.users["bench"].login, context.users["bench"].password
         routes = endpoints.pools["oxcluster"]
         cases = [
             ("config GET, one node", Target(base, login, password, "/appsuite/api/config/identifier", {}), routes[:1]),
@@ -48,6 +41,4 @@ def run_bench_api(console: Console, project: str, seconds: float, workers: int) 
                           f"{saturated.percentile(0.5):.1f}", f"{saturated.percentile(0.95):.1f}",
                           f"{paced.rate:.0f}", f"{paced.percentile(0.5):.1f}", f"{paced.percentile(0.95):.1f}")
         console.print(table)
-    finally:
-        provisioning.delete_context(cid)
     return 0

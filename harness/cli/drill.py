@@ -9,13 +9,12 @@ whatever happens.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.faults.scenarios import SCENARIOS, thresholds_for
+from harness.scenario.named import SCENARIOS, thresholds_for
 from harness.topology.target import RemoteTarget, load_target
 
 
@@ -37,12 +36,13 @@ def check_guard_rails(target: RemoteTarget, scenario: str, confirm: str | None, 
 
 
 def run_drill(console: Console, target_file: str, scenario: str, confirm: str | None, dry_run: bool) -> int:
+    from harness.backends.ssh import SshAccess
     from harness.faults.ssh_driver import SshFaults
 
     target = load_target(target_file)
     check_guard_rails(target, scenario, confirm, dry_run)
     named = SCENARIOS[scenario]
-    driver = SshFaults(target.drill)
+    driver = SshFaults(SshAccess(target.drill, target.name))
     console.print(f"drill {scenario} on {target.name}: {named.fault.describe()}, held {named.hold:g} s")
     console.print(f"thresholds: {thresholds_for(scenario, {n: t.overrides() for n, t in target.failover_thresholds.items()})}")
     try:
@@ -55,41 +55,32 @@ def run_drill(console: Console, target_file: str, scenario: str, confirm: str | 
         for line in plan:
             console.print(f"  {line}", highlight=False)
         return 0
-    return _execute(console, target, scenario, driver)
+    return _execute(console, target, scenario)
 
 
-def _execute(console: Console, target: RemoteTarget, scenario: str, driver) -> int:
+def _execute(console: Console, target: RemoteTarget, scenario: str) -> int:
     from harness.backends.endpoints import from_target
-    from harness.clients.provisioning import Credentials, Provisioning
-    from harness.faults.scenario import ClusterNotHealthy, run_scenario
+    from harness.checks.cluster_state import cluster_checks
+    from harness.clients.provisioning import Provisioning, temporary_context
+    from harness.faults.drivers import driver_for
     from harness.load.workload import Account
+    from harness.scenario.failover import ClusterNotHealthy, run_scenario
 
     endpoints = from_target(target)
-    driver.databases = endpoints.databases  # read-only: replication convergence before and after
+    driver = driver_for(endpoints, target.name)
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
-    cid = 5_000_000 + secrets.randbelow(1_000_000)
-    admin = Credentials("oxadmin", secrets.token_urlsafe(12))
-    provisioning.create_context(cid, f"oxhdrill{cid}", admin)
-    try:
-        accounts = []
-        for name in ("drill1", "drill2"):
-            password = secrets.token_urlsafe(12)
-            provisioning.create_user(cid, admin, name, password, f"{name}.{cid}@{target.mail_domain}", name)
-            accounts.append(Account(f"{name}@oxhdrill{cid}", password, f"{name}.{cid}@{target.mail_domain}"))
-        named = SCENARIOS[scenario]
-        if named.write_on_each_side:
-            console.print("note: a drill writes through the VIP only; writing on each master directly needs node access")
+    named = SCENARIOS[scenario]
+    with temporary_context(provisioning, "drill", ["drill1", "drill2"], target.mail_domain) as context:
+        accounts = [Account(user.login, user.password, user.email) for user in context.users.values()]
         try:
-            result = run_scenario(scenario, named.fault, driver, endpoints.http_url, accounts, hold=named.hold,
-                                  thresholds=thresholds_for(scenario, endpoints.thresholds), verify=endpoints.tls)
+            result = run_scenario(scenario, named, driver, cluster_checks(endpoints.access, endpoints.databases),
+                                  endpoints.http_url, accounts, thresholds=thresholds_for(scenario, endpoints.thresholds),
+                                  verify=endpoints.tls, progress=lambda line: console.print(f"  {line}", highlight=False))
         except ClusterNotHealthy as exc:
             console.print(f"[red]drill not started:[/] {exc}")
             return 1
-    finally:
-        provisioning.delete_context(cid)
     path = result.save(Path("reports") / "drills")
-    console.print(f"probe down {result.probe_downtime:.1f} s, writes down {result.write_downtime:.1f} s, "
-                  f"{len(result.lost_writes)} acknowledged write(s) lost; details in {path}")
+    console.print(f"{result.summary()}; details in {path}", highlight=False)
     for violation in result.violations:
         console.print(f"[red]violation:[/] {violation}")
     return 0 if result.passed else 1

@@ -72,15 +72,32 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--cold", action="store_true", help="also measure a cold start: remove the role images first")
     bench.add_argument("--runs", type=int, default=1, help="warm up/down cycles to measure (median is printed)")
     qualify = with_project(commands.add_parser(
-        "qualify", help="run the suites against the reference topology (brought up if needed) or a target file"))
+        "qualify", help="run the suites against the reference topology (brought up if needed) or a target file",
+        description="Run every suite (or those named) against the target and judge the run against the required "
+                    "set of its kind: QUALIFIED only when every required requirement ran and passed; NOT QUALIFIED "
+                    "names each failure and each required requirement not run, with the reason; a run narrowed with "
+                    "--suites or pytest selection is PARTIAL and qualifies nothing."))
     qualify.add_argument("--target", metavar="FILE", help="target file of kind remote (default: the reference project)")
     qualify.add_argument("--topology", default="ci-small", help="topology to bring up when the project is not running")
-    qualify.add_argument("--suites", nargs="+", default=["functional"], metavar="SUITE",
-                         help="suites to run (default: functional)")
+    qualify.add_argument("--suites", nargs="+", default=None, metavar="SUITE",
+                         help="run only these suites: the verdict is then PARTIAL (default: every suite)")
+    qualify.add_argument("--confirm", metavar="TARGET_NAME",
+                         help="say yes to the failover suite's faults on a staging target by naming it")
+    qualify.add_argument("--baseline", metavar="RUN",
+                         help="compare with this earlier run and fail on a regression (see oxh compare)")
     qualify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARG",
-                         help="further pytest arguments after --, e.g. -- -k sessions")
+                         help="further pytest arguments after --, e.g. -- -k sessions (selection makes it PARTIAL)")
 
-    from harness.faults.scenarios import SCENARIOS
+    compare = commands.add_parser(
+        "compare", help="compare a run's figures with a baseline run and flag regressions",
+        description="Failover downtime per scenario, test durations, load percentiles and throughput and browser "
+                    "timings of RUN against BASELINE (default: the newest earlier run on the same target that "
+                    "qualified). A figure regressed when it is worse by more than both its relative and absolute "
+                    "tolerance (printed beside it). Exit code 1 on a regression.")
+    compare.add_argument("run", help="run id (a folder under reports/) or a path")
+    compare.add_argument("baseline", nargs="?", help="run id or path of the baseline")
+
+    from harness.scenario.named import SCENARIOS
 
     drill = commands.add_parser(
         "drill", help="run one failover scenario on a staging cluster (guarded)",
@@ -243,7 +260,14 @@ def cmd_qualify(args: argparse.Namespace) -> int:
     from harness.cli.qualify import run_qualify
 
     return run_qualify(console, project=_check_project(args.project), target_file=args.target,
-                       topology=args.topology, suites=args.suites, pytest_args=args.pytest_args)
+                       topology=args.topology, suites=args.suites, pytest_args=args.pytest_args,
+                       confirm=args.confirm, baseline=args.baseline)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.cli.qualify import run_compare
+
+    return run_compare(console, args.run, args.baseline)
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
@@ -261,6 +285,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 COMMANDS = {
     "qualify": cmd_qualify,
     "report": cmd_report,
+    "compare": cmd_compare,
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,
     "up": cmd_up,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.message
+import re
 import smtplib
 import time
 from contextlib import contextmanager
@@ -40,6 +41,25 @@ def wait_for_subject(host: str, port: int, user: str, password: str, subject: st
             return True
         time.sleep(0.5)
     return False
+
+
+def append_message(imap: IMAPClient, subject: str, message_id: str, folder: str = "INBOX") -> int:
+    """Deliver a message into `folder` over IMAP (APPEND); its UID, as the server's APPENDUID says."""
+    message = email.message.EmailMessage()
+    message["From"], message["Subject"], message["Message-ID"] = "qa@ox-harness.invalid", subject, message_id
+    message.set_content("delivered by ox-harness to check the shared mail storage")
+    answer = imap.append(folder, message.as_bytes())
+    code = answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
+    found = re.search(r"APPENDUID \d+ (\d+)", code)
+    if not found:
+        raise RuntimeError(f"the IMAP server did not report the appended message's UID (UIDPLUS): {code}")
+    return int(found.group(1))
+
+
+def uids_of(imap: IMAPClient, message_id: str, folder: str = "INBOX") -> tuple[int, list[int]]:
+    """(UIDVALIDITY of the folder, UIDs of the messages with this Message-ID)."""
+    selected = imap.select_folder(folder)
+    return int(selected[b"UIDVALIDITY"]), sorted(imap.search(["HEADER", "Message-ID", message_id]))
 
 
 def submit(host: str, port: int, sender: str, recipient: str, subject: str, body: str) -> None:

@@ -117,3 +117,24 @@ def user_schemas(endpoint: MySQLEndpoint) -> list[str]:
     with endpoint.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT schema_name AS s FROM information_schema.schemata ORDER BY schema_name")
         return [row["s"] for row in cursor.fetchall() if row["s"] not in SYSTEM_SCHEMAS]
+
+
+def server_identity(endpoint: MySQLEndpoint) -> tuple[int, str]:
+    """(server_id, hostname) of the server an address leads to: which master holds a VIP."""
+    with endpoint.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT @@server_id AS id, @@hostname AS host")
+        row = cursor.fetchone()
+    return int(row["id"]), row["host"]
+
+
+def inventory(endpoint: MySQLEndpoint) -> dict[str, int]:
+    """Every base table of every schema but MariaDB's own, with its exact row count: {'schema.table': rows}."""
+    found: dict[str, int] = {}
+    with endpoint.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT table_schema AS s, table_name AS t FROM information_schema.tables "
+                       "WHERE table_type = 'BASE TABLE' ORDER BY table_schema, table_name")
+        tables = [(row["s"], row["t"]) for row in cursor.fetchall() if row["s"] not in SYSTEM_SCHEMAS]
+        for schema, table in tables:
+            cursor.execute(f"SELECT COUNT(*) AS n FROM `{schema}`.`{table}`")
+            found[f"{schema}.{table}"] = int(cursor.fetchone()["n"])
+    return found

@@ -7,8 +7,10 @@ knows). SOAP faults become ProvisioningError with the server's message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
 
 import requests
 import zeep
@@ -112,3 +114,47 @@ def _reason(exc: Exception) -> str:
         if marker in text:
             return f"{marker.replace('_', ' ').lower()}: {text[:200]}"
     return text[:240]
+
+
+# -- a context of the run's own ---------------------------------------------------
+
+CONTEXT_IDS = (1_000_000, 2**31 - 1)  # one range for every purpose, so two runs never pick alike by design
+
+
+@dataclass(frozen=True)
+class TestUser:
+    name: str
+    login: str  # as the user signs in: <name>@<context name>
+    password: str
+    email: str
+    user_id: int
+    context_id: int
+
+
+@dataclass(frozen=True)
+class TestContext:
+    cid: int
+    name: str
+    admin: Credentials
+    users: dict[str, TestUser] = field(default_factory=dict)
+
+
+@contextmanager
+def temporary_context(provisioning: Provisioning, purpose: str, users: Sequence[str],
+                      mail_domain: str) -> Iterator[TestContext]:
+    """A context named oxh<purpose><id> with `users`, removed afterwards whatever happens (a failed
+    creation included). Raises ProvisioningError when the context cannot be made."""
+    cid = secrets.randbelow(CONTEXT_IDS[1] - CONTEXT_IDS[0]) + CONTEXT_IDS[0]
+    name = f"oxh{purpose}{cid}"
+    admin = Credentials("oxadmin", secrets.token_urlsafe(12))
+    provisioning.create_context(cid, name, admin)
+    try:
+        made = {}
+        for user in users:
+            password = secrets.token_urlsafe(12)
+            email = f"{user}.{cid}@{mail_domain}"
+            created = provisioning.create_user(cid, admin, user, password, email, user.title())
+            made[user] = TestUser(user, f"{user}@{name}", password, email, created.id, cid)
+        yield TestContext(cid, name, admin, made)
+    finally:
+        provisioning.delete_context(cid)

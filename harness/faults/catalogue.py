@@ -69,6 +69,7 @@ class Injected:
     nodes: list[str]
     undo: list[tuple[str, object]] = field(default_factory=list)  # (node, the driver's form of a command)
     healed: bool = False
+    heal_failures: list[str] = field(default_factory=list)  # undo steps that failed, as sentences
 
 
 def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None,

@@ -3,18 +3,16 @@
 Each kind of fault has an inject and a heal command template (systemctl,
 tc, iptables), which a target file may override; `{service}`, `{interface}`,
 `{peer}`, `{delay_ms}` are filled in per node. `plan` shows every command
-without running anything, for `oxh drill --dry-run`.
+without running anything, for `oxh drill --dry-run`. Commands run through
+the target's node access (harness.backends.ssh).
 """
 
 from __future__ import annotations
 
-import shlex
-import subprocess
-
-from harness.checks.cluster_state import replication_converged, vip_problems
-from harness.clients.mysql import MySQLEndpoint
-from harness.faults.catalogue import Fault, Injected, select
-from harness.topology.target import DrillSettings
+from harness.backends.access import NodeUnreachable
+from harness.backends.ssh import SshAccess
+from harness.faults.catalogue import Fault, Injected
+from harness.faults.driver import inject_each, pick
 
 DEFAULT_COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "kill": (["systemctl kill --signal=SIGKILL {service}"], ["systemctl start {service}"]),
@@ -31,27 +29,14 @@ DEFAULT_COMMANDS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
-SSH_FAILED = 255  # ssh's own exit status when it cannot connect or log in
-
-
-
 class SshFaults:
-    def __init__(self, settings: DrillSettings, runner=None, databases: list[MySQLEndpoint] = ()):
-        self.settings = settings
-        self.runner = runner or self._ssh
-        self.databases = list(databases)
-        self.failed_heals: list[str] = []
+    def __init__(self, access: SshAccess):
+        self.access = access
+        self.settings = access.settings
+        self.description = access.description
 
     def nodes(self, fault: Fault) -> list[str]:
-        names = [node.name for node in self.settings.nodes if node.role == fault.selector.role]
-        holder = None
-        if fault.selector.pick in ("vip_holder", "write_master"):
-            holder = next((name for name in names if self._holds_vip(name, fault.selector.role)), None)
-        pools: dict[str, list[str]] = {}
-        for node in self.settings.nodes:
-            for pool in node.pools:
-                pools.setdefault(pool, []).append(node.name)
-        return select(fault.selector, names, holder, pools or None)
+        return pick(fault, self.access)
 
     def commands(self, fault: Fault, node: str, selected: list[str]) -> tuple[list[str], list[str]]:
         inject, heal = self.settings.commands.get(fault.kind) or DEFAULT_COMMANDS[fault.kind]
@@ -72,94 +57,40 @@ class SshFaults:
         if probe or fault.selector.pick not in ("vip_holder", "write_master"):
             selected = self.nodes(fault)
         else:
-            candidates = [node.name for node in self.settings.nodes if node.role == fault.selector.role]
+            candidates = self.access.layout.names(fault.selector.role)
             lines.append(f"(whichever of {', '.join(candidates)} holds the {fault.selector.role} VIP; shown: the first)")
             selected = candidates[:1]
         for node in selected:
             inject, heal = self.commands(fault, node, selected)
-            lines += [f"{node}: inject: {self._ssh_line(node, c)}" for c in inject]
-            lines += [f"{node}: heal:   {self._ssh_line(node, c)}" for c in heal]
+            lines += [f"{node}: inject: {self.access.command_line(node, c)}" for c in inject]
+            lines += [f"{node}: heal:   {self.access.command_line(node, c)}" for c in heal]
         return lines
 
+    def unsupported(self, fault: Fault) -> str | None:
+        return None  # a command that fails on the host is reported when the drill injects it
+
     def inject(self, fault: Fault) -> Injected:
-        """Inject on every selected node; if one command fails, what was done is healed before raising."""
         selected = self.nodes(fault)
-        injected = Injected(fault, selected)
-        try:
-            for node in selected:
-                inject, heal = self.commands(fault, node, selected)
-                injected.undo += [(node, command) for command in heal]
-                for command in inject:
-                    self.runner(node, command)
-        except BaseException:
-            self.heal(injected)
-            raise
-        return injected
+
+        def step(node: str, injected: Injected) -> None:
+            inject, heal = self.commands(fault, node, selected)
+            injected.undo += [(node, command) for command in heal]
+            for command in inject:
+                result = self.access.exec(node, command)
+                if not result.ok:
+                    raise RuntimeError(f"{node}: {command} failed: {result.output.strip()[-300:]}")
+
+        return inject_each(self, fault, selected, step)
 
     def heal(self, injected: Injected) -> None:
-        """Run every heal command; the ones that fail are reported by the next `problems()`."""
         if injected.healed:
             return
         for node, command in reversed(injected.undo):
-            status = self.runner(node, command, check=False)
-            if status != 0:
-                self.failed_heals.append(f"{node}: `{command}` exited with {status} while healing")
+            try:
+                result = self.access.exec(node, command)
+                failure = None if result.ok else f"exited with {result.exit_code}"
+            except NodeUnreachable as exc:
+                failure = f"could not be run: {exc.reason}"
+            if failure:
+                injected.heal_failures.append(f"{node}: `{command}` {failure} while healing")
         injected.healed = True
-
-    def wait_healthy(self, nodes: list[str], timeout: float = 0) -> float:
-        return 0.0  # a staging cluster is judged by the workload's recovery, not by node probes
-
-    def all_nodes(self) -> list[str]:
-        return [node.name for node in self.settings.nodes]
-
-    def unsupported(self, fault: Fault) -> str | None:
-        return None
-
-    def problems(self) -> list[str]:
-        """Heal commands that failed, nodes that do not answer, VIPs held by no node or by two, and
-        masters that are not converged (read-only checks)."""
-        problems, self.failed_heals = self.failed_heals, []
-        holders: dict[str, list[str]] = {}
-        for role, vip in self.settings.vips.items():
-            holders[vip] = []
-            for node in (node.name for node in self.settings.nodes if node.role == role):
-                status = self._vip_status(node, role)
-                if status == SSH_FAILED:
-                    problems.append(f"cannot reach {node} over SSH to see whether it holds the {role} VIP")
-                elif status == 0:
-                    holders[vip].append(node)
-        purposes = {vip: role for role, vip in self.settings.vips.items()}
-        return problems + vip_problems(holders, purposes) + replication_converged(self.databases)
-
-    def _holds_vip(self, node: str, role: str) -> bool:
-        return self._vip_status(node, role) == 0
-
-    def _vip_status(self, node: str, role: str) -> int:
-        """0 when the node holds the role's VIP, 1 when not, SSH_FAILED when it could not be asked."""
-        vip = self.settings.vips.get(role)
-        if not vip:
-            return 1
-        return self.runner(node, f"ip -o -4 addr show | grep -q ' {vip}/'", check=False)
-
-    def _ssh_argv(self, node: str) -> list[str]:
-        spec = self.settings.node(node)
-        argv = ["ssh", "-p", str(self.settings.ssh_port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]
-        if self.settings.ssh_identity:
-            argv += ["-i", self.settings.ssh_identity]
-        for option in self.settings.ssh_options:
-            argv += ["-o", option]
-        return argv + [f"{self.settings.ssh_user}@{spec.host}"]
-
-    def _ssh_line(self, node: str, command: str) -> str:
-        return " ".join(shlex.quote(part) for part in [*self._ssh_argv(node), command])
-
-    def _ssh(self, node: str, command: str, check: bool = True) -> int:
-        try:
-            result = subprocess.run([*self._ssh_argv(node), command], capture_output=True, text=True, timeout=30)
-        except subprocess.TimeoutExpired:
-            if check:
-                raise RuntimeError(f"{node}: {command} did not finish within 30 s") from None
-            return SSH_FAILED
-        if check and result.returncode != 0:
-            raise RuntimeError(f"{node}: {command} failed: {result.stderr.strip()}")
-        return result.returncode

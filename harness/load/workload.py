@@ -3,9 +3,12 @@
 A probe calls the API every 100 ms. Each user creates contacts (writes
 whose values are unique and checked later), reads them, uploads files and
 sends mail to itself (whose subjects are checked in the inbox later). Like a
-browser, a user retries a failed call once. Every operation is recorded with
-its start, end, outcome (ok, fail, or unknown when the answer never came, so
-the write may or may not have happened) and the node that served it.
+browser, a user retries a failed call once. Every operation is fired as an
+event (`workload.events.operation`) with its start, end, outcome (ok, fail,
+or unknown when the answer never came, so the write may or may not have
+happened) and the node that served it; the history that checkers judge is
+one listener of it. All users may be pinned to one node's route, so that a
+fault on that node hits every measured session.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 import httpx
 
 from harness.checks.history import History, Operation
+from harness.load.events import WorkloadEvents
 from harness.clients.ox_errors import OXError, OXServerUnavailable
 from harness.clients.ox_http import OXClient, OXSession
 
@@ -41,11 +45,13 @@ class Account:
 class User:
     """One simulated user with its own client and session."""
 
-    def __init__(self, name: str, account: Account, base_url: str, verify: bool | str, history: History):
+    def __init__(self, name: str, account: Account, base_url: str, verify: bool | str, events: WorkloadEvents,
+                 route: str | None = None):
         self.name = name
         self.account = account
         self.client = OXClient(base_url, verify=verify, timeout=CALL_TIMEOUT)
-        self.history = history
+        self.events = events
+        self.route = route
         self.session: OXSession | None = None
         self.contacts_folder: str | None = None
         self.files_folder: str | None = None
@@ -77,10 +83,13 @@ class User:
                 time.sleep(0.1)
         if session_lost:
             detail = "SES-0203" + (f" then {detail}" if detail and detail != "SES-0203" else "")
-        self.history.add(Operation(kind, self.name, start, time.monotonic(), outcome, self.client.route, value, detail))
+        operation = Operation(kind, self.name, start, time.monotonic(), outcome, self.client.route, value, detail)
+        self.events.operation.fire(operation=operation)
         return result
 
     def login(self) -> None:
+        if self.route and self.client.route != self.route:
+            self.client.pin_route(self.route)
         self.session = self.client.login(self.account.login, self.account.password)
         if self.contacts_folder is None:
             self.contacts_folder = str(self.session.get("config/folder/contacts"))
@@ -91,11 +100,16 @@ class User:
 
 
 class Workload:
-    def __init__(self, base_url: str, accounts: list[Account], verify: bool | str = True, upload: bool = True):
+    def __init__(self, base_url: str, accounts: list[Account], verify: bool | str = True, upload: bool = True,
+                 route: str | None = None):
+        """`route`: sign every user and the probe in on the node with this JSESSIONID route."""
+        self.events = WorkloadEvents()
         self.history = History()
+        self.events.operation.add_listener(self.history.record)
         self.base_url, self.verify, self.upload = base_url, verify, upload
-        self.users = [User(f"user{i}", account, base_url, verify, self.history) for i, account in enumerate(accounts)]
-        self.probe = User("probe", accounts[0], base_url, verify, self.history)
+        self.users = [User(f"user{i}", account, base_url, verify, self.events, route)
+                      for i, account in enumerate(accounts)]
+        self.probe = User("probe", accounts[0], base_url, verify, self.events, route)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.counter = itertools.count()

@@ -1,20 +1,26 @@
-"""pytest plugin: records every test's outcome, duration, requirements and evidence into results.json.
+"""pytest plugin: records every test's outcome, duration, requirements, figures and evidence in results.json.
 
-Active when `--report-dir` is given (as `oxh qualify` does). A failing test
-gets its recorded OX requests and, on a docker target, the last log lines of
-the containers attached as evidence.
+Active when `--report-dir` is given (as `oxh qualify` does). A test's
+requirements come from its `requirement` markers. A test may leave figures
+(`item.oxh_figures`: name, value, unit, better) for the report and the
+release-over-release comparison, and files (`item.oxh_attachments`: title ->
+path, e.g. a screenshot) that are copied into the run folder. A failing test
+gets its recorded OX requests and the last log lines of the nodes (through
+node access, where the target gives it) as evidence.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from harness.report.catalogue import load_catalogue
 from harness.report.render import mask
+from harness.report.requirement_markers import requirements_of, suite_of
 
 LOG_LINES = 25
 
@@ -29,23 +35,25 @@ class ResultsRecorder:
         self.started = time.time()
         self.tests: dict[str, dict] = {}
         self.exit_reason: str | None = None
-        self.catalogue = load_catalogue()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
         if item.nodeid not in self.tests:
+            doc = (getattr(item, "obj", None) and item.obj.__doc__) or ""
             self.tests[item.nodeid] = {
                 "nodeid": item.nodeid,
                 "name": item.name,
-                "suite": item.nodeid.split("/")[1] if item.nodeid.startswith("suites/") else "tests",
-                "doc": (item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) and item.obj.__doc__ else "",
-                "requirements": self.catalogue.for_test(item.name),
+                "suite": suite_of(item) or "tests",
+                "doc": doc.strip().splitlines()[0] if doc.strip() else "",
+                "requirements": requirements_of(item),
                 "outcome": "passed",
                 "duration": 0.0,
                 "message": "",
                 "evidence": {},
+                "figures": [],
+                "attachments": {},
             }
         entry = self.tests[item.nodeid]
         entry["duration"] += report.duration
@@ -54,10 +62,27 @@ class ResultsRecorder:
             entry["message"] = _skip_reason(report)
         elif report.failed:
             entry["outcome"] = "failed" if report.when == "call" else "error"
-            entry["message"] = report.longreprtext[-4000:]
             secrets = _secrets(item)
-            entry["message"] = mask(entry["message"], secrets)
+            entry["message"] = mask(report.longreprtext[-4000:], secrets)
             entry["evidence"] = {key: mask(text, secrets) for key, text in _evidence(item).items()}
+        if report.when == "teardown":
+            entry["figures"] = list(getattr(item, "oxh_figures", []))
+            entry["attachments"] = self._keep(item)
+
+    def _keep(self, item: pytest.Item) -> dict[str, str]:
+        """Copy the test's attachments into the run folder; title -> path relative to it."""
+        kept = {}
+        folder = self.folder / "attachments" / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-120:]
+        for title, source in getattr(item, "oxh_attachments", {}).items():
+            source = Path(source)
+            if not source.is_file():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            destination = folder / source.name
+            if source.resolve() != destination.resolve():
+                shutil.copyfile(source, destination)
+            kept[title] = str(destination.relative_to(self.folder))
+        return kept
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -81,8 +106,12 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr)
 
 
+def _target(item: pytest.Item):
+    return getattr(item, "funcargs", {}).get("target")
+
+
 def _secrets(item: pytest.Item) -> list[str]:
-    target = getattr(item, "funcargs", {}).get("target")
+    target = _target(item)
     return target.secrets() if target is not None else []
 
 
@@ -94,15 +123,13 @@ def _evidence(item: pytest.Item) -> dict[str, str]:
             f"{e.method} {e.url} -> {e.status or e.error} route={e.route} {e.seconds * 1000:.0f} ms"
             for e in recorder.exchanges[-40:]
         )
-    target = getattr(item, "funcargs", {}).get("target")
-    cluster = getattr(target, "cluster", None)
-    if cluster is not None:
-        for container in cluster.containers():
-            name = container.labels.get("io.oxh.node", container.name)
+    access = getattr(_target(item), "access", None)
+    if access is not None:
+        for node in access.layout.names():
             try:
-                evidence[f"log {name}"] = container.logs(tail=LOG_LINES).decode(errors="replace")
+                evidence[f"log {node}"] = access.logs(node, LOG_LINES)
             except Exception as exc:  # evidence is best effort; the verdict stands without it
-                evidence[f"log {name}"] = f"(no logs: {exc})"
+                evidence[f"log {node}"] = f"(no logs: {exc})"
     return evidence
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from harness import resources
 from harness.errors import UserError
 from harness.topology.model import Topology
 
-TOPOLOGY_DIR = Path(__file__).resolve().parents[2] / "topologies"
 
 
 def resolve(name_or_path: str | Path) -> Path:
@@ -24,10 +24,10 @@ def resolve(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.exists():
         return path
-    shipped = TOPOLOGY_DIR / f"{name_or_path}.yaml"
+    shipped = resources.topologies_dir() / f"{name_or_path}.yaml"
     if shipped.exists():
         return shipped
-    known = ", ".join(sorted(p.stem for p in TOPOLOGY_DIR.glob("*.yaml")))
+    known = ", ".join(sorted(p.stem for p in resources.topologies_dir().glob("*.yaml")))
     raise UserError(f"topology {str(name_or_path)!r} not found", f"give a file path or one of: {known}")
 
 

@@ -111,6 +111,23 @@ class Pool(Strict):
         return paths
 
 
+class MemberWatch(Strict):
+    """The balancer's watch over its pool members: a member that leaves `fails` checks of `timeout`
+    seconds in a row unanswered is taken out, and back in after `passes` answered ones."""
+
+    interval: float = Field(default=1.0, gt=0, description="seconds between two rounds of checks")
+    timeout: float = Field(default=2.0, gt=0, description="seconds a member has to answer /health")
+    fails: int = Field(default=2, ge=1)
+    passes: int = Field(default=1, ge=1)
+    path: str = Field(default="/live", pattern=r"^/",
+                      description="what the watch asks: a liveness URL that consults no backend")
+
+    @property
+    def detection_seconds(self) -> float:
+        """The longest time a member that stopped answering stays in its pools."""
+        return self.fails * (self.interval + self.timeout)
+
+
 class BalancerTier(Strict):
     vip: Vip
     http_port: int = 80
@@ -118,6 +135,9 @@ class BalancerTier(Strict):
         default_factory=list,
         description="Besides loopback, who may reach /webservices and /balancer-manager.",
     )
+    member_watch: MemberWatch | None = Field(
+        default_factory=MemberWatch,
+        description="Take a member that stops answering out of its pools; null: none, as OX ships it.")
     nodes: list[BalancerNode]
 
 

@@ -21,6 +21,13 @@ from harness.topology.loader import describe, read_mapping
 from harness.topology.model import NAME_PATTERN, FailoverThresholds, Strict
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+# Where a packaged installation keeps what must agree between nodes of a role.
+VENDOR_CONFIG_FILES = {
+    "balancer": ("/etc/apache2/conf-enabled/proxy_http.conf", "/etc/keepalived/keepalived.conf"),
+    "middleware": ("/opt/open-xchange/etc/server.properties", "/opt/open-xchange/etc/configdb.properties",
+                   "/opt/open-xchange/etc/hazelcast.properties"),
+    "imap": ("/etc/dovecot/dovecot.conf",),
+}
 SECRET_KEYS = re.compile(r"(password|passwd|secret|token)$", re.I)
 Use = Literal["ci", "acceptance", "staging"]
 
@@ -56,6 +63,9 @@ class DrillNode(Strict):
     service: str = Field(description="systemd unit of the component on that host, e.g. apache2")
     interface: str = "eth0"
     pools: list[str] = Field(default_factory=list, description="balancer pools a middleware node serves")
+    route: str | None = Field(default=None, description="JSESSIONID route of a middleware node (e.g. APP1)")
+    priority: int | None = Field(default=None, ge=1, le=254,
+                                 description="keepalived priority of a node holding a VIP; the highest is preferred")
 
 
 class DrillSettings(Strict):
@@ -69,6 +79,11 @@ class DrillSettings(Strict):
     vips: dict[str, str] = Field(default_factory=dict, description="role -> VIP address, to find the holder")
     commands: dict[str, tuple[list[str], list[str]]] = Field(
         default_factory=dict, description="kind -> ([inject commands], [heal commands]) overriding the defaults")
+    pool_paths: dict[str, list[str]] = Field(
+        default_factory=dict, description="pool -> paths it serves, where they differ from OX's proxy_http.conf")
+    config_files: dict[str, list[str]] = Field(
+        default_factory=lambda: {role: list(files) for role, files in VENDOR_CONFIG_FILES.items()},
+        description="role -> configuration files that must agree on every node of the role")
 
     def node(self, name: str) -> DrillNode:
         return next(node for node in self.nodes if node.name == name)
@@ -87,6 +102,14 @@ class RemoteTarget(Strict):
     imap: list[HostPort] = Field(min_length=1)
     smtp: HostPort
     databases: list[Database] = Field(default_factory=list, description="Read-only accounts, one per master.")
+    database_write: HostPort | None = Field(
+        default=None, description="The write address (VIP) the middleware writes to, reached with the first "
+                                  "database account: shows which master holds it.")
+    preferred_write_master: str | None = Field(
+        default=None, description="Name of the database the design wants writes on (default: the first listed).")
+    public_url: AnyHttpUrl | None = Field(
+        default=None, description="The URL as an ordinary client outside the admin networks reaches it "
+                                  "(default http_url); administrative endpoints must refuse it.")
     mail_domain: str
     drill: DrillSettings | None = Field(default=None, description="Only for targets marked staging.")
     failover_thresholds: dict[str, FailoverThresholds] = Field(

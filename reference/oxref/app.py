@@ -72,6 +72,12 @@ async def handle_health(request: web.Request) -> web.Response:
     return web.json_response(report, status=200 if report["status"] == "UP" else 503)
 
 
+async def handle_live(request: web.Request) -> web.Response:
+    """Liveness: the node's process answers; no backend is asked (a balancer's member watch knocks here)."""
+    config = request.app["services"].config
+    return web.json_response({"status": "UP", "node": config.node, "route": config.route})
+
+
 async def handle_metrics(request: web.Request) -> web.Response:
     services: Services = request.app["services"]
     try:
@@ -105,6 +111,7 @@ def create_app(config: config_module.Config) -> web.Application:
     app.on_cleanup.append(stop_background)
     router = app.router
     router.add_get("/health", handle_health)
+    router.add_get("/live", handle_live)
     router.add_get("/metrics", handle_metrics)
     router.add_get(f"/{API_PREFIX}/config", handle_config)
     router.add_get(f"/{API_PREFIX}/config/{{path:.*}}", handle_config)

@@ -25,6 +25,7 @@ def wait_for_mail(session, subject: str, folder: str = "default0/INBOX", timeout
     raise AssertionError(f"no mail {subject!r} in {folder} after {timeout:.0f} s")
 
 
+@pytest.mark.requirement("MAIL-FLOW")
 def test_mail_send_arrive_read_move_delete(login, test_context):
     """Mail sent by alice arrives for bob, is read, moved to the trash and deleted."""
     _, alice = login("alice")
@@ -44,6 +45,7 @@ def test_mail_send_arrive_read_move_delete(login, test_context):
     assert subject not in remaining
 
 
+@pytest.mark.requirement("PIM-CRUD")
 def test_contacts_create_read_update_delete(login):
     """A contact is created, read, updated and deleted."""
     client, session = login("alice")
@@ -57,6 +59,7 @@ def test_contacts_create_read_update_delete(login):
     assert created["id"] not in [row[0] for row in session.get("contacts", "all", folder=folder, columns="1")]
 
 
+@pytest.mark.requirement("PIM-CRUD")
 def test_calendar_event_create_read_update_delete(login):
     """An event is created, found in its range, updated and deleted."""
     client, session = login("alice")
@@ -74,6 +77,7 @@ def test_calendar_event_create_read_update_delete(login):
         session.get("chronos", "get", id=created["id"], folder=folder)
 
 
+@pytest.mark.requirement("PIM-CRUD")
 def test_tasks_create_read_update_delete(login):
     """A task is created, read, completed and deleted."""
     client, session = login("bob")
@@ -86,6 +90,7 @@ def test_tasks_create_read_update_delete(login):
     assert created["id"] not in [row[0] for row in session.get("tasks", "all", folder=folder, columns="1")]
 
 
+@pytest.mark.requirement("FILES")
 def test_file_uploaded_on_one_node_downloads_through_another(login, ox, groupware_routes):
     """A file uploaded through one node downloads byte-identical through every other node."""
     client, session = login("alice", route=groupware_routes[0])
@@ -103,6 +108,7 @@ def test_file_uploaded_on_one_node_downloads_through_another(login, ox, groupwar
     session.put("infostore", "delete", [{"id": ident, "folder": folder}], timestamp=2**62)
 
 
+@pytest.mark.requirement("API-BATCH")
 def test_batch_calls_answer_each_call_in_order(login):
     """`multiple` answers every call of the batch, errors included, in order."""
     client, session = login("bob")
@@ -115,6 +121,7 @@ def test_batch_calls_answer_each_call_in_order(login):
     assert "data" in answers[0] and answers[1]["category"] == Category.USER_INPUT and "data" in answers[2]
 
 
+@pytest.mark.requirement("API-ERRORS")
 @pytest.mark.parametrize("module, params", [
     ("contacts", {"action": "all", "folder": "abc"}),
     ("contacts", {"action": "get", "id": "not-a-number", "folder": "1"}),

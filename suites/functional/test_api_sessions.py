@@ -8,6 +8,7 @@ from harness.clients.ox_errors import Category, OXError
 
 
 
+@pytest.mark.requirement("SES-ENFORCE")
 def test_login_answers_the_user_and_context(login, test_context):
     """Login returns the session, user id and context id."""
     client, session = login("alice")
@@ -16,6 +17,7 @@ def test_login_answers_the_user_and_context(login, test_context):
     assert any(c.name.startswith("open-xchange-secret-") for c in client.http.cookies.jar)
 
 
+@pytest.mark.requirement("SES-ENFORCE")
 def test_wrong_password_is_refused(ox, test_context):
     """A wrong password gets LGI-0006 (USER_INPUT)."""
     with pytest.raises(OXError) as raised:
@@ -23,6 +25,7 @@ def test_wrong_password_is_refused(ox, test_context):
     assert raised.value.code == "LGI-0006" and raised.value.category == Category.USER_INPUT
 
 
+@pytest.mark.requirement("SES-ENFORCE")
 def test_calls_need_session_and_secret(login, ox):
     """Without the session parameter or without the secret cookie a call is refused."""
     client, session = login("alice")
@@ -32,6 +35,7 @@ def test_calls_need_session_and_secret(login, ox):
     assert refused["code"] == "SES-0206"
 
 
+@pytest.mark.requirement("SES-ENFORCE")
 def test_autologin_and_logout(login):
     """A stored session logs in again from its cookies; after logout it is gone."""
     client, session = login("bob")
@@ -43,6 +47,7 @@ def test_autologin_and_logout(login):
     assert raised.value.session_expired
 
 
+@pytest.mark.requirement("SES-SHARED")
 def test_a_session_is_valid_on_every_node_of_the_pool(login, ox, groupware_routes):
     """A session made on one node answers on every other node of the groupware pool."""
     client, session = login("alice", route=groupware_routes[0])

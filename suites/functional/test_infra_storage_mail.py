@@ -1,4 +1,5 @@
-"""Shared filestore, IMAP and SMTP, monitoring, and configuration drift between nodes of a role."""
+"""Shared filestore, IMAP (shared mail storage) and SMTP, provisioning, monitoring, and configuration
+drift between nodes of a role."""
 
 from __future__ import annotations
 
@@ -6,110 +7,162 @@ import hashlib
 import json
 import re
 import secrets
-import time
 
+import httpx
 import pytest
 
 from harness.clients import mail
 from harness.clients.balancer import node_health, node_metrics
+from harness.clients.provisioning import Credentials
+from harness.wait import last_value
+
+requirement = pytest.mark.requirement
+FILESTORE = "/var/opt/filestore"
+HTTP_API_METRICS = ("appsuite_httpapi_requests_seconds", "ox_http_requests")
 
 
-def test_the_filestore_is_shared_by_every_middleware_node(target, node_access):
+@requirement("FS-SHARED")
+def test_the_filestore_is_shared_by_every_middleware_node(node_access, layout):
     """A file written under the filestore mount of one node is read on every other node."""
-    nodes = [node.name for node in target.topology.middleware.nodes]
+    nodes = layout.names("middleware")
     for writer in nodes:
-        name = f"/var/opt/filestore/.oxh-shared-{secrets.token_hex(4)}"
+        name = f"{FILESTORE}/.oxh-shared-{secrets.token_hex(4)}"
         content = secrets.token_hex(16)
-        exec_ok(node_access, writer, f"echo {content} > {name}")
+        written = node_access.exec(writer, f"echo {content} > {name}")
+        assert written.ok, f"{writer} cannot write under {FILESTORE}: {written.output.strip()}"
         try:
             for reader in nodes:
-                assert read_file(node_access, reader, name) == content, f"{reader} does not see what {writer} wrote"
+                seen = last_value(lambda: node_access.read_file(reader, name), lambda text: text is not None, timeout=3)
+                assert (seen or "").strip() == content, f"{reader} does not see what {writer} wrote under {FILESTORE}"
         finally:
-            exec_ok(node_access, writer, f"rm -f {name}")
+            node_access.exec(writer, f"rm -f {name}")
 
 
-def exec_ok(cluster, node: str, script: str) -> str:
-    result = cluster.client.containers.get(cluster.container_name(node)).exec_run(["sh", "-c", script])
-    assert result.exit_code == 0, f"{node}: {result.output.decode(errors='replace')}"
-    return result.output.decode(errors="replace")
-
-
-def read_file(cluster, node: str, path: str, timeout: float = 3.0) -> str | None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = cluster.client.containers.get(cluster.container_name(node)).exec_run(["cat", path])
-        if result.exit_code == 0 or time.monotonic() > deadline:
-            return result.output.decode().strip() if result.exit_code == 0 else None
-        time.sleep(0.2)
-
-
-def test_every_imap_server_answers_and_accepts_the_users_login(target, test_context):
-    """Each IMAP server announces IMAP4rev1 and lets the run's user log in."""
+@requirement("MAIL-IMAP")
+def test_every_imap_server_answers_and_shows_the_users_mail(target, test_context):
+    """Each IMAP server announces IMAP4rev1, lets the run's user log in, and shows a message delivered to it."""
     user = test_context.users["alice"]
     for host, port in target.imap:
-        assert b"IMAP4REV1" in mail.capabilities(host, port)
+        assert b"IMAP4REV1" in mail.capabilities(host, port), f"IMAP server {host}:{port} does not announce IMAP4rev1"
+        message_id = f"<imap-{secrets.token_hex(6)}@ox-harness.invalid>"
         with mail.imap_session(host, port, user.email, user.password) as imap:
-            assert imap.select_folder("INBOX", readonly=True)[b"EXISTS"] >= 0
+            uid = mail.append_message(imap, "IMAP check", message_id)
+            _, found = mail.uids_of(imap, message_id)
+            assert found == [uid], f"IMAP server {host}:{port} does not show the message just delivered to it"
+            imap.delete_messages(found)
+            imap.expunge()
 
 
+@requirement("MAIL-SHARED")
+def test_a_message_delivered_through_one_imap_server_is_seen_through_every_other(target, test_context):
+    """A message delivered through each IMAP server is seen, with the same UID, through each other one."""
+    if len(target.imap) < 2:
+        pytest.skip(f"the target lists {len(target.imap)} IMAP server; sharing needs two or more")
+    user = test_context.users["bob"]
+    problems = []
+    for index, (host, port) in enumerate(target.imap):
+        message_id = f"<shared-{secrets.token_hex(6)}@ox-harness.invalid>"
+        with mail.imap_session(host, port, user.email, user.password) as imap:
+            validity, _ = mail.uids_of(imap, message_id)
+            uid = mail.append_message(imap, "shared storage check", message_id)
+        for other, (other_host, other_port) in enumerate(target.imap):
+            if other == index:
+                continue
+            with mail.imap_session(other_host, other_port, user.email, user.password) as imap:
+                other_validity, found = last_value(lambda: mail.uids_of(imap, message_id), lambda seen: seen[1],
+                                                   timeout=5)
+                if not found:
+                    problems.append(f"{other_host}:{other_port} does not see the message delivered through "
+                                    f"{host}:{port}: its mail storage is not shared")
+                elif found != [uid] or other_validity != validity:
+                    problems.append(f"{other_host}:{other_port} shows the message delivered through {host}:{port} "
+                                    f"as UID {found} (UIDVALIDITY {other_validity}), not {uid} ({validity})")
+        with mail.imap_session(host, port, user.email, user.password) as imap:
+            _, found = mail.uids_of(imap, message_id)
+            imap.delete_messages(found)
+            imap.expunge()
+    assert not problems, "\n".join(problems)
+
+
+@requirement("MAIL-SMTP")
 def test_smtp_submission_reaches_the_mailbox(target, test_context):
     """A message submitted over SMTP is delivered and readable over IMAP."""
     user = test_context.users["bob"]
     subject = f"smtp check {secrets.token_hex(4)}"
     mail.submit(*target.smtp, f"qa@{target.mail_domain}", user.email, subject, "submitted by ox-harness")
     host, port = target.imap[-1]
-    assert mail.wait_for_subject(host, port, user.email, user.password, subject)
+    assert mail.wait_for_subject(host, port, user.email, user.password, subject), \
+        f"the message submitted to {target.smtp[0]}:{target.smtp[1]} did not arrive in 30 s"
 
 
+@requirement("PROV")
 def test_contexts_and_users_are_provisioned_over_soap(provisioning, test_context):
     """The run's context and users were made over SOAP and are listed there."""
     assert provisioning.get_context(test_context.cid).name == test_context.name
-    from harness.clients.provisioning import Credentials
-
-    admin = Credentials(test_context.admin_login, test_context.admin_password)
+    admin = Credentials(test_context.admin.login, test_context.admin.password)
     assert {"alice", "bob"} <= {u.name for u in provisioning.list_users(test_context.cid, admin)}
 
 
-def test_every_middleware_node_reports_health_and_metrics(target, node_access):
-    """Each node answers /health UP with its route and /metrics in Prometheus format."""
-    endpoints = node_access.endpoints()
-    for node in target.topology.middleware.nodes:
-        base = f"http://{endpoints[f'{node.name}:{target.topology.middleware.port}']}"
-        health = node_health(base)
-        assert health["status"] == "UP" and health["route"] == node.route, health
-        assert "# TYPE ox_http_requests_total counter" in node_metrics(base)
+@requirement("MON")
+def test_every_middleware_node_reports_health_and_metrics(node_access, layout):
+    """Each node answers /health UP with its route and /metrics in Prometheus format with HTTP API figures."""
+    problems = []
+    for node in layout.of_role("middleware"):
+        published = node_access.published(node.name, layout.middleware_port)
+        if not published:
+            problems.append(f"{node.name}: port {layout.middleware_port} is not reachable from the harness")
+            continue
+        base = f"http://{published[0]}:{published[1]}"
+        try:
+            health, families = node_health(base), node_metrics(base)
+        except httpx.HTTPError as exc:
+            problems.append(f"{node.name}: /health or /metrics did not answer ({type(exc).__name__})")
+            continue
+        if health.get("status") != "UP" or health.get("route") != node.route:
+            problems.append(f"{node.name}: /health says {health}")
+        if not any(name in families for name in HTTP_API_METRICS):
+            problems.append(f"{node.name}: /metrics has none of {', '.join(HTTP_API_METRICS)} "
+                            f"(found {', '.join(sorted(families)[:10])})")
+    assert not problems, "\n".join(problems)
 
 
-def normalised(text: str, node, topology) -> str:
+PER_NODE_KEYS = ("priority", "server_id", "gtid_domain_id", "auto_increment_offset", "route", "router_id")
+
+
+def normalised(text: str, node) -> str:
     """A config file with what legitimately differs per node (name, address, priority, ids) masked."""
-    text = text.replace(node.name, "<node>").replace(str(node.address), "<address>")
-    for key in ("priority", "server_id", "gtid_domain_id", "auto_increment_offset", "route"):
+    text = text.replace(node.name, "<node>").replace(node.address, "<address>")
+    for key in PER_NODE_KEYS:
         text = re.sub(rf"({key}\s*[=: ]\s*)\S+", r"\1<per-node>", text)
     return text
 
 
-DRIFT_FILES = {
-    "balancer": ["/etc/apache2/conf-enabled/proxy_http.conf", "/etc/keepalived/keepalived.conf"],
-    "database": ["/etc/mysql/mariadb.conf.d/90-oxh.cnf"],
-    "imap": ["/etc/dovecot/dovecot.conf", "/etc/dovecot/dovecot-sql.conf.ext"],
-    "middleware": ["/etc/oxh/middleware.json"],
-}
+def masked_json(text: str) -> str:
+    settings = json.loads(text)
+    for per_node in ("node", "route", "pools"):
+        settings.pop(per_node, None)
+    return json.dumps(settings, sort_keys=True)
 
 
-@pytest.mark.parametrize("role", sorted(DRIFT_FILES))
-def test_nodes_of_one_role_have_the_same_configuration(target, node_access, role):
-    """Config files of the nodes of one role agree once per-node values are masked."""
-    nodes = target.topology.tier(role).nodes
-    for path in DRIFT_FILES[role]:
-        digests = {}
-        for node in nodes:
-            text = node_access.client.containers.get(node_access.container_name(node.name)).exec_run(["cat", path])
-            assert text.exit_code == 0, f"{node.name}: {path} missing"
-            masked = normalised(text.output.decode(), node, target.topology)
-            if path.endswith(".json"):
-                settings = json.loads(text.output)
-                for per_node in ("node", "route", "pools"):
-                    settings.pop(per_node, None)
-                masked = json.dumps(settings, sort_keys=True)
-            digests[node.name] = hashlib.sha256(masked.encode()).hexdigest()[:12]
-        assert len(set(digests.values())) == 1, f"{path} differs between {role} nodes: {digests}"
+@requirement("DRIFT")
+def test_nodes_of_one_role_have_the_same_configuration(node_access, layout):
+    """Config files of the nodes of each role agree once per-node values are masked."""
+    compared, problems = [], []
+    for role, files in layout.config_files.items():
+        nodes = layout.of_role(role)
+        if len(nodes) < 2:
+            continue  # one node of a role cannot drift from another
+        for path in files:
+            digests = {}
+            for node in nodes:
+                text = node_access.read_file(node.name, path)
+                if text is None:
+                    problems.append(f"{node.name}: {path} missing")
+                    continue
+                masked = masked_json(text) if path.endswith(".json") else normalised(text, node)
+                digests[node.name] = hashlib.sha256(masked.encode()).hexdigest()[:12]
+            compared.append(path)
+            if len(set(digests.values())) > 1:
+                problems.append(f"{path} differs between {role} nodes: {digests}")
+    assert compared, "no role has two nodes and configuration files to compare"
+    assert not problems, "\n".join(problems)

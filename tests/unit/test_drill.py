@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.backends.ssh import SshAccess
+from harness.checks.cluster_state import NodesHealthy, VipsHeldOnce
 from harness.cli.drill import check_guard_rails
 from harness.cli.main import main
 from harness.errors import UserError
@@ -16,6 +18,22 @@ from harness.topology.target import load_target
 EXAMPLES = Path(__file__).resolve().parents[2] / "topologies" / "examples"
 STAGING = EXAMPLES / "staging-drill.yaml"
 ACCEPTANCE = EXAMPLES / "customer-acceptance.yaml"
+
+
+def driver(answer=lambda node, command: (0, ""), settings=None) -> tuple[SshFaults, list[tuple[str, str]]]:
+    """An SSH driver whose ssh is `answer(host, command) -> (exit code, output)`, recording what ran."""
+    ran: list[tuple[str, str]] = []
+    hosts = {}
+    settings = settings or load_target(STAGING).drill
+    for node in settings.nodes:
+        hosts[node.host] = node.name
+
+    def runner(argv, timeout):
+        node, command = hosts[argv[-2].split("@", 1)[1]], argv[-1]
+        ran.append((node, command))
+        return answer(node, command)
+
+    return SshFaults(SshAccess(settings, "staging-acme", runner)), ran
 
 
 def test_targets_not_marked_staging_are_refused():
@@ -39,9 +57,8 @@ def test_unknown_scenarios_are_named():
 
 
 def test_dry_run_prints_the_commands_and_runs_nothing(capsys):
-    ran = []
-    driver = SshFaults(load_target(STAGING).drill, runner=lambda *args, **kw: ran.append(args) or 0)
-    lines = driver.plan(Fault("kill", Selector("middleware", "one")), probe=False)
+    ssh, ran = driver()
+    lines = ssh.plan(Fault("kill", Selector("middleware", "one")), probe=False)
     assert ran == []
     assert "ox-1: inject: ssh -p 22 -o BatchMode=yes -o ConnectTimeout=5 root@ox1.staging.acme.example" in lines[0]
     assert "systemctl kill --signal=SIGKILL open-xchange" in lines[0] and "systemctl start open-xchange" in lines[1]
@@ -50,13 +67,12 @@ def test_dry_run_prints_the_commands_and_runs_nothing(capsys):
 
 
 def test_inject_and_heal_run_the_pair_of_commands():
-    ran: list[tuple[str, str]] = []
-    driver = SshFaults(load_target(STAGING).drill, runner=lambda node, command, check=True: ran.append((node, command)) or 0)
-    injected = driver.inject(Fault("partition", Selector("database", "all")))
+    ssh, ran = driver()
+    injected = ssh.inject(Fault("partition", Selector("database", "all")))
     assert ("db-1", "iptables -I INPUT -s db2.staging.acme.example -m comment --comment oxh-fault -j DROP") in ran
     ran.clear()
-    driver.heal(injected)
-    driver.heal(injected)  # healing twice does nothing more
+    ssh.heal(injected)
+    ssh.heal(injected)  # healing twice does nothing more
     assert len(ran) == 4 and all(" -D " in command for _, command in ran)
 
 
@@ -68,33 +84,32 @@ def test_the_cli_refuses_without_confirmation(capsys):
 def test_the_targets_key_and_ssh_options_are_used():
     settings = load_target(STAGING).drill.model_copy(
         update={"ssh_identity": "/keys/drill", "ssh_options": ["UserKnownHostsFile=/keys/known_hosts"]})
-    line = SshFaults(settings).plan(Fault("stop", Selector("balancer", "one")))[0]
+    line = driver(settings=settings)[0].plan(Fault("stop", Selector("balancer", "one")))[0]
     assert "-i /keys/drill -o UserKnownHostsFile=/keys/known_hosts root@lb1.staging.acme.example" in line
 
 
-def test_heal_commands_that_fail_and_nodes_that_do_not_answer_are_problems():
-    answers = {"systemctl start apache2": 1, "ip -o -4 addr show | grep -q ' 10.20.0.10/'": 255}
-    driver = SshFaults(load_target(STAGING).drill, runner=lambda node, command, check=True: answers.get(command, 1))
-    driver.heal(driver.inject(Fault("stop", Selector("balancer", "one"))))
-    problems = driver.problems()
-    assert "lb-1: `systemctl start apache2` exited with 1 while healing" in problems
-    assert "cannot reach lb-1 over SSH to see whether it holds the balancer VIP" in problems
-    assert driver.problems()[0].startswith("cannot reach")  # a failed heal is reported once
+def test_heal_commands_that_fail_and_nodes_that_do_not_answer_are_named():
+    def answer(node, command):
+        if command == "systemctl start apache2":
+            return 1, "Job failed"
+        if node == "lb-1" and not command.startswith("systemctl st"):  # gone right after the heal
+            return 255, "Connection refused"
+        return (0, "2: eth0 inet 10.20.0.10/24") if command.startswith("ip ") else (0, "")
+
+    ssh, _ = driver(answer)
+    injected = ssh.inject(Fault("stop", Selector("balancer", "one")))
+    ssh.heal(injected)
+    assert injected.heal_failures == ["lb-1: `systemctl start apache2` exited with 1 while healing"]
+    assert "lb-1 is unreachable: ssh to lb1.staging.acme.example failed: Connection refused" in \
+        NodesHealthy(ssh.access).problems()
+    assert VipsHeldOnce(ssh.access).problems() == ["the database VIP 10.20.0.20 is held by no node"]
 
 
 def test_a_failing_inject_heals_what_it_did():
-    ran: list[str] = []
-
-    def runner(node, command, check=True):
-        ran.append(f"{node}: {command}")
-        if node == "db-2" and check:
-            raise RuntimeError("db-2 refused")
-        return 0
-
-    driver = SshFaults(load_target(STAGING).drill, runner=runner)
-    with pytest.raises(RuntimeError, match="db-2 refused"):
-        driver.inject(Fault("partition", Selector("database", "all")))
-    assert any(line.startswith("db-1: iptables -D INPUT") for line in ran)
+    ssh, ran = driver(lambda node, command: (1, "refused") if node == "db-2" and " -I " in command else (0, ""))
+    with pytest.raises(RuntimeError, match="db-2: iptables -I INPUT .* failed: refused"):
+        ssh.inject(Fault("partition", Selector("database", "all")))
+    assert any(node == "db-1" and command.startswith("iptables -D INPUT") for node, command in ran)
 
 
 def test_a_scenario_the_target_cannot_take_is_refused_with_the_reason(capsys):

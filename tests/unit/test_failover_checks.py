@@ -9,13 +9,15 @@ from harness.checks.cluster_state import (checksum_problems, marker_problems, re
 from harness.checks.history import History, Operation, check_writes, failing_windows, longest_downtime, recovery_after
 from harness.faults.catalogue import Fault, Selector, select
 from harness.clients.mysql import ReplicaState
-from harness.faults.scenario import ScenarioResult, Thresholds, judge
+from harness.checks.checker import RecordedRun, judge
+from harness.checks.limits import checkers_for
+from harness.scenario.named import Thresholds
 
 
 def history(*ops: tuple) -> History:
     h = History()
     for kind, user, start, end, outcome, value in ops:
-        h.add(Operation(kind, user, start, end, outcome, value=value))
+        h.record(Operation(kind, user, start, end, outcome, value=value))
     return h
 
 
@@ -75,36 +77,40 @@ def test_the_vip_holder_and_named_nodes_are_selected_as_asked():
         select(Selector("balancer", "vip_holder"), ["lb-1"], vip_holder=None)
 
 
-def test_a_scenario_names_every_threshold_it_broke():
-    result = ScenarioResult(
-        name="x", fault=Fault("kill", Selector("balancer", "vip_holder")).describe(), nodes=["lb-1"],
-        injected_at=0, healed_at=5, probe_downtime=6.5, write_downtime=1.0, mail_downtime=5.0, recovery=None,
-        acknowledged_writes=10, unknown_writes=0, lost_writes=["v1"], unexpected_values=[], acknowledged_mail=4,
-        lost_mail=["m1"], lost_sessions=3, thresholds=Thresholds(),
-        problems_before=["db-2 is unhealthy"], problems_after=["tables differ between db-1 and db-2: configdb.x"],
-    )
-    violations = judge(result)
-    assert any("probe failed for 6.5 s (limit 4 s)" in v for v in violations)
-    assert any("mail could not be sent for 5.0 s (limit 4 s)" in v for v in violations)
-    assert any("1 acknowledged write(s) lost" in v for v in violations)
-    assert any("1 sent mail(s) never arrived" in v for v in violations)
-    assert any("SES-0203" in v for v in violations)
-    assert any("never succeeded again" in v for v in violations)
-    assert "before the fault: db-2 is unhealthy" in violations
-    assert "after the heal: tables differ between db-1 and db-2: configdb.x" in violations
-    assert result.fault == "kill the balancer holding the VIP"
+def problems(thresholds: Thresholds, run: RecordedRun) -> list[str]:
+    return [finding.problem for finding in judge(checkers_for(thresholds), run) if not finding.ok]
 
 
-def test_mail_downtime_is_not_judged_where_the_scenario_allows_it():
-    result = ScenarioResult(
-        name="mta", fault="stop every mta node", nodes=["mta-1"], injected_at=0, healed_at=6, probe_downtime=0,
-        write_downtime=0, mail_downtime=9.0, recovery=0.5, acknowledged_writes=5, unknown_writes=0, lost_writes=[],
-        unexpected_values=[], acknowledged_mail=2, lost_mail=[], lost_sessions=0,
-        thresholds=Thresholds(max_mail_downtime=None, max_recovery=15),
+def test_each_checker_names_the_threshold_it_broke():
+    h = history(
+        ("probe", "probe", 0.0, 6.5, "fail", None),  # never answers again after the heal at 5
+        ("write", "user0", 0.0, 1.0, "ok", "oxh-t1-user0-1"), ("write", "user0", 1.0, 2.0, "ok", "oxh-t1-user0-2"),
+        ("mail", "user0", 0.0, 5.0, "fail", None), ("mail", "user0", 5.0, 5.5, "ok", "oxh-t1-user0-3"),
+        ("read", "user0", 2.0, 2.5, "fail", None),
     )
-    assert judge(result) == []
-    result.recovery = 20.0
-    assert judge(result) == ["the probe recovered 20.0 s after the heal (limit 15 s)"]
+    h.record(Operation("read", "user0", 3.0, 3.5, "ok", detail="SES-0203 then ok"))
+    run = RecordedRun(h, "t1", injected_at=0.0, healed_at=5.0, final_values={"user0": {"oxh-t1-user0-1",
+                      "oxh-t1-user0-9"}}, final_mail={"user0": set()})
+    found = problems(Thresholds(), run)
+    assert "probe failed for 6.5 s (limit 4 s)" in found
+    assert "mail failed for 5.0 s (limit 4 s)" in found
+    assert "1 acknowledged write(s) lost: ['oxh-t1-user0-2']" in found
+    assert "1 sent mail(s) never arrived: ['oxh-t1-user0-3']" in found
+    assert "values read that were never written: ['oxh-t1-user0-9']" in found
+    assert "1 call(s) answered SES-0203 (sessions lost)" in found
+    assert "the probe never succeeded again after the heal" in found
+    assert len(found) == 7  # writes never failed
+
+
+def test_an_outage_without_a_limit_is_measured_but_not_judged():
+    h = history(("probe", "probe", 0, 0.2, "ok", None), ("mail", "user0", 0, 9.0, "fail", None),
+                ("mail", "user0", 9.0, 9.5, "ok", "oxh-t1-user0-1"), ("probe", "probe", 26.0, 26.1, "ok", None))
+    h.record(Operation("probe", "probe", 6.0, 7.0, "fail"))
+    run = RecordedRun(h, "t1", 0.0, 6.0, {"user0": set()}, {"user0": {"oxh-t1-user0-1"}})
+    findings = {f.name: f for f in judge(checkers_for(Thresholds(max_mail_downtime=None, max_recovery=15)), run)}
+    assert findings["mail downtime"].ok and findings["mail downtime"].value == 9.0
+    assert findings["recovery"].value == 20.1 and not findings["recovery"].ok
+    assert findings["recovery"].problem == "the probe recovered 20.1 s after the heal (limit 15 s)"
 
 
 def test_a_vip_on_two_nodes_or_none_is_a_problem():

@@ -25,6 +25,7 @@ from docker.models.containers import Container
 
 from harness.backends.docker import images
 from harness.backends.docker.configs import render_node
+from harness.backends.docker.node import NodeHandle
 from harness.backends.docker.engine import LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, LABEL_TOPOLOGY
 from harness.backends.docker.relocate import relocate
 from harness.backends.docker.roles import ContainerSpec, Probe, edge_spec, spec_for
@@ -102,6 +103,10 @@ class DockerCluster:
         if topology:
             labels[LABEL_TOPOLOGY] = topology.name
         return labels
+
+    def node(self, name: str) -> NodeHandle:
+        """The handle on one node's container."""
+        return NodeHandle(self.client, self.container_name(name), name)
 
     def containers(self) -> list[Container]:
         return self.client.containers.list(all=True, filters={"label": f"{LABEL_PROJECT}={self.project}"})

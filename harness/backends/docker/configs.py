@@ -11,9 +11,10 @@ from typing import Any
 
 import jinja2
 
+from harness import resources
 from harness.topology.model import Node, Topology
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "topologies" / "templates"
+TEMPLATE_DIR = resources.topologies_dir() / "templates"
 
 FILESTORE_EXPORT = "/srv/nfs/filestore"
 MAIL_EXPORT = "/srv/nfs/mail"
@@ -24,6 +25,8 @@ FILES: dict[str, list[tuple[str, str]]] = {
     "balancer": [
         ("proxy_http.conf.j2", "/etc/apache2/conf-enabled/proxy_http.conf"),
         ("keepalived.conf.j2", "/etc/keepalived/keepalived.conf"),
+        ("member-watch.conf.j2", "/etc/oxh/member-watch.conf"),
+        ("member-watch.env.j2", "/etc/oxh/member-watch.env"),
     ],
     "database": [
         ("my.cnf.j2", "/etc/mysql/mariadb.conf.d/90-oxh.cnf"),

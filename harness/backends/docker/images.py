@@ -22,10 +22,11 @@ from typing import Callable
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
+from harness import resources
 from harness.errors import UserError
 
-REPO = Path(__file__).resolve().parents[3]
-IMAGE_DIR = REPO / "topologies" / "images"
+REPO = resources.ROOT
+IMAGE_DIR = resources.topologies_dir() / "images"
 DEBIAN_IMAGE = "oxh/debian:bookworm"
 SUITE = "bookworm"
 # Role images are tagged <namespace>/<name>:latest; a second checkout building images of its own sets
@@ -64,7 +65,7 @@ IMAGES = [
     ImageSpec("balancer", image("base")),
     ImageSpec("edge", image("base")),
     ImageSpec("imap", image("nfsclient")),
-    ImageSpec("middleware", image("nfsclient"), {"reference": REPO / "reference"}),
+    ImageSpec("middleware", image("nfsclient"), {"reference": resources.reference_dir()}),
 ]
 IMAGE_OF_ROLE = {role: image(role) for role in ("balancer", "middleware", "database", "filestore", "imap", "mta", "edge")}
 
