@@ -28,13 +28,16 @@ from harness.report.render import render
 from harness.report.run_folder import find, reports_dir, verdict_of
 from harness.report.verdict import PARTIAL, QUALIFIED
 
+# Faults last: they leave the cluster as a failover leaves it (a write VIP on the other master, say).
+SUITE_ORDER = ("functional", "frontend", "load", "failover")
 SELECTING_ARGS = ("-k", "-m", "--deselect", "--lf", "--last-failed", "--ff", "-x", "--exitfirst", "--maxfail")
 STYLE = {"passed": "green", "failed": "red", "not run": "yellow", "not required": "dim"}
 
 
 def available_suites() -> list[str]:
     folder = resources.suites_dir()
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("test_*.py")))
+    found = [p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("test_*.py"))]
+    return sorted(found, key=lambda name: (SUITE_ORDER.index(name) if name in SUITE_ORDER else len(SUITE_ORDER), name))
 
 
 def check_suites(names: list[str] | None) -> list[str]:
@@ -44,7 +47,7 @@ def check_suites(names: list[str] | None) -> list[str]:
     unknown = [name for name in names if name not in known]
     if unknown:
         raise UserError(f"unknown suite(s): {', '.join(unknown)}", f"choose from: {', '.join(known)}")
-    return list(dict.fromkeys(names))
+    return [name for name in known if name in names]
 
 
 def narrowed(suites: list[str], pytest_args: list[str]) -> bool:
@@ -181,14 +184,15 @@ def _summary(console: Console, folder: Path, report: Path, seconds: float) -> in
     console.print(table)
     slowest = sorted(results["tests"], key=lambda t: t["duration"], reverse=True)[:10]
     if slowest:
-        console.print("ten slowest: " + ", ".join(f"{t['name']} {t['duration']:.1f} s" for t in slowest), highlight=False)
+        console.print("ten slowest: " + ", ".join(f"{t['name']} {t['duration']:.1f} s" for t in slowest),
+                      highlight=False, markup=False)
     not_required = verdict.having("not required")
     if not_required:
         console.print(f"not required on a {verdict.kind} target: {', '.join(v.id for v in not_required)}",
                       highlight=False)
     console.print(f"report: {report}")
     for line in verdict.reasons():
-        console.print(f"  {line}", highlight=False)
+        console.print(f"  {line}", highlight=False, markup=False)
     colour = {QUALIFIED: "green", PARTIAL: "yellow"}.get(verdict.status, "red")
     console.print(f"[bold {colour}]{verdict.status}[/]: {verdict.headline()}", highlight=False)
     return 0 if verdict.ok else 1

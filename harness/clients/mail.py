@@ -5,11 +5,12 @@ from __future__ import annotations
 import email.message
 import re
 import smtplib
-import time
 from contextlib import contextmanager
 from typing import Iterator
 
 from imapclient import IMAPClient
+
+from harness.wait import last_value
 
 TIMEOUT = 10
 
@@ -35,12 +36,8 @@ def inbox_subjects(host: str, port: int, user: str, password: str) -> list[str]:
 
 
 def wait_for_subject(host: str, port: int, user: str, password: str, subject: str, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if subject in inbox_subjects(host, port, user, password):
-            return True
-        time.sleep(0.5)
-    return False
+    found = last_value(lambda: subject in inbox_subjects(host, port, user, password), bool, timeout=timeout)
+    return bool(found)
 
 
 def append_message(imap: IMAPClient, subject: str, message_id: str, folder: str = "INBOX") -> int:

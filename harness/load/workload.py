@@ -24,6 +24,7 @@ import httpx
 
 from harness.checks.history import History, Operation
 from harness.load.events import WorkloadEvents
+from harness.wait import WaitTimeout, last_value, wait_for
 from harness.clients.ox_errors import OXError, OXServerUnavailable
 from harness.clients.ox_http import OXClient, OXSession
 
@@ -164,34 +165,35 @@ class Workload:
 
     def final_mail(self, timeout: float = 60.0) -> dict[str, set[str]]:
         """Every user's inbox subjects, once the mail each user sent has arrived or delivery time is up."""
-        sent = {user.name: {op.value for op in self.history.of("mail") if op.user == user.name and op.outcome == "ok"}
-                for user in self.users if user.account.email}
         subjects: dict[str, set[str]] = {}
-        deadline = time.monotonic() + DELIVERY_SECONDS
         for user in self.users:
             if not user.account.email:
                 continue
-            while True:
-                rows = self._read_finally(user, lambda s: s.get("mail", "all", folder=INBOX, columns="600,607"), timeout)
-                subjects[user.name] = {row[1] for row in rows}
-                if sent[user.name] <= subjects[user.name] or time.monotonic() > deadline:
-                    break
-                time.sleep(1)
+            sent = {op.value for op in self.history.of("mail") if op.user == user.name and op.outcome == "ok"}
+
+            def inbox(reader: User = user) -> set[str]:
+                rows = self._read_finally(reader, lambda s: s.get("mail", "all", folder=INBOX, columns="600,607"),
+                                          timeout)
+                return {row[1] for row in rows}
+
+            subjects[user.name] = last_value(inbox, lambda found, want=sent: want <= found,
+                                             timeout=DELIVERY_SECONDS, interval=1.0)
         return subjects
 
     @staticmethod
     def _read_finally(user: User, read, timeout: float):
         """A read after the fault, in a fresh session, retried until the cluster answers."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                user.session = None
-                user.login()
-                return read(user.session)
-            except (OXError, OXServerUnavailable, httpx.HTTPError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+
+        def attempt() -> list:
+            user.session = None
+            user.login()
+            return [read(user.session)]
+
+        try:
+            return wait_for(attempt, timeout=timeout, interval=1.0, waiting_for=f"{user.name}'s read after the fault",
+                            ignore=(OXError, OXServerUnavailable, httpx.HTTPError))[0]
+        except WaitTimeout as exc:
+            raise exc.last if isinstance(exc.last, Exception) else exc
 
     def close(self) -> None:
         for user in self.users + [self.probe]:

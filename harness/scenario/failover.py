@@ -29,6 +29,7 @@ from harness.load.events import LiveStats
 from harness.load.workload import Account, Workload
 from harness.scenario.named import NamedScenario, Thresholds
 from harness.scenario.window import FaultWindow
+from harness.wait import last_value
 
 BASELINE_SECONDS = 2.0
 SETTLE_SECONDS = 3.0
@@ -168,10 +169,10 @@ def _settle(history, max_recovery: float) -> None:
     """Let users work on after the heal until the probe has answered for SETTLE_SECONDS in a row,
     or the recovery limit (and the settling time) has passed."""
     healed = time.monotonic()
-    while time.monotonic() - healed < max_recovery + SETTLE_SECONDS:
-        time.sleep(0.5)
+
+    def quiet() -> bool:
         probes = history.of("probe")
-        failures = [op.end for op in probes if op.outcome != "ok"]
-        quiet_since = max([healed, *failures])
-        if time.monotonic() - quiet_since >= SETTLE_SECONDS and probes and probes[-1].outcome == "ok":
-            return
+        quiet_since = max([healed, *(op.end for op in probes if op.outcome != "ok")])
+        return time.monotonic() - quiet_since >= SETTLE_SECONDS and bool(probes) and probes[-1].outcome == "ok"
+
+    last_value(quiet, bool, timeout=max_recovery + SETTLE_SECONDS)

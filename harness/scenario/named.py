@@ -54,11 +54,12 @@ SCENARIOS: dict[str, NamedScenario] = {
     "middleware-node-killed": NamedScenario(
         Fault("kill", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
     "middleware-node-paused": NamedScenario(
-        Fault("pause", Selector("middleware", "one")), 8, HUNG_NODE, sessions_on_faulted_node=True,
+        Fault("pause", Selector("middleware", "one")), 15, HUNG_NODE, sessions_on_faulted_node=True,
         why="every measured session sticks to the paused node. The one request in flight when it froze waits for "
             "the client's own timeout (8 s): a balancer cannot fail over a request it has sent. The probe, which "
             "never retries, may so lose up to 10 s; users, who retry once, must see no failed call, which holds "
-            "only when the balancer takes a member that stops answering out within those 8 s"),
+            "only when the balancer takes a member that stops answering out within those 8 s. The node stays frozen for "
+            "15 s, longer than the client's timeout, so that the retry has to go elsewhere"),
     "middleware-node-cut-off": NamedScenario(
         Fault("isolate", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
     "two-middleware-nodes-killed": NamedScenario(

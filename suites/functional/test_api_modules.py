@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 
 import pytest
 
 from harness.clients.ox_errors import Category, OXError
+from harness.wait import wait_for
 
 
 def folders_of(client, session) -> dict:
@@ -16,13 +16,9 @@ def folders_of(client, session) -> dict:
 
 
 def wait_for_mail(session, subject: str, folder: str = "default0/INBOX", timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for uid, found in session.get("mail", "all", folder=folder, columns="600,607"):
-            if found == subject:
-                return uid
-        time.sleep(0.5)
-    raise AssertionError(f"no mail {subject!r} in {folder} after {timeout:.0f} s")
+    """The id of the mail with this subject, once it is in the folder."""
+    return wait_for(lambda: next((uid for uid, found in session.get("mail", "all", folder=folder, columns="600,607")
+                                  if found == subject), None), timeout=timeout, waiting_for=f"mail {subject!r} in {folder}")
 
 
 @pytest.mark.requirement("MAIL-FLOW")

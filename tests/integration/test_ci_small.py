@@ -13,12 +13,13 @@ import secrets
 import smtplib
 import subprocess
 import sys
-import time
 
 import httpx
 import pymysql
 import pytest
-from imapclient import IMAPClient
+
+from harness.clients import mail
+from harness.wait import last_value
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +71,7 @@ def test_balancer_manager_lists_the_pools_and_is_not_public(vip, ci_small):
         assert f"balancer://{pool}" in page
     cluster, topology = ci_small
     # The middleware's own address is not an admin source: its request is refused.
-    ox1 = cluster.client.containers.get(cluster.container_name("ox-1"))
+    ox1 = cluster.node("ox-1").container
     probe = (
         "import urllib.request,urllib.error\n"
         f"try: urllib.request.urlopen('http://{topology.balancer.vip.address}/balancer-manager', timeout=3)\n"
@@ -100,14 +101,12 @@ def mysql(cluster, node: str, database: str | None = None):
 
 
 def wait_for_row(connection, query: str, args: tuple, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while True:
+    def row():
+        with connection.cursor() as cursor:
             cursor.execute(query, args)
-            row = cursor.fetchone()
-            if row or time.monotonic() > deadline:
-                return row
-            time.sleep(0.1)
+            return cursor.fetchone()
+
+    return last_value(row, bool, timeout=timeout, interval=0.1)
 
 
 def test_rows_replicate_in_both_directions(ci_small):
@@ -133,17 +132,10 @@ def test_a_file_written_on_one_node_is_read_on_the_others(ci_small):
     cluster, _ = ci_small
     name = f"/var/opt/filestore/oxh-it-{secrets.token_hex(4)}"
     content = secrets.token_hex(32)
-    writer = cluster.client.containers.get(cluster.container_name("ox-1"))
-    assert writer.exec_run(["sh", "-c", f"echo {content} > {name}"]).exit_code == 0
+    assert cluster.node("ox-1").exec(f"echo {content} > {name}").ok
     for node in ("ox-2", "ox-3"):
-        reader = cluster.client.containers.get(cluster.container_name(node))
-        deadline = time.monotonic() + 5
-        while True:
-            result = reader.exec_run(["cat", name])
-            if result.exit_code == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert result.output.decode().strip() == content
+        result = last_value(lambda reader=cluster.node(node): reader.exec(["cat", name]), lambda r: r.ok, timeout=5)
+        assert result.output.strip() == content, f"{node} does not see what ox-1 wrote"
 
 
 def test_smtp_message_reaches_the_mailbox_on_both_imap_servers(ci_small):
@@ -165,16 +157,7 @@ def test_smtp_message_reaches_the_mailbox_on_both_imap_servers(ci_small):
 
 
 def wait_for_subjects(port: int, user: str, password: str, timeout: float = 20.0) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while True:
-        with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as imap:
-            imap.login(user, password)
-            imap.select_folder("INBOX", readonly=True)
-            fetched = imap.fetch(imap.search("ALL"), ["ENVELOPE"])
-            subjects = [data[b"ENVELOPE"].subject.decode() for data in fetched.values()]
-        if subjects or time.monotonic() > deadline:
-            return subjects
-        time.sleep(0.5)
+    return last_value(lambda: mail.inbox_subjects("127.0.0.1", port, user, password), bool, timeout=timeout)
 
 
 def test_status_reports_every_node_healthy(ci_small):

@@ -8,12 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.backends.docker import images
+from harness.wait import wait_for
 from harness.backends.docker.engine import LABEL_PROJECT, LABEL_ROLE
 
 pytestmark = pytest.mark.integration
@@ -79,10 +79,8 @@ def test_ctrl_c_during_up_leaves_nothing_running(docker_client, project):
         [sys.executable, "-m", "harness.cli.main", "up", "--project", project, "--no-build"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 120
-    while not project_containers(docker_client, project) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert project_containers(docker_client, project), "up started no container"
+    wait_for(lambda: project_containers(docker_client, project), timeout=120, interval=0.2,
+             waiting_for="up to start a container")
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr

@@ -10,30 +10,28 @@ the fitting category, never hanging and never with an HTML 500.
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
 from harness.clients.ox_errors import Category, OXError
 from harness.clients.ox_http import OXClient
-from harness.clients.provisioning import Credentials, Provisioning
+from harness.clients.provisioning import Credentials, Provisioning, temporary_context
 from harness.topology.loader import load
 
 pytestmark = pytest.mark.integration
 ANSWER_WITHIN = 5.0
 
 
-def provision_user(cluster, topology) -> dict:
+@contextmanager
+def provisioned_user(cluster, topology) -> Iterator[dict]:
+    """A user in a context of its own, removed afterwards."""
     base = cluster.endpoints()["http"]
     provisioning = Provisioning(base, Credentials("oxadminmaster", cluster.state.secrets()["admin_master"]))
-    cid = 100_000 + secrets.randbelow(800_000)
-    admin = Credentials("oxadmin", secrets.token_urlsafe(10))
-    provisioning.create_context(cid, f"nf{cid}", admin)
-    password = secrets.token_urlsafe(10)
-    provisioning.create_user(cid, admin, "nora", password, f"nora.{cid}@{topology.mail_domain}", "Nora")
-    return {"login": f"nora@nf{cid}", "password": password}
+    with temporary_context(provisioning, "nf", ["nora"], topology.mail_domain) as context:
+        yield {"login": context.users["nora"].login, "password": context.users["nora"].password}
 
 
 def login_on(cluster, user: dict, route: str):
@@ -45,7 +43,7 @@ def login_on(cluster, user: dict, route: str):
 
 
 def container(cluster, node: str):
-    return cluster.client.containers.get(cluster.container_name(node))
+    return cluster.node(node).container
 
 
 @contextmanager
@@ -60,11 +58,12 @@ def killed(cluster, node: str):
 
 def test_shared_session_survives_the_death_of_its_node(ci_small):
     cluster, topology = ci_small
-    client, session = login_on(cluster, provision_user(cluster, topology), "OX1")
-    with killed(cluster, "ox-1"):
-        identifier = session.get("config/identifier")
-        assert identifier == session.user_id
-        assert client.route == "OX2"
+    with provisioned_user(cluster, topology) as user:
+        client, session = login_on(cluster, user, "OX1")
+        with killed(cluster, "ox-1"):
+            identifier = session.get("config/identifier")
+            assert identifier == session.user_id
+            assert client.route == "OX2"
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +71,8 @@ def local_sessions_cluster(start_topology):
     """ci-small misconfigured with node-local sessions, for the failures it must show."""
     base = load("ci-small")
     topology = base.model_copy(update={"middleware": base.middleware.model_copy(update={"sessions": "local"})})
-    with start_topology(topology, "oxh-local") as (cluster, placed):
-        yield cluster, placed, provision_user(cluster, placed)
+    with start_topology(topology, "oxh-local") as (cluster, placed), provisioned_user(cluster, placed) as user:
+        yield cluster, placed, user
 
 
 def test_node_local_sessions_are_lost_with_their_node(local_sessions_cluster):

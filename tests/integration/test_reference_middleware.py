@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 
 import httpx
 import pytest
@@ -18,7 +17,9 @@ from harness.checks import conformance
 from harness.clients.mail import wait_for_subject
 from harness.clients.ox_errors import Category, OXError
 from harness.clients.ox_http import OXClient
-from harness.clients.provisioning import Credentials, Provisioning, ProvisioningError
+from harness.clients.provisioning import (CONTEXT_IDS, Credentials, Provisioning, ProvisioningError,
+                                          temporary_context)
+from harness.wait import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,17 +41,10 @@ def context(base_url, master, ci_small):
     """A context with an admin and two users, made over SOAP and removed afterwards."""
     _, topology = ci_small
     provisioning = Provisioning(base_url, master)
-    cid = 10_000 + secrets.randbelow(80_000)
-    admin = Credentials("oxadmin", secrets.token_urlsafe(10))
-    provisioning.create_context(cid, f"it{cid}", admin)
-    users = {}
-    for name in ("anton", "berta"):
-        password = secrets.token_urlsafe(10)
-        email = f"{name}.{cid}@{topology.mail_domain}"
-        created = provisioning.create_user(cid, admin, name, password, email, name.title())
-        users[name] = {"login": f"{name}@it{cid}", "password": password, "email": email, "id": created.id}
-    yield {"cid": cid, "admin": admin, "users": users, "provisioning": provisioning}
-    provisioning.delete_context(cid)
+    with temporary_context(provisioning, "it", ["anton", "berta"], topology.mail_domain) as made:
+        users = {name: {"login": u.login, "password": u.password, "email": u.email, "id": u.user_id}
+                 for name, u in made.users.items()}
+        yield {"cid": made.cid, "admin": made.admin, "users": users, "provisioning": provisioning}
 
 
 def login(base_url, user, **client_options):
@@ -59,8 +53,8 @@ def login(base_url, user, **client_options):
 
 
 def require_spec():
-    if not conformance.spec_path().exists():
-        pytest.skip(f"the OX HTTP API spec is not at {conformance.spec_path()}")
+    assert conformance.spec_path().exists(), (f"the OX HTTP API spec is not at {conformance.spec_path()}: "
+                                              "put shared/ beside the checkout or set OXH_API_SPEC")
 
 
 def assert_conforms(payload, path_key, method="GET"):
@@ -376,9 +370,9 @@ def test_dav_requires_credentials(base_url):
 
 def test_createcontext_and_createuser_tools_on_a_node(ci_small, base_url):
     cluster, topology = ci_small
-    node = cluster.client.containers.get(cluster.container_name("ox-2"))
+    node = cluster.node("ox-2").container
     master = cluster.state.secrets()["admin_master"]
-    cid = 900_000 + secrets.randbelow(90_000)
+    cid = CONTEXT_IDS[0] + secrets.randbelow(CONTEXT_IDS[1] - CONTEXT_IDS[0])
     created = node.exec_run(["createcontext", "-c", str(cid), "-N", f"cli{cid}", "-u", "oxadmin", "-d", "Admin",
                              "-p", "cli-admin-pw", "-e", f"admin.{cid}@{topology.mail_domain}",
                              "-A", "oxadminmaster", "-P", master])
@@ -402,13 +396,9 @@ def test_raw_rfc822_mail_and_flag_updates(anton, context):
                    "Content-Type: text/plain; charset=utf-8\r\n\r\nraw body\r\n").encode()
     sent = session.call("PUT", "mail", "new", content=raw_message, headers={"Content-Type": "message/rfc822"})
     assert sent["folder_id"] == "default0/Sent"
-    deadline = time.monotonic() + 20
-    uid = None
-    while uid is None and time.monotonic() < deadline:
-        uid = next((row[0] for row in session.get("mail", "all", folder="default0/INBOX", columns="600,607")
-                    if row[1] == subject), None)
-        time.sleep(0.3)
-    assert uid, "the raw message did not arrive"
+    uid = wait_for(lambda: next((row[0] for row in session.get("mail", "all", folder="default0/INBOX",
+                                                                 columns="600,607") if row[1] == subject), None),
+                   timeout=20, interval=0.3, waiting_for="the raw message in the inbox")
     flagged = 8
     session.put("mail", "update", {"flags": flagged, "value": True}, id=uid, folder="default0/INBOX")
     assert session.get("mail", "get", id=uid, folder="default0/INBOX", unseen="true")["flags"] & flagged

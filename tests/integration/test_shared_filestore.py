@@ -18,7 +18,7 @@ MOUNT = "/var/opt/filestore"
 
 
 def run(cluster, node: str, script: str, user: str | None = None) -> tuple[int, str]:
-    container = cluster.client.containers.get(cluster.container_name(node))
+    container = cluster.node(node).container
     command = ["sh", "-c", script]
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
@@ -79,7 +79,7 @@ def test_a_20_mb_file_round_trips_byte_identical(folder):
 
 def test_the_mount_survives_a_restart_of_the_nfs_server(folder):
     cluster, path = folder
-    cluster.client.containers.get(cluster.container_name("nfs-1")).restart(timeout=5)
+    cluster.node("nfs-1").container.restart(timeout=5)
     started = time.monotonic()
     code, output = run(cluster, "ox-1", f"echo after > {path}/after && cat {path}/after")
     assert (code, output) == (0, "after")

@@ -7,7 +7,7 @@ import pytest
 from harness.checks.cluster_state import (checksum_problems, marker_problems, replication_problems, separated,
                                           vip_problems)
 from harness.checks.history import History, Operation, check_writes, failing_windows, longest_downtime, recovery_after
-from harness.faults.catalogue import Fault, Selector, select
+from harness.faults.catalogue import Selector, select
 from harness.clients.mysql import ReplicaState
 from harness.checks.checker import RecordedRun, judge
 from harness.checks.limits import checkers_for

@@ -31,6 +31,7 @@ from harness.backends.docker.relocate import relocate
 from harness.backends.docker.roles import ContainerSpec, Probe, edge_spec, spec_for
 from harness.backends.docker.state import ProjectState
 from harness.errors import UserError
+from harness.wait import WaitTimeout, last_value, wait_for
 from harness.topology.model import Node, Topology
 
 # Tiers start together; a tier starts when the one before it is healthy.
@@ -294,33 +295,32 @@ class DockerCluster:
             if role not in roles:
                 continue
             waiting = Waiting(f"{role} VIP", role, f"exactly one node holding {vip.address}")
-            deadline = time.monotonic() + 30
-            while True:
+
+            def one_holder(address: str = str(vip.address), shown: Waiting = waiting) -> list[str] | None:
+                holders = self.vip_holders(topology).get(address, [])
+                reporter.waiting([shown])
+                return holders if len(holders) == 1 else None
+
+            try:
+                wait_for(one_holder, timeout=30, interval=POLL_INTERVAL, waiting_for=waiting.waits_for)
+            except WaitTimeout:
                 holders = self.vip_holders(topology).get(str(vip.address), [])
-                if len(holders) == 1:
-                    waiting.healthy_after = time.monotonic() - waiting.since
-                    reporter.healthy(waiting)
-                    break
-                if time.monotonic() > deadline:
-                    raise UserError(
-                        f"VIP {vip.address} held by {holders or 'no node'} after 30 s; expected exactly one",
-                        "check keepalived in the containers' logs",
-                    )
-                reporter.waiting([waiting])
-                time.sleep(POLL_INTERVAL)
+                raise UserError(f"VIP {vip.address} held by {holders or 'no node'} after 30 s; expected exactly one",
+                                "check keepalived in the containers' logs") from None
+            waiting.healthy_after = time.monotonic() - waiting.since
+            reporter.healthy(waiting)
 
     # -- status ------------------------------------------------------------------
 
     def wait_healthy(self, nodes: list[str], timeout: float = 120.0) -> float:
         """Wait until every one of `nodes` answers its health probe; the seconds it took."""
         started = time.monotonic()
-        while True:
-            health = {status.node: status.health for status in self.status()}
-            if all(health.get(node) == "healthy" for node in nodes):
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{nodes} not healthy after {timeout:.0f} s: {health}")
-            time.sleep(POLL_INTERVAL)
+        health = last_value(lambda: {status.node: status.health for status in self.status()},
+                            lambda found: all(found.get(node) == "healthy" for node in nodes),
+                            timeout=timeout, interval=POLL_INTERVAL)
+        if not all(health.get(node) == "healthy" for node in nodes):
+            raise TimeoutError(f"{nodes} not healthy after {timeout:.0f} s: {health}")
+        return time.monotonic() - started
 
     def vip_holders(self, topology: Topology) -> dict[str, list[str]]:
         vips = topology.vips()
@@ -450,18 +450,22 @@ def _remove_network(network, seconds: float = 10.0) -> str | None:
     Docker 20.10 sometimes keeps a stale endpoint for good; the network then
     stays (its subnet is skipped by later projects) and the reason is returned.
     """
-    deadline = time.monotonic() + seconds
-    while True:
+
+    def removed() -> bool:
         try:
             _ignore_missing(network.remove)
-            return None
+            return True
         except APIError as exc:
             if "active endpoints" not in str(exc):
                 raise
-            if time.monotonic() > deadline:
-                return (f"network {network.name} keeps a stale endpoint in the Docker engine and was left; "
-                        "restarting the engine clears it")
-            time.sleep(0.5)
+            return False
+
+    try:
+        wait_for(removed, timeout=seconds, waiting_for=f"network {network.name} removed")
+    except WaitTimeout:
+        return (f"network {network.name} keeps a stale endpoint in the Docker engine and was left; "
+                "restarting the engine clears it")
+    return None
 
 
 def _published_ports(container: Container) -> dict[str, int]:

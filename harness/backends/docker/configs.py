@@ -6,7 +6,6 @@ content; the backend copies it into the container before it starts.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jinja2
