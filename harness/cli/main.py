@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-api", help="print req/s and p50/p95 of API calls through the balancer of a running project"))
     bench_api.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement (default: 10)")
     bench_api.add_argument("--workers", type=int, default=16, help="concurrent requests when saturating (default: 16)")
+    bench_hung = with_project(commands.add_parser(
+        "bench-hung", help="print how long a paused middleware node goes unnamed by the pool check and the balancers",
+        description="Pause a groupware node of a running project and print the seconds until the pool check "
+                    "(BAL-ANSWER) names it and until the balancers' member watch takes it out; medians over runs."))
+    bench_hung.add_argument("--node", help="the groupware node to pause (default: the first)")
+    bench_hung.add_argument("--runs", type=int, default=3, help="pauses to measure (default: 3)")
     return parser
 
 
@@ -256,6 +262,12 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
     return run_bench_api(console, _check_project(args.project), args.seconds, args.workers)
 
 
+def cmd_bench_hung(args: argparse.Namespace) -> int:
+    from harness.cli.bench_hung import run_bench_hung
+
+    return run_bench_hung(console, _check_project(args.project), args.node, args.runs)
+
+
 def cmd_qualify(args: argparse.Namespace) -> int:
     from harness.cli.qualify import run_qualify
 
@@ -288,6 +300,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,
+    "bench-hung": cmd_bench_hung,
     "up": cmd_up,
     "down": cmd_down,
     "status": cmd_status,
