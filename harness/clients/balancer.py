@@ -90,17 +90,18 @@ def probe_member(base_url: str, pool: str, path: str, route: str, *, timeout: fl
         response = httpx.get(f"{base_url}{probe_path}", cookies=cookies, timeout=timeout, verify=verify)
     except httpx.TimeoutException:
         return MemberProbe(pool, route, False, time.monotonic() - started,
-                           detail=f"no answer within {timeout:g} s: it accepts connections but does not answer (hung)")
+                           detail=f"did not answer within {timeout:g} s: it accepts connections but never answers (hung)")
     except httpx.HTTPError as exc:
-        return MemberProbe(pool, route, False, time.monotonic() - started, detail=f"{type(exc).__name__}: {exc}")
+        return MemberProbe(pool, route, False, time.monotonic() - started,
+                           detail=f"could not be reached through the balancer ({type(exc).__name__}: {exc})")
     seconds = time.monotonic() - started
     answered_by = route_of(response.cookies.get("JSESSIONID"))
     if response.status_code in (502, 503, 504):
         return MemberProbe(pool, route, False, seconds, answered_by,
-                           f"the balancer answered HTTP {response.status_code}: no member could take the request")
+                           f"got HTTP {response.status_code} from the balancer: no member could take the request")
     if answered_by and answered_by != route:
         return MemberProbe(pool, route, False, seconds, answered_by,
-                           f"answered by {answered_by} instead: the balancer does not route to {route}")
+                           f"was answered by {answered_by} instead: the balancer does not route to {route}")
     return MemberProbe(pool, route, True, seconds, answered_by or route)
 
 

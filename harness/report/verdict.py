@@ -145,8 +145,7 @@ def _abnormal_exit(status: int | None) -> str | None:
 
 
 def _first_line(text: str) -> str:
+    """The line of a failure that says what went wrong: pytest's first `E` line, else the last line."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith("E ") or "AssertionError" in line or "Error" in line:
-            return line.removeprefix("E").strip()[:300]
-    return (lines[-1] if lines else "")[:300]
+    explained = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    return (explained[0] if explained else lines[-1] if lines else "")[:300]

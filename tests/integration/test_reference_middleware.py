@@ -44,7 +44,7 @@ def context(base_url, master, ci_small):
     with temporary_context(provisioning, "it", ["anton", "berta"], topology.mail_domain) as made:
         users = {name: {"login": u.login, "password": u.password, "email": u.email, "id": u.user_id}
                  for name, u in made.users.items()}
-        yield {"cid": made.cid, "admin": made.admin, "users": users, "provisioning": provisioning}
+        yield {"cid": made.cid, "name": made.name, "admin": made.admin, "users": users, "provisioning": provisioning}
 
 
 def login(base_url, user, **client_options):
@@ -275,8 +275,8 @@ def test_bad_parameters_get_user_input_errors_not_crashes(anton, params):
 
 def test_soap_provisioning_round_trip_with_zeep(context):
     provisioning, cid, admin = context["provisioning"], context["cid"], context["admin"]
-    assert cid in [c.id for c in provisioning.list_contexts(f"it{cid}")]
-    assert provisioning.get_context(cid).name == f"it{cid}"
+    assert cid in [c.id for c in provisioning.list_contexts(context["name"])]
+    assert provisioning.get_context(cid).name == context["name"]
     names = {u.name for u in provisioning.list_users(cid, admin)}
     assert {"oxadmin", "anton", "berta"} <= names
     extra = provisioning.create_user(cid, admin, "carl", "pw-carl-1", f"carl.{cid}@ox.test", "Carl")

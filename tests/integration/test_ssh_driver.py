@@ -1,6 +1,6 @@
-"""The SSH fault driver against real sshd nodes: it logs in with the target's key, cuts two nodes
-off from each other with the default iptables commands and heals them, finds the VIP holder, and
-names a VIP held twice.
+"""SSH node access and the SSH fault driver against real sshd nodes: they log in with the target's
+key, read a node's file, cut two nodes off from each other with the default iptables commands and
+heal them, find the VIP holder, and name a VIP held twice.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import subprocess
 import pytest
 
 from harness.backends.docker import images
+from harness.backends.ssh import SshAccess
+from harness.checks.cluster_state import VipsHeldOnce
 from harness.faults.catalogue import Fault, Selector
 from harness.faults.ssh_driver import SshFaults
 from harness.topology.target import DrillNode, DrillSettings
@@ -60,7 +62,7 @@ def driver(ssh_nodes):
                for i, address in enumerate(addresses)],
         vips={"database": VIP},
     )
-    return SshFaults(settings)
+    return SshFaults(SshAccess(settings, "ssh-test"))
 
 
 def reaches(container, address: str) -> bool:
@@ -88,10 +90,19 @@ def test_the_vip_holder_is_found_over_ssh_and_a_doubled_vip_is_named(ssh_nodes, 
     assert containers[1].exec_run(add).exit_code == 0
     try:
         assert driver.nodes(Fault("kill", Selector("database", "write_master"))) == ["db-2"]
-        assert driver.problems() == []
+        assert VipsHeldOnce(driver.access).problems() == []
         assert containers[0].exec_run(add).exit_code == 0
-        problems = driver.problems()
+        problems = VipsHeldOnce(driver.access).problems()
         assert len(problems) == 1 and "held by 2 nodes at once (db-1, db-2)" in problems[0]
     finally:
         for container in containers:
             container.exec_run(["ip", "addr", "del", f"{VIP}/32", "dev", "eth0"])
+
+
+def test_node_access_over_ssh_reads_a_nodes_files_and_runs_its_commands(ssh_nodes, driver):
+    _, _, containers = ssh_nodes
+    hostname = containers[0].exec_run(["hostname"]).output.decode().strip()
+    assert driver.access.read_file("db-1", "/etc/hostname").strip() == hostname
+    assert driver.access.read_file("db-1", "/no/such/file") is None
+    result = driver.access.exec("db-2", "echo out; exit 3")
+    assert (result.exit_code, result.output.strip()) == (3, "out")
