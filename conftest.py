@@ -49,10 +49,15 @@ def target(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(scope="session")
-def provisioning(target):
+def provisioning(request, target):
+    """SOAP provisioning; where the target's layout is known, pinned to a groupware member that answers."""
     from harness.clients.provisioning import Provisioning
 
-    return Provisioning(target.soap_url, target.master, verify=target.tls)
+    route = None
+    if target.layout is not None:
+        silent = request.getfixturevalue("silent_routes")
+        route = next((r for r in request.getfixturevalue("groupware_routes") if r not in silent), None)
+    return Provisioning(target.soap_url, target.master, verify=target.tls, route=route)
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +98,11 @@ def layout(target):
 
 
 @pytest.fixture(scope="session")
-def groupware_routes(target, test_context) -> list[str]:
+def groupware_routes(request, target) -> list[str]:
     """Routes of the groupware pool: from the target's layout, or found by logging in until no new one shows."""
     if target.pools:
         return target.pools["oxcluster"]
-    user = test_context.users["alice"]
+    user = request.getfixturevalue("test_context").users["alice"]
     found: list[str] = []
     for _ in range(DISCOVERY_LOGINS):
         with OXClient(target.http_url, verify=target.tls, timeout=5) as client:

@@ -34,11 +34,15 @@ class Credentials:
 
 
 class Provisioning:
-    def __init__(self, base_url: str, master: Credentials, *, verify: bool | str = True, timeout: float = 30.0):
+    def __init__(self, base_url: str, master: Credentials, *, verify: bool | str = True, timeout: float = 30.0,
+                 route: str | None = None):
+        """`route`: send every call to the node with this JSESSIONID route (one known to answer)."""
         self.base_url = base_url.rstrip("/")
         self.master = master
         self.transport = Transport(timeout=timeout, operation_timeout=timeout)
         self.transport.session.verify = verify
+        if route:
+            self.transport.session.cookies.set("JSESSIONID", f"0.{route}")
         self._services: dict[str, Any] = {}
 
     def _service(self, name: str) -> Any:

@@ -70,6 +70,7 @@ class Injected:
     undo: list[tuple[str, object]] = field(default_factory=list)  # (node, the driver's form of a command)
     healed: bool = False
     heal_failures: list[str] = field(default_factory=list)  # undo steps that failed, as sentences
+    note: str = ""  # how the driver made the fault, where that is not the usual way
 
 
 def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None,

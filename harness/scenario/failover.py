@@ -138,7 +138,8 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
     return ScenarioResult(
         name=name, requirement=scenario.requirement(name), fault=scenario.fault.describe(), nodes=window.nodes,
         route=route, injected_at=window.injected_at, healed_at=window.healed_at, thresholds=thresholds,
-        findings=judge(checkers_for(thresholds), run), note=note or scenario.why,
+        findings=judge(checkers_for(thresholds), run),
+        note=" ".join(filter(None, [note or scenario.why, window.injected.note if window.injected else ""])),
         problems_before=problems_before, problems_after=problems_after,
         timeline=[{"kind": op.kind, "user": op.user, "start": op.start - window.injected_at,
                    "seconds": op.end - op.start, "outcome": op.outcome, "route": op.route, "detail": op.detail}

@@ -214,6 +214,12 @@ def test_the_healthy_topology_passes_every_functional_requirement(breakable, tmp
     assert set(functional.values()) == {"passed"}, found
     assert found["FAILOVER-MIDDLEWARE-NODE-PAUSED"] == "not run"  # its suite was not asked for
     assert "PARTIAL" in output and "QUALIFIED:" not in output
+    # The same run again, compared with the first: nothing regressed, and the report says so.
+    first = re.search(r"report: (\S+)/report\.html", output).group(1)
+    code, _, output = qualify(cluster.project, tmp_path, "--baseline", first)
+    assert code == 0 and "0 regression(s)" in output, output
+    second = re.search(r"report: (\S+)/report\.html", output).group(1)
+    assert f"Compared with {Path(first).name}" in (Path(second) / "report.html").read_text()
 
 
 @pytest.mark.parametrize("breakage", list(BREAKAGES), ids=list(BREAKAGES))

@@ -12,6 +12,7 @@ import secrets
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from harness.checks import conformance
 from harness.clients.mail import wait_for_subject
@@ -305,11 +306,10 @@ def test_activesync_handshake_and_unimplemented_calls(base_url):
 
 def test_metrics_count_requests_by_module(ci_small, anton):
     cluster, _ = ci_small
-    client, session, _ = anton
+    client, session, folders = anton
+    session.get("contacts", "all", folder=str(folders["contacts"]), columns="1")
     node = client.route
     text = httpx.get(f"http://{cluster.endpoints()[f'ox-{node[-1]}:8009']}/metrics").text
-    from prometheus_client.parser import text_string_to_metric_families
-
     samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
     assert any(s.name == "appsuite_httpapi_requests_seconds_count" and s.labels["module"] == "contacts" and s.value >= 1
                for s in samples)

@@ -64,8 +64,7 @@ class NodeHandle:
 
     def in_netns(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
         """Run a host tool (ip, iptables, tc) inside the node's network namespace."""
-        container = self.container
-        pid = container.attrs["State"]["Pid"]
+        pid = self._pid()
         if not pid:
             if check:
                 raise NodeUnreachable(self.name, "not running, so its network cannot be changed")
@@ -74,3 +73,14 @@ class NodeHandle:
         if check and result.returncode != 0:
             raise RuntimeError(f"{self.name}: {' '.join(argv)} failed: {result.stderr.strip()}")
         return result
+
+    def spawn_in_netns(self, argv: list[str]) -> subprocess.Popen:
+        """Start a host program inside the node's network namespace; it runs until it ends or is stopped."""
+        pid = self._pid()
+        if not pid:
+            raise NodeUnreachable(self.name, "not running, so nothing can run in its network")
+        return subprocess.Popen(["nsenter", "-t", str(pid), "-n", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def _pid(self) -> int:
+        return self.container.attrs["State"]["Pid"]
