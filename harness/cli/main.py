@@ -64,8 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     build = image_sub.add_parser("build", help="build the Debian base (debootstrap) and every role image")
     build.add_argument("--only", nargs="+", metavar="IMAGE", help="build only these images (e.g. middleware)")
 
-    validate = commands.add_parser("validate", help="check a topology file without starting anything")
-    validate.add_argument("topology", help="topology name in topologies/ or a file")
+    validate = commands.add_parser(
+        "validate", help="check a topology, target file or sizing design without starting anything",
+        description="Check a file the way `oxh up`, `oxh qualify --target` or `oxh size` would read it; the kind "
+                    "is taken from its content (a sizing design has users and tiers, a target file kind: remote). "
+                    "Each problem names the file, line and column, and the key path. Exit code 2 when it is wrong.")
+    validate.add_argument("file", help="a file, or the name of one shipped in topologies/ (ci-small, reference-1m)")
 
     bench = with_project(commands.add_parser("bench", help="print wall times of up (warm/cold) and down, and idle memory"))
     bench.add_argument("--topology", default="ci-small", help="topology to measure (default: ci-small)")
@@ -131,9 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        # soft_wrap: a problem line (file:line:column: key: what) stays one line, whatever the width
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+            err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -161,6 +166,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     project = _check_project(args.project)
     topology = load(args.topology)
+    for warning in topology.warnings():
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     cluster = DockerCluster(project, connect())
     started = time.monotonic()
     with RichReporter(console) as reporter:
@@ -242,11 +249,25 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from harness.topology.loader import load
+    from harness.topology.loader import file_kind, load, read_yaml, resolve
+    from harness.topology.sizing import load_sizing
+    from harness.topology.target import load_target
 
-    topology = load(args.topology)
-    nodes = sum(1 for _ in topology.nodes())
-    console.print(f"{topology.name}: valid ({nodes} nodes, pools {', '.join(topology.pools)})")
+    path = resolve(args.file)
+    kind = file_kind(read_yaml(path, example="topologies/ci-small.yaml").data)
+    if kind == "sizing design":
+        design = load_sizing(path)
+        console.print(f"{path}: valid sizing design {design.name} ({design.users:,} users, "
+                      f"{sum(tier.count for tier in design.tiers.values())} machines in {len(design.tiers)} tiers)")
+    elif kind == "target file":
+        target = load_target(path)
+        console.print(f"{path}: valid target file {target.name} (use: {target.use})")
+    else:
+        topology = load(path)
+        for warning in topology.warnings():
+            err_console.print(f"[yellow]warning:[/] {path}: {warning}", highlight=False, soft_wrap=True)
+        nodes = sum(1 for _ in topology.nodes())
+        console.print(f"{path}: valid topology {topology.name} ({nodes} nodes, pools {', '.join(topology.pools)})")
     return 0
 
 

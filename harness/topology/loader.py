@@ -1,14 +1,19 @@
-"""Load a topology file and turn every validation problem into a readable line.
+"""Load the harness's YAML files and turn every validation problem into a line that points at it.
 
-Each line names the file, the key path and what to do about it; the whole
-set of problems is raised as one UserError so that the CLI exits with code 2
-before anything is started.
+Each problem line names the file, the line and column of the key at fault
+(as YAML marks it), the key path with list indexes
+(`balancer.nodes[1].address`) and what to do about it; the whole set of
+problems is raised as one UserError so that the CLI exits with code 2
+before anything is started. Topologies, target files and sizing designs
+all go through `read_yaml` and `validate`.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -17,51 +22,114 @@ from harness import resources
 from harness.errors import UserError
 from harness.topology.model import Topology
 
+Model = TypeVar("Model", bound=BaseModel)
+# A key path at the start of a problem line: `balancer.nodes[1].address: ...`
+KEY_PATH = re.compile(r"^([A-Za-z0-9_-]+(?:\[\d+\])*(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*): ")
+SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """A YAML file's data, and the node tree that says where each key stands in it."""
+
+    path: Path
+    data: dict[str, Any]
+    tree: yaml.Node | None = None
+
+    def where(self, key_path: str) -> str:
+        """`file:line:column` of the deepest part of `key_path` the file has (the file alone without marks)."""
+        mark = position(self.tree, key_path) if self.tree is not None else None
+        return f"{self.path}:{mark.line + 1}:{mark.column + 1}" if mark else str(self.path)
+
+    def located(self, problem: str) -> str:
+        """The problem line, prefixed with where its key path stands."""
+        match = KEY_PATH.match(problem)
+        return f"{self.where(match.group(1) if match else '')}: {problem}"
+
+
+def position(tree: yaml.Node, key_path: str) -> yaml.Mark | None:
+    """The mark of the node `key_path` names, or of its deepest ancestor present in the tree."""
+    node, mark = tree, tree.start_mark
+    for name, index in SEGMENT.findall(key_path):
+        if name and isinstance(node, yaml.MappingNode):
+            found = next(((key, value) for key, value in node.value if getattr(key, "value", None) == name), None)
+            if found is None:
+                break
+            mark, node = found[0].start_mark, found[1]
+        elif index and isinstance(node, yaml.SequenceNode) and int(index) < len(node.value):
+            node = node.value[int(index)]
+            mark = node.start_mark
+        else:
+            break
+    return mark
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """A path as given, or the name of a topology shipped in topologies/."""
+    """A path as given, or the name of a file shipped in topologies/ (a topology or a sizing design)."""
     path = Path(name_or_path)
     if path.exists():
         return path
     shipped = resources.topologies_dir() / f"{name_or_path}.yaml"
     if shipped.exists():
         return shipped
-    known = ", ".join(sorted(p.stem for p in resources.topologies_dir().glob("*.yaml")))
+    known = ", ".join(sorted(p.stem for p in resources.topologies_dir().glob("*.yaml"))) or "(none shipped)"
     raise UserError(f"topology {str(name_or_path)!r} not found", f"give a file path or one of: {known}")
 
 
-def load(name_or_path: str | Path) -> Topology:
-    path = resolve(name_or_path)
-    return parse(read_mapping(path, example="topologies/ci-small.yaml"), source=str(path))
-
-
-def read_mapping(path: Path, example: str) -> dict[str, Any]:
-    """A YAML file whose top level is a mapping, or one UserError saying what is wrong with it."""
+def read_yaml(path: Path, example: str) -> YamlFile:
+    """A YAML file whose top level is a mapping, or one UserError saying where it is wrong."""
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror}", "give the path of a readable file") from None
+    try:
+        tree = yaml.compose(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}", "fix the syntax at the position shown") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UserError(f"{where}: not valid YAML: {problem}", "fix the syntax at the line and column shown") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping at the top level", f"see {example} for the layout")
-    return data
+    return YamlFile(path, data, tree)
+
+
+def file_kind(data: dict[str, Any]) -> str:
+    """Which of the harness's files `data` is: a sizing design, a target file or a topology."""
+    if "tiers" in data and "users" in data:
+        return "sizing design"
+    if data.get("kind") == "remote":
+        return "target file"
+    return "topology"
+
+
+def validate(model: type[Model], source: YamlFile, what: str, fix: str) -> Model:
+    """`source` as a `model`, or one UserError listing every problem where it stands."""
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        lines = [source.located(problem) for problem in describe(exc, source.data, root=model)]
+        raise UserError(f"{len(lines)} problem(s) in the {what}:\n" + "\n".join(lines), fix) from None
+
+
+def load(name_or_path: str | Path) -> Topology:
+    return validate(Topology, read_yaml(resolve(name_or_path), example="topologies/ci-small.yaml"),
+                    "topology", TOPOLOGY_FIX)
+
+
+TOPOLOGY_FIX = "correct the keys named above; nothing was started"
 
 
 def parse(data: dict[str, Any], source: str = "<topology>") -> Topology:
-    try:
-        return Topology.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{source}: {problem}" for problem in describe(exc, data)]
-        raise UserError(
-            f"{len(lines)} problem(s) in the topology:\n" + "\n".join(lines),
-            "correct the keys named above; nothing was started",
-        ) from None
+    """A topology from data already read (no file, so no line numbers)."""
+    return validate(Topology, YamlFile(Path(source), data), "topology", TOPOLOGY_FIX)
 
 
 def describe(exc: ValidationError, data: dict[str, Any], root: type[BaseModel] = Topology) -> list[str]:
     problems: list[str] = []
     for error in exc.errors():
-        where = key_path(error["loc"], data)
+        where = key_path(error["loc"])
         kind = error["type"]
         if kind == "value_error":
             # Cross-field checks already name their keys and the fix, one per line.
@@ -79,20 +147,14 @@ def describe(exc: ValidationError, data: dict[str, Any], root: type[BaseModel] =
     return problems
 
 
-def key_path(loc: tuple[Any, ...], data: Any) -> str:
-    """Dotted key path; list items are shown by their node name where they have one."""
+def key_path(loc: tuple[Any, ...]) -> str:
+    """Dotted key path with list indexes: `balancer.nodes[1].address`."""
     parts: list[str] = []
-    node = data
     for item in loc:
-        if isinstance(item, int):
-            name = node[item].get("name") if isinstance(node, list) and isinstance(node[item], dict) else None
-            parts[-1] += f"[{name or item}]"
+        if isinstance(item, int) and parts:
+            parts[-1] += f"[{item}]"
         else:
             parts.append(str(item))
-        try:
-            node = node[item]
-        except (KeyError, IndexError, TypeError):
-            node = None
     return ".".join(parts)
 
 

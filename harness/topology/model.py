@@ -138,6 +138,8 @@ class BalancerTier(Strict):
     member_watch: MemberWatch | None = Field(
         default_factory=MemberWatch,
         description="Take a member that stops answering out of its pools; null: none, as OX ships it.")
+    ha: bool = Field(default=True, description="false: one balancer on purpose, a single point of failure "
+                                               "that validation warns about instead of refusing")
     nodes: list[BalancerNode]
 
 
@@ -183,7 +185,7 @@ class FailoverThresholds(Strict):
 TIER_COUNTS: dict[str, tuple[int, int]] = {
     "balancer": (1, 2),
     "middleware": (1, 32),
-    "database": (1, 2),
+    "database": (2, 2),
     "filestore": (1, 1),
     "imap": (1, 8),
     "mta": (1, 8),
@@ -213,9 +215,21 @@ class Topology(Strict):
 
     def nodes(self) -> Iterator[tuple[str, Node]]:
         """Every node with its role, in start-up order."""
+        for role, _, node in self.indexed_nodes():
+            yield role, node
+
+    def indexed_nodes(self) -> Iterator[tuple[str, int, Node]]:
+        """Every node with its role and its index in the tier's list, in start-up order."""
         for role in ("database", "filestore", "imap", "mta", "middleware", "balancer"):
-            for node in self.tier(role).nodes:
-                yield role, node
+            for index, node in enumerate(self.tier(role).nodes):
+                yield role, index, node
+
+    def warnings(self) -> list[str]:
+        """What the file accepts on purpose but an operator should know: single points of failure."""
+        if len(self.balancer.nodes) == 1 and not self.balancer.ha:
+            return [f"balancer.ha: false: {self.balancer.nodes[0].name} is the only balancer, so the VIP has no peer "
+                    "to move to; it is a single point of failure"]
+        return []
 
     def node(self, name: str) -> Node:
         for _, node in self.nodes():
@@ -262,27 +276,35 @@ class Topology(Strict):
         problems = []
         for role, (low, high) in TIER_COUNTS.items():
             count = len(self.tier(role).nodes)
-            if count < low:
+            if role == "database" and count != 2:
+                problems.append(
+                    f"database.nodes: the design's database tier is a MySQL master-master pair, exactly 2 nodes "
+                    f"that replicate both ways and share the write VIP; found {count}; list two masters")
+            elif count < low:
                 problems.append(f"{role}.nodes: the design needs at least {low} {role} node(s); add one")
             elif count > high:
                 problems.append(f"{role}.nodes: at most {high} {role} node(s) are supported, found {count}; remove some")
+        if len(self.balancer.nodes) == 1 and self.balancer.ha:
+            problems.append(
+                f"balancer.nodes: {self.balancer.nodes[0].name} holds the VIP with no peer to take it over, a single "
+                "point of failure; add a second balancer, or set balancer.ha: false to accept it on purpose")
         return problems
 
     def _check_unique_names_and_routes(self) -> list[str]:
         problems = []
         seen: dict[str, str] = {}
-        for role, node in self.nodes():
+        for role, index, node in self.indexed_nodes():
             if node.name in seen:
                 problems.append(
-                    f"{role}.nodes: name {node.name!r} is used twice (also in {seen[node.name]}.nodes); "
+                    f"{role}.nodes[{index}].name: name {node.name!r} is used twice (also in {seen[node.name]}.nodes); "
                     "give every node a unique name"
                 )
             seen[node.name] = role
         routes: dict[str, str] = {}
-        for node in self.middleware.nodes:
+        for index, node in enumerate(self.middleware.nodes):
             if node.route in routes:
                 problems.append(
-                    f"middleware.nodes: route {node.route!r} of {node.name} is also the route of "
+                    f"middleware.nodes[{index}].route: route {node.route!r} of {node.name} is also the route of "
                     f"{routes[node.route]}; every node needs its own JSESSIONID route"
                 )
             routes[node.route] = node.name
@@ -293,7 +315,7 @@ class Topology(Strict):
         net = self.network
         reserved = {net.subnet.network_address, net.subnet.broadcast_address, net.gateway}
         owners: dict[IPv4Address, str] = {}
-        fixed = [(f"{role}.nodes[{node.name}].address", node.address) for role, node in self.nodes()]
+        fixed = [(f"{role}.nodes[{index}].address", node.address) for role, index, node in self.indexed_nodes()]
         fixed += [
             ("network.edge", net.edge),
             ("balancer.vip.address", self.balancer.vip.address),
@@ -318,11 +340,11 @@ class Topology(Strict):
 
     def _check_pools(self) -> list[str]:
         problems = []
-        for node in self.middleware.nodes:
+        for index, node in enumerate(self.middleware.nodes):
             for pool in node.pools:
                 if pool not in self.pools:
                     problems.append(
-                        f"middleware.nodes[{node.name}].pools: unknown pool {pool!r}; "
+                        f"middleware.nodes[{index}].pools: unknown pool {pool!r} of {node.name}; "
                         f"define it under pools (known: {', '.join(sorted(self.pools))})"
                     )
         for name in self.pools:

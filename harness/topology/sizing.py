@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from harness.errors import UserError
-from harness.topology.loader import describe, read_mapping, resolve
+from harness.topology.loader import read_yaml, resolve, validate
 from harness.topology.model import NAME_PATTERN, Strict
 
 Role = Literal["balancer", "middleware", "database", "filestore", "imap", "mta"]
@@ -68,10 +67,5 @@ class SizingDesign(Strict):
 
 
 def load_sizing(name_or_path: str | Path) -> SizingDesign:
-    path = resolve(name_or_path)
-    data = read_mapping(path, example="topologies/reference-1m.yaml")
-    try:
-        return SizingDesign.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: {problem}" for problem in describe(exc, data, root=SizingDesign)]
-        raise UserError("\n".join(lines), "correct the keys named above") from None
+    source = read_yaml(resolve(name_or_path), example="topologies/reference-1m.yaml")
+    return validate(SizingDesign, source, "sizing design", "correct the keys named above")

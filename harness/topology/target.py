@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, field_validator
 
 from harness.errors import UserError
-from harness.topology.loader import describe, read_mapping
+from harness.topology.loader import read_yaml, validate
 from harness.topology.model import NAME_PATTERN, FailoverThresholds, Strict
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -131,18 +131,15 @@ def load_target(path: str | Path) -> RemoteTarget:
     path = Path(path)
     if not path.exists():
         raise UserError(f"target file {path} not found", "give the path of a target file (see topologies/examples/)")
-    data = read_mapping(path, example="topologies/examples/customer-acceptance.yaml")
-    clear = list(secrets_in_clear(data))
+    source = read_yaml(path, example="topologies/examples/customer-acceptance.yaml")
+    clear = list(secrets_in_clear(source.data))
     if clear:
         raise UserError(
-            f"{path}: secrets must not be written in a target file: {', '.join(clear)}",
+            "secrets must not be written in a target file:\n" + "\n".join(source.located(f"{where}: a secret in clear")
+                                                                           for where in clear),
             "remove them and name an environment variable instead (password_env: OX_MASTER_PASSWORD)",
         )
-    try:
-        return RemoteTarget.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: {problem}" for problem in describe(exc, data, root=RemoteTarget)]
-        raise UserError("\n".join(lines), "correct the keys named above") from None
+    return validate(RemoteTarget, source, "target file", "correct the keys named above")
 
 
 def secrets_in_clear(data: object, path: str = "") -> list[str]:

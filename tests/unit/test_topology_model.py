@@ -67,17 +67,17 @@ BAD_INPUT = {
     "unknown top-level key": (set_in("colour", "blue"), ["bad.yaml: colour: unknown key", "allowed here: name, kind"]),
     "unknown nested key": (
         set_in("balancer.nodes[0].weight", 3),
-        ["balancer.nodes[lb-1].weight: unknown key", "allowed here: name, address, priority"],
+        ["balancer.nodes[0].weight: unknown key", "allowed here: name, address, priority"],
     ),
     "duplicate node name": (set_in("imap.nodes[1].name", "imap-1"), ["name 'imap-1' is used twice", "unique name"]),
     "duplicate route": (set_in("middleware.nodes[1].route", "OX1"), ["route 'OX1' of ox-2 is also the route of ox-1"]),
     "duplicate address": (
         set_in("imap.nodes[1].address", "172.30.0.51"),
-        ["imap.nodes[imap-2].address: 172.30.0.51 is also used by imap.nodes[imap-1].address"],
+        ["imap.nodes[1].address: 172.30.0.51 is also used by imap.nodes[0].address"],
     ),
     "address outside the subnet": (
         set_in("mta.nodes[0].address", "10.9.9.9"),
-        ["mta.nodes[mta-1].address: 10.9.9.9 is outside network.subnet 172.30.0.0/24"],
+        ["mta.nodes[0].address: 10.9.9.9 is outside network.subnet 172.30.0.0/24"],
     ),
     "VIP in the dynamic range": (
         set_in("balancer.vip.address", "172.30.0.200"),
@@ -85,12 +85,12 @@ BAD_INPUT = {
     ),
     "VIP equal to a node address": (
         set_in("database.write_vip.address", "172.30.0.21"),
-        ["database.write_vip.address: 172.30.0.21 is also used by database.nodes[db-1].address"],
+        ["database.write_vip.address: 172.30.0.21 is also used by database.nodes[0].address"],
     ),
     "gateway address": (set_in("mta.nodes[0].address", "172.30.0.1"), ["gateway address of 172.30.0.0/24"]),
     "node in an unknown pool": (
         set_in("middleware.nodes[2].pools", ["oxcluster_docs", "oxcluster_nope"]),
-        ["middleware.nodes[ox-3].pools: unknown pool 'oxcluster_nope'", "define it under pools"],
+        ["middleware.nodes[2].pools: unknown pool 'oxcluster_nope' of ox-3", "define it under pools"],
     ),
     "same VRID for both VIPs": (
         set_in("database.write_vip.vrid", 51),
@@ -122,7 +122,8 @@ def test_a_pool_without_members_is_refused():
     [
         ("middleware", [], "middleware.nodes: the design needs at least 1 middleware node(s)"),
         ("filestore", [], "filestore.nodes: the design needs at least 1 filestore node(s)"),
-        ("database", None, "database.nodes: at most 2 database node(s) are supported, found 3"),
+        ("database", None, "database.nodes: the design's database tier is a MySQL master-master pair"),
+        ("database", [], "exactly 2 nodes that replicate both ways and share the write VIP; found 0"),
     ],
 )
 def test_tier_counts_the_design_needs(role, nodes, expected):
@@ -150,7 +151,7 @@ def test_every_problem_is_reported_at_once():
 def test_invalid_yaml_names_the_file(tmp_path):
     bad = tmp_path / "broken.yaml"
     bad.write_text("name: [unclosed\n")
-    with pytest.raises(UserError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(UserError, match=r"broken.yaml:2:1: not valid YAML: expected ',' or ']'"):
         loader.load(bad)
 
 
@@ -158,3 +159,54 @@ def test_unknown_topology_lists_the_shipped_ones():
     with pytest.raises(UserError) as raised:
         loader.load("no-such-topology")
     assert "ci-small" in str(raised.value)
+
+
+def test_one_database_is_refused_as_not_a_master_master_pair():
+    message = problems_of(lambda data: data["database"]["nodes"].pop())
+    assert "database.nodes: the design's database tier is a MySQL master-master pair" in message
+    assert "found 1; list two masters" in message
+
+
+def test_one_balancer_is_refused_unless_the_file_accepts_the_single_point_of_failure():
+    message = problems_of(lambda data: data["balancer"]["nodes"].pop())
+    assert "balancer.nodes: lb-1 holds the VIP with no peer to take it over, a single point of failure" in message
+    assert "set balancer.ha: false" in message
+    data = copy.deepcopy(ci_small_data())
+    data["balancer"]["nodes"].pop()
+    data["balancer"]["ha"] = False
+    topology = loader.parse(data)
+    assert topology.warnings() == ["balancer.ha: false: lb-1 is the only balancer, so the VIP has no peer to move to; "
+                                   "it is a single point of failure"]
+    assert loader.load("ci-small").warnings() == []
+
+
+def test_problems_name_the_line_and_column_of_the_key_at_fault(tmp_path):
+    text = CI_SMALL.read_text()
+    text = text.replace("{name: lb-2, address: 172.30.0.12, priority: 100}",
+                        "{name: lb-2, address: 172.30.0.300, priority: 100}")
+    text = text.replace("mail_domain:", "mail_domian:")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(UserError) as raised:
+        loader.load(bad)
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if "172.30.0.300" in line)
+    column = lines[row].index("address") + 1
+    assert f"bad.yaml:{row + 1}:{column}: balancer.nodes[1].address:" in str(raised.value), raised.value
+    row = next(i for i, line in enumerate(lines) if line.startswith("mail_domian"))
+    assert f"bad.yaml:{row + 1}:1: mail_domian: unknown key" in str(raised.value)
+    # A missing key is placed at the mapping that lacks it: here the file's first key.
+    first = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
+    assert f"bad.yaml:{first + 1}:1: mail_domain: required key is missing" in str(raised.value)
+
+
+def test_a_cross_field_problem_is_placed_at_the_key_it_names(tmp_path):
+    text = CI_SMALL.read_text().replace("route: OX2", "route: OX1")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(UserError) as raised:
+        loader.load(bad)
+    lines = text.splitlines()
+    ox2 = next(i for i, line in enumerate(lines) if "name: ox-2" in line)
+    column = lines[ox2].index("route") + 1
+    assert f"bad.yaml:{ox2 + 1}:{column}: middleware.nodes[1].route: route 'OX1' of ox-2" in str(raised.value)
