@@ -18,6 +18,7 @@ from typing import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from harness import __version__
 from harness.errors import UserError
 
 DEFAULT_PROJECT = os.environ.get("OXH_PROJECT", "oxh")
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Run `oxh COMMAND --help` for the options of one command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def with_project(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -112,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--scenario", required=True, metavar="NAME", help=f"one of: {', '.join(SCENARIOS)}")
     drill.add_argument("--confirm", metavar="TARGET_NAME", help="the target's name, to say yes to injecting faults")
     drill.add_argument("--dry-run", action="store_true", help="print the plan (fault, nodes, commands); touch nothing")
+
+    doctor = commands.add_parser(
+        "doctor", help="print what this machine has and lacks for each use, with the mend",
+        description="One table: Python, the Docker engine, debootstrap and the fault tools (reference topology), "
+                    "the OX API spec and a target's endpoints (acceptance runs), SSH (drills), chromium (browser "
+                    "suite). Changes nothing. Exit code 1 when something is missing.")
+    doctor.add_argument("--target", metavar="FILE", help="also try every endpoint this target file names")
 
     report = commands.add_parser("report", help="render the HTML report of a run folder again")
     report.add_argument("run", help="run id (a folder under reports/) or a path")
@@ -309,6 +318,12 @@ def cmd_drill(args: argparse.Namespace) -> int:
     return run_drill(console, args.target, args.scenario, args.confirm, args.dry_run)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from harness.cli.doctor import run_doctor
+
+    return run_doctor(console, args.target)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.cli.qualify import rerender
 
@@ -318,6 +333,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 COMMANDS = {
     "qualify": cmd_qualify,
     "report": cmd_report,
+    "doctor": cmd_doctor,
     "compare": cmd_compare,
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,

@@ -13,6 +13,7 @@ nothing failed), 1 otherwise or on a regression, 2 for bad input.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -77,11 +78,13 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
     (folder / "run.json").write_text(json.dumps(run, indent=2))
     command = [
         sys.executable, "-m", "pytest", *[str(resources.suites_dir() / name) for name in suites],
-        "--rootdir", str(resources.ROOT), "-c", str(resources.ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
-        "--run-id", run_id, "--report-dir", str(folder), "--junitxml", str(folder / "junit.xml"),
+        "--rootdir", str(resources.suites_dir()), "-c", str(resources.suites_config()), "-p", "no:cacheprovider",
+        "--run-id", run_id, "--report-dir", str(folder.resolve()), "--junitxml", str(folder.resolve() / "junit.xml"),
         "-q", "-rfEs", *pytest_args,
     ]
-    command += ["--target", target_file] if target_file else ["--project", project]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        command += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
+    command += ["--target", str(Path(target_file).resolve())] if target_file else ["--project", project]
     if confirm:
         command += ["--confirm", confirm]
     console.print(f"running {', '.join(suites)} against {endpoints.name}; report in {folder}/")
@@ -106,7 +109,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
 
 def _run_suites(command: list[str]) -> int:
     """Run pytest; on Ctrl-C let it finish its own clean-up (it got the signal too) before going on."""
-    process = subprocess.Popen(command, cwd=resources.ROOT)
+    process = subprocess.Popen(command)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness import resources
 from harness.errors import UserError
 from harness.report.catalogue import load_catalogue
 from harness.report.verdict import RunVerdict, judge
 
 
 def reports_dir() -> Path:
-    return Path(os.environ.get("OXH_REPORTS_DIR") or resources.ROOT / "reports")
+    """OXH_REPORTS_DIR, else reports/ in the folder `oxh` runs in."""
+    return Path(os.environ.get("OXH_REPORTS_DIR") or Path.cwd() / "reports")
 
 
 def find(run: str) -> Path:

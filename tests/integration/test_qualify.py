@@ -24,7 +24,7 @@ import pytest
 
 from harness.report.run_folder import verdict_of
 from harness.topology.loader import load
-from harness.wait import wait_for
+from vip_moves import fail_over_writes_to
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -168,18 +168,6 @@ def ox2_answers_with_member_watch(cluster, topology):
         cluster.client.api.exec_start(cluster.client.api.exec_create(cluster.container_name(lb),
                                                                      ["/usr/local/sbin/oxh-member-watch"]), detach=True)
     cluster.wait_healthy(["ox-2"], 30)
-
-
-def fail_over_writes_to(cluster, topology, master: str) -> None:
-    """Kill the master holding the write VIP until `master` holds it; the other one rejoins as the backup."""
-    vip = str(topology.database.write_vip.address)
-    holder = cluster.vip_holders(topology)[vip][0]
-    if holder == master:
-        return
-    cluster.node(holder).kill()
-    wait_for(lambda: cluster.vip_holders(topology)[vip] == [master], timeout=30, waiting_for=f"the write VIP on {master}")
-    cluster.node(holder).start()
-    cluster.wait_healthy([holder], 90)
 
 
 BREAKAGES = {

@@ -47,6 +47,5 @@ def test_middleware_context_carries_the_reference_middleware():
 
 def test_missing_dockerfile_is_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "IMAGE_DIR", tmp_path)
-    monkeypatch.setattr(images, "REPO", tmp_path)
     with pytest.raises(UserError, match="Dockerfile is missing"):
         images._context_tar(images.ImageSpec("nothing", "oxh/base:latest"))

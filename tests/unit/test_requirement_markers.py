@@ -123,6 +123,6 @@ def test_a_requirement_of_another_suite_is_refused(pytester, suites):
 def test_the_shipped_suites_collect_with_every_requirement_tested(pytester):
     """Every test under suites/ names a known requirement and every requirement has a test."""
     result = pytester.runpytest_subprocess(str(resources.suites_dir()), "--collect-only", "-q",
-                                           "--rootdir", str(resources.ROOT), "-c", str(resources.ROOT / "pyproject.toml"),
+                                           "--rootdir", str(resources.suites_dir()), "-c", str(resources.suites_config()),
                                            "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()[-2000:]

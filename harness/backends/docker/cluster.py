@@ -142,10 +142,12 @@ class DockerCluster:
                     if role == EDGE:
                         started.append(self._start(placed, EDGE, None, edge_spec(placed), {}, http_port))
                         continue
-                    for node in placed.tier(role).nodes:
+                    for index, node in enumerate(preferred_first(placed, role)):
                         spec = spec_for(role, node, placed, secrets, self.project)
                         files = render_node(placed, role, node, secrets)
                         started.append(self._start(placed, role, node, spec, files))
+                        if index == 0 and role in placed.vips().values():
+                            self._wait_vip_taken(placed, role, node.name, reporter)
                 self._wait_healthy(started, placed, reporter)
             return placed
         except BaseException:
@@ -288,6 +290,25 @@ class DockerCluster:
         item.last_output = result.output.decode(errors="replace")[-400:]
         return result.exit_code == 0
 
+    def _wait_vip_taken(self, topology: Topology, role: str, node: str, reporter: Reporter) -> None:
+        """Wait until `node`, started alone, holds its role's VIP. keepalived runs with `nopreempt`, so the
+        first node to claim the VIP keeps it: starting the preferred one first puts it where the design wants
+        it, instead of on whichever node's check passed first."""
+        address = next(vip for vip, vip_role in topology.vips().items() if vip_role == role)
+        waiting = Waiting(f"{role} VIP", role, f"{node} holding {address} before its peers start")
+
+        def taken() -> bool:
+            reporter.waiting([waiting])
+            return self.vip_holders(topology).get(address) == [node]
+
+        try:
+            wait_for(taken, timeout=TIER_TIMEOUT, interval=POLL_INTERVAL, waiting_for=waiting.waits_for)
+        except WaitTimeout:
+            raise UserError(f"{node} did not take the VIP {address} within {TIER_TIMEOUT:.0f} s",
+                            f"check keepalived in its log (docker logs {self.container_name(node)})") from None
+        waiting.healthy_after = time.monotonic() - waiting.since
+        reporter.healthy(waiting)
+
     def _wait_vips(self, items: list[Waiting], topology: Topology, reporter: Reporter) -> None:
         """A tier that holds a VIP is healthy only once exactly one of its nodes holds it."""
         roles = {item.role for item in items}
@@ -418,6 +439,14 @@ class DockerCluster:
         for volume in self.client.volumes.list(filters=selector):
             _ignore_missing(lambda: volume.remove(force=True))
         return len(containers)
+
+
+def preferred_first(topology: Topology, role: str) -> list:
+    """The nodes of a role; where they share a VIP, the one keepalived prefers (highest priority) first."""
+    nodes = list(topology.tier(role).nodes)
+    if role not in topology.vips().values():
+        return nodes
+    return sorted(nodes, key=lambda node: -node.priority)
 
 
 def projects(client: docker.DockerClient) -> dict[str, int]:

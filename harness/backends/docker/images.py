@@ -25,7 +25,6 @@ from docker.errors import APIError, BuildError, ImageNotFound
 from harness import resources
 from harness.errors import UserError
 
-REPO = resources.ROOT
 IMAGE_DIR = resources.topologies_dir() / "images"
 DEBIAN_IMAGE = "oxh/debian:bookworm"
 SUITE = "bookworm"
@@ -113,19 +112,19 @@ def build(client: docker.DockerClient, spec: ImageSpec, progress: Progress) -> N
         tail = "\n".join(log[-15:])
         raise UserError(
             f"building image {spec.tag} failed: {exc}\n{tail}",
-            f"fix {spec.folder.relative_to(REPO)}/Dockerfile, or check that containers reach the Debian mirror",
+            f"fix {spec.folder}/Dockerfile, or check that containers reach the Debian mirror",
         ) from None
 
 
 def _context_tar(spec: ImageSpec) -> io.BytesIO:
     if not (spec.folder / "Dockerfile").exists():
-        raise UserError(f"{spec.folder.relative_to(REPO)}/Dockerfile is missing", "restore it from git")
+        raise UserError(f"{spec.folder}/Dockerfile is missing", "restore it (git checkout, or reinstall ox-harness)")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         tar.add(spec.folder, arcname=".", filter=_skip_caches)
         for arcname, source in spec.extra_context.items():
             if not source.exists():
-                raise UserError(f"{source.relative_to(REPO)} is missing (needed by image {spec.tag})", "restore it")
+                raise UserError(f"{source} is missing (needed by image {spec.tag})", "restore it")
             tar.add(source, arcname=arcname, filter=_skip_caches)
     buffer.seek(0)
     return buffer

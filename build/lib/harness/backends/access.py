@@ -1,0 +1,94 @@
+"""Node access: how fixtures, reports, fault drivers and node-level checks reach a cluster's nodes.
+
+One protocol with two implementations: the Docker backend (containers of a
+reference project) and SSH (the hosts of a staging target). Nothing above
+`harness/backends` needs to know which one it holds.
+
+Exceptions: `NodeUnreachable` when a node cannot be asked at all (its
+container is gone, SSH fails to connect); a command that ran and failed is
+an `ExecResult` with its exit code, not an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from harness.topology.layout import Layout
+
+# Per role, a label and the shell command that prints the version of what the node runs.
+VERSION_COMMANDS = {
+    "balancer": ("Apache / keepalived", "apache2 -v | head -n1; keepalived --version 2>&1 | head -n1"),
+    "database": ("MariaDB", "mariadb --version"),
+    "filestore": ("nfs-ganesha", "dpkg-query -W -f='nfs-ganesha ${Version}' nfs-ganesha"),
+    "imap": ("Dovecot", "echo dovecot $(dovecot --version)"),
+    "mta": ("Postfix", "echo postfix $(postconf -h mail_version)"),
+    "middleware": ("middleware", "if [ -d /opt/open-xchange ]; then dpkg-query -W -f='open-xchange ${Version}' "
+                   "open-xchange-core; else python3 -c 'import aiohttp, sys; print(\"oxref on Python\", "
+                   "sys.version.split()[0], \"aiohttp\", aiohttp.__version__)'; fi"),
+}
+
+
+class NodeUnreachable(Exception):
+    """The node could not be asked (gone, stopped, no SSH connection)."""
+
+    def __init__(self, node: str, reason: str):
+        super().__init__(f"{node}: {reason}")
+        self.node, self.reason = node, reason
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    node: str
+    exit_code: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@runtime_checkable
+class NodeAccess(Protocol):
+    """What may be done on the nodes of one cluster."""
+
+    description: str  # e.g. "docker project oxh", "ssh to staging-acme"
+    layout: Layout
+
+    def exec(self, node: str, script: str, timeout: float = 30.0) -> ExecResult:
+        """Run a shell script on the node (as root); its exit code and combined output."""
+
+    def read_file(self, node: str, path: str) -> str | None:
+        """A file's text, or None when it does not exist or cannot be read."""
+
+    def logs(self, node: str, lines: int = 50) -> str:
+        """The last log lines of the node's main service."""
+
+    def health(self) -> dict[str, str]:
+        """Per node, "healthy" or what it is waiting for / why it is not."""
+
+    def vip_holders(self) -> dict[str, list[str]]:
+        """Per VIP address of the layout, the nodes that hold it now."""
+
+    def published(self, node: str, port: int) -> tuple[str, int] | None:
+        """Where the harness reaches a node's service port (host, port), or None."""
+
+
+def versions(access: NodeAccess) -> dict[str, str]:
+    """The version of each role's software, read on the first node of the role that answers."""
+    found: dict[str, str] = {}
+    for role, (label, command) in VERSION_COMMANDS.items():
+        for name in access.layout.names(role):
+            try:
+                result = access.exec(name, command, timeout=10)
+            except NodeUnreachable:
+                continue
+            if result.ok:
+                found[label] = " / ".join(line.strip() for line in result.output.splitlines() if line.strip())
+                break
+    return dict(sorted(found.items()))
+
+
+def holders_in(output: str, vip: str) -> bool:
+    """Whether `ip -o -4 addr show` output lists the VIP."""
+    return f" {vip}/" in output

@@ -1,0 +1,1 @@
+"""Docker backend: builds the images and runs the reference topology on this machine."""

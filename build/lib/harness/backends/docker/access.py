@@ -1,0 +1,52 @@
+"""Node access to a reference project in Docker: the NodeAccess protocol over its containers."""
+
+from __future__ import annotations
+
+from harness.backends.access import ExecResult, NodeUnreachable
+from harness.backends.docker.cluster import DockerCluster
+from harness.backends.docker.configs import FILES
+from harness.topology.layout import Layout, from_topology
+
+# Files rendered per node that hold secrets or seed data rather than configuration.
+NOT_CONFIGURATION = ("init.sql", "master-users")
+
+
+def config_files() -> dict[str, tuple[str, ...]]:
+    """Per role, the configuration files the harness renders: equal on every node once per-node values
+    are masked."""
+    return {role: tuple(dest for _, dest in files if not dest.endswith(NOT_CONFIGURATION))
+            for role, files in FILES.items()}
+
+
+class DockerAccess:
+    def __init__(self, cluster: DockerCluster):
+        topology = cluster.state.topology()
+        if topology is None:
+            raise NodeUnreachable(cluster.project, "the project has no topology (is it up?)")
+        self.cluster = cluster
+        self.topology = topology
+        self.layout: Layout = from_topology(topology, config_files())
+        self.description = f"docker project {cluster.project}"
+
+    def exec(self, node: str, script: str, timeout: float = 30.0) -> ExecResult:
+        return self.cluster.node(node).exec(script, timeout)
+
+    def read_file(self, node: str, path: str) -> str | None:
+        result = self.cluster.node(node).exec(["cat", path], timeout=10)
+        return result.output if result.ok else None
+
+    def logs(self, node: str, lines: int = 50) -> str:
+        return self.cluster.node(node).logs(lines)
+
+    def health(self) -> dict[str, str]:
+        return {status.node: status.health for status in self.cluster.status()}
+
+    def vip_holders(self) -> dict[str, list[str]]:
+        return self.cluster.vip_holders(self.topology)
+
+    def published(self, node: str, port: int) -> tuple[str, int] | None:
+        found = self.cluster.endpoints().get(f"{node}:{port}")
+        if not found:
+            return None
+        host, _, number = found.partition(":")
+        return host, int(number)

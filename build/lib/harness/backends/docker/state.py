@@ -1,0 +1,63 @@
+"""Per-project state kept outside the repository: generated secrets and the effective topology.
+
+Secrets of the reference topology are made up at `oxh up` and kept in a
+mode-600 file under the user's state directory (OXH_STATE_DIR, else
+$XDG_STATE_HOME/oxh, else ~/.local/state/oxh), never in a file in git.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as random
+import shutil
+from pathlib import Path
+
+from harness.topology.model import Topology
+
+SECRET_NAMES = (
+    "mysql_root",
+    "mysql_replication",
+    "mysql_app",
+    "mysql_check",
+    "mysql_dovecot",
+    "imap_master",
+    "admin_master",
+)
+
+
+def state_root() -> Path:
+    if "OXH_STATE_DIR" in os.environ:
+        return Path(os.environ["OXH_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "oxh"
+
+
+class ProjectState:
+    def __init__(self, project: str):
+        self.dir = state_root() / project
+
+    def secrets(self) -> dict[str, str]:
+        """The project's secrets, made on first use."""
+        path = self.dir / "secrets.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        values = {name: random.token_urlsafe(18) for name in SECRET_NAMES}
+        self._write(path, json.dumps(values, indent=2))
+        return values
+
+    def save_topology(self, topology: Topology) -> None:
+        self._write(self.dir / "topology.json", topology.model_dump_json(indent=2))
+
+    def topology(self) -> Topology | None:
+        path = self.dir / "topology.json"
+        return Topology.model_validate_json(path.read_text()) if path.exists() else None
+
+    def forget(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _write(self, path: Path, text: str) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)

@@ -1,0 +1,1 @@
+"""Invariants checked against a cluster: API conformance, replication, VIPs, lost writes."""

@@ -1,0 +1,128 @@
+"""Checkers of a recorded run that each own a threshold: outages, recovery, lost and invented data,
+lost sessions. `checkers_for(thresholds)` composes the set a failover scenario is judged by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.checks.checker import Checker, Finding, RecordedRun
+from harness.checks.history import check_writes, longest_downtime, lost_sessions, recovery_after
+
+
+def within(name: str, value: float, limit: float | None, unit: str, problem: str, details=()) -> Finding:
+    """A finding that is ok when `value` is at most `limit` (or there is no limit); `problem` says it otherwise."""
+    ok = limit is None or value <= limit
+    return Finding(name, ok, value, limit, unit, "" if ok else problem, list(details))
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The longest time one user's operations of `kind` kept failing, at most `limit` seconds
+    (None: any outage is accepted, but it is measured)."""
+
+    kind: str
+    limit: float | None
+    label: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} downtime"
+
+    def check(self, run: RecordedRun) -> Finding:
+        seconds = round(longest_downtime(run.history, self.kind), 2)
+        return within(self.name, seconds, self.limit, "s",
+                      f"{self.label} failed for {seconds:.1f} s (limit {self.limit or 0:g} s)")
+
+
+@dataclass(frozen=True)
+class SlowestCall:
+    """The longest single operation of `kind` (a user waiting 8 s for an answer that then comes), at most
+    `limit` seconds (None: measured only)."""
+
+    kind: str
+    limit: float | None
+    label: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} slowest call"
+
+    def check(self, run: RecordedRun) -> Finding:
+        seconds = round(max((op.end - op.start for op in run.history.of(self.kind)), default=0.0), 2)
+        return within(self.name, seconds, self.limit, "s",
+                      f"a {self.label} call took {seconds:.1f} s (limit {self.limit or 0:g} s)")
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The probe answers again for good at most `limit` seconds after the heal."""
+
+    limit: float
+    name: str = "recovery"
+
+    def check(self, run: RecordedRun) -> Finding:
+        seconds = recovery_after(run.history, "probe", run.healed_at)
+        if seconds is None:
+            return Finding(self.name, False, None, self.limit, "s", "the probe never succeeded again after the heal")
+        seconds = round(seconds, 2)
+        return within(self.name, seconds, self.limit, "s",
+                      f"the probe recovered {seconds:.1f} s after the heal (limit {self.limit:g} s)")
+
+
+@dataclass(frozen=True)
+class NoInventedValues:
+    """No value is read that no write ever attempted."""
+
+    name: str = "invented values"
+
+    def check(self, run: RecordedRun) -> Finding:
+        invented = (check_writes(run.history, run.final_values, run.tag).unexpected
+                    + check_writes(run.history, run.final_mail, run.tag, kind="mail").unexpected)
+        return within(self.name, len(invented), 0, "", f"values read that were never written: {invented[:5]}", invented)
+
+
+@dataclass(frozen=True)
+class LostWrites:
+    """Acknowledged writes of `kind` missing from what was read back at the end, at most `limit`."""
+
+    limit: int
+    kind: str = "write"
+
+    @property
+    def name(self) -> str:
+        return "lost mail" if self.kind == "mail" else "lost writes"
+
+    def check(self, run: RecordedRun) -> Finding:
+        final = run.final_mail if self.kind == "mail" else run.final_values
+        result = check_writes(run.history, final, run.tag, kind=self.kind)
+        what = "sent mail(s) never arrived" if self.kind == "mail" else "acknowledged write(s) lost"
+        return within(self.name, len(result.lost), self.limit, f"of {result.acknowledged}",
+                      f"{len(result.lost)} {what}: {result.lost[:5]}", result.lost)
+
+
+@dataclass(frozen=True)
+class LostSessions:
+    """Calls answered SES-0203 (a user thrown out of a session that should have survived), at most `limit`."""
+
+    limit: int
+    name: str = "lost sessions"
+
+    def check(self, run: RecordedRun) -> Finding:
+        count = lost_sessions(run.history)
+        return within(self.name, count, self.limit, "", f"{count} call(s) answered SES-0203 (sessions lost)")
+
+
+def checkers_for(thresholds) -> list[Checker]:
+    """The checkers of a failover scenario, each with its threshold (harness.scenario.named.Thresholds)."""
+    return [
+        Outage("probe", thresholds.max_probe_downtime, "probe"),
+        Outage("write", thresholds.max_write_downtime, "writes"),
+        Outage("mail", thresholds.max_mail_downtime, "mail"),
+        SlowestCall("probe", None, "probe"),
+        SlowestCall("write", None, "writes"),
+        Recovery(thresholds.max_recovery),
+        LostWrites(thresholds.max_lost_writes),
+        LostWrites(thresholds.max_lost_writes, kind="mail"),
+        NoInventedValues(),
+        LostSessions(thresholds.max_lost_sessions),
+    ]

@@ -1,0 +1,219 @@
+"""`oxh qualify`: bring up (or reach) a cluster, run the suites, write the run folder, judge it.
+
+With no `--suites`, every suite runs and the run is judged against the
+required set of the target's kind: QUALIFIED only when every required
+requirement ran and passed. A run narrowed with `--suites` or pytest
+selection arguments is PARTIAL. The run folder `reports/<run-id>/` gets
+run.json (what was run against what), results.json (every test with its
+evidence and figures), junit.xml, report.html and, with `--baseline`,
+comparison.json. Exit code 0 when the verdict is QUALIFIED (or PARTIAL with
+nothing failed), 1 otherwise or on a regression, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness import __version__, resources
+from harness.errors import UserError
+from harness.report.render import render
+from harness.report.run_folder import find, reports_dir, verdict_of
+from harness.report.verdict import PARTIAL, QUALIFIED
+
+# Faults last: they leave the cluster as a failover leaves it (a write VIP on the other master, say).
+SUITE_ORDER = ("functional", "frontend", "load", "failover")
+SELECTING_ARGS = ("-k", "-m", "--deselect", "--lf", "--last-failed", "--ff", "-x", "--exitfirst", "--maxfail")
+STYLE = {"passed": "green", "failed": "red", "not run": "yellow", "not required": "dim"}
+
+
+def available_suites() -> list[str]:
+    folder = resources.suites_dir()
+    found = [p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("test_*.py"))]
+    return sorted(found, key=lambda name: (SUITE_ORDER.index(name) if name in SUITE_ORDER else len(SUITE_ORDER), name))
+
+
+def check_suites(names: list[str] | None) -> list[str]:
+    known = available_suites()
+    if not names:
+        return known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UserError(f"unknown suite(s): {', '.join(unknown)}", f"choose from: {', '.join(known)}")
+    return [name for name in known if name in names]
+
+
+def narrowed(suites: list[str], pytest_args: list[str]) -> bool:
+    selecting = any(arg.split("=")[0] in SELECTING_ARGS or "::" in arg for arg in pytest_args)
+    return set(suites) != set(available_suites()) or selecting
+
+
+def run_qualify(console: Console, *, project: str, target_file: str | None, topology: str, suites: list[str] | None,
+                pytest_args: list[str], confirm: str | None = None, baseline: str | None = None) -> int:
+    suites = check_suites(suites)
+    baseline_folder = find(baseline) if baseline else None
+    endpoints = _resolve(console, project, target_file, topology)
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    folder = reports_dir() / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    run = {
+        "run_id": run_id,
+        "target": endpoints.name,
+        "kind": endpoints.kind,
+        "use": endpoints.use,
+        "suites": suites,
+        "narrowed": narrowed(suites, pytest_args),
+        "harness_version": __version__,
+        "started_text": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "versions": _versions(endpoints),
+    }
+    (folder / "run.json").write_text(json.dumps(run, indent=2))
+    command = [
+        sys.executable, "-m", "pytest", *[str(resources.suites_dir() / name) for name in suites],
+        "--rootdir", str(resources.suites_dir()), "-c", str(resources.suites_config()), "-p", "no:cacheprovider",
+        "--run-id", run_id, "--report-dir", str(folder.resolve()), "--junitxml", str(folder.resolve() / "junit.xml"),
+        "-q", "-rfEs", *pytest_args,
+    ]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        command += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
+    command += ["--target", str(Path(target_file).resolve())] if target_file else ["--project", project]
+    if confirm:
+        command += ["--confirm", confirm]
+    console.print(f"running {', '.join(suites)} against {endpoints.name}; report in {folder}/")
+    started = time.monotonic()
+    returncode = _run_suites(command)
+    seconds = time.monotonic() - started
+    if returncode in (3, 4) and not (folder / "results.json").exists():
+        raise UserError(f"the suites could not start (pytest exit code {returncode}); see the lines above",
+                        "mend what they name and run again")
+    if not (folder / "results.json").exists():
+        (folder / "results.json").write_text(json.dumps(
+            {"started": time.time() - seconds, "finished": time.time(), "exit_status": returncode,
+             "exit_reason": "the suites stopped before writing results", "tests": []}))
+    regressions = _compare(console, folder, baseline_folder) if baseline else []
+    report = render(folder, endpoints.secrets())
+    code = _summary(console, folder, report, seconds)
+    stopped = verdict_of(folder).stopped
+    if returncode == 2 and stopped and stopped != "interrupted":
+        return 2  # bad input found at collection: a requirement marker, the catalogue, the target
+    return 1 if code == 0 and regressions else code
+
+
+def _run_suites(command: list[str]) -> int:
+    """Run pytest; on Ctrl-C let it finish its own clean-up (it got the signal too) before going on."""
+    process = subprocess.Popen(command)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        raise
+
+
+def _resolve(console: Console, project: str, target_file: str | None, topology: str):
+    from harness.backends.endpoints import from_project, from_target
+    from harness.topology.target import load_target
+
+    if target_file:
+        return from_target(load_target(target_file))
+    from harness.backends.docker.cluster import DockerCluster
+    from harness.backends.docker.engine import connect
+    from harness.cli.progress import RichReporter
+    from harness.topology.loader import load
+
+    cluster = DockerCluster(project, connect())
+    if not cluster.exists():
+        console.print(f"project {project} is not running: bringing {topology} up")
+        with RichReporter(console) as reporter:
+            cluster.up(load(topology), reporter)
+    else:
+        unhealthy = [s.node for s in cluster.status() if s.health != "healthy"]
+        if unhealthy:
+            console.print(f"[yellow]note:[/] project {project} runs, but not healthy: {', '.join(unhealthy)}")
+    return from_project(project)
+
+
+def _versions(endpoints) -> dict[str, str]:
+    if endpoints.access is None:
+        return {"components": "not visible from outside a remote cluster"}
+    from harness.backends.access import versions
+
+    return versions(endpoints.access)
+
+
+def _compare(console: Console, folder: Path, baseline: Path) -> list:
+    from harness.report.compare import compare
+
+    comparison = compare(folder, baseline)
+    comparison.save(folder)
+    print_comparison(console, comparison)
+    return comparison.regressions
+
+
+def print_comparison(console: Console, comparison) -> None:
+    shown = [c for c in comparison.changes if c.regressed or not c.name.startswith("duration")]
+    table = Table(title=f"{comparison.run} against {comparison.baseline}", title_justify="left")
+    for column in ("figure", "baseline", "this run", "tolerance", ""):
+        table.add_column(column)
+    for change in shown:
+        table.add_row(change.name, f"{change.baseline:g} {change.unit}", f"{change.value:g} {change.unit}",
+                      change.tolerance, "[red]regressed[/]" if change.regressed else "[green]within[/]")
+    console.print(table)
+    worse = comparison.regressions
+    console.print(f"[bold {'red' if worse else 'green'}]{len(worse)} regression(s)[/] among "
+                  f"{len(comparison.changes)} figure(s)", highlight=False)
+
+
+def _summary(console: Console, folder: Path, report: Path, seconds: float) -> int:
+    verdict = verdict_of(folder)
+    results = json.loads((folder / "results.json").read_text())
+    table = Table(title=f"requirements ({seconds:.0f} s)", title_justify="left")
+    for column in ("id", "verdict", "requirement"):
+        table.add_column(column)
+    for requirement in verdict.requirements:
+        if requirement.status == "not required":
+            continue
+        table.add_row(requirement.id, f"[{STYLE[requirement.status]}]{requirement.status}[/]", requirement.text)
+    console.print(table)
+    slowest = sorted(results["tests"], key=lambda t: t["duration"], reverse=True)[:10]
+    if slowest:
+        console.print("ten slowest: " + ", ".join(f"{t['name']} {t['duration']:.1f} s" for t in slowest),
+                      highlight=False, markup=False)
+    not_required = verdict.having("not required")
+    if not_required:
+        console.print(f"not required on a {verdict.kind} target: {', '.join(v.id for v in not_required)}",
+                      highlight=False)
+    console.print(f"report: {report}")
+    for line in verdict.reasons():
+        console.print(f"  {line}", highlight=False, markup=False)
+    colour = {QUALIFIED: "green", PARTIAL: "yellow"}.get(verdict.status, "red")
+    console.print(f"[bold {colour}]{verdict.status}[/]: {verdict.headline()}", highlight=False)
+    return 0 if verdict.ok else 1
+
+
+def rerender(console: Console, run: str) -> int:
+    console.print(f"report: {render(find(run))}")
+    return 0
+
+
+def run_compare(console: Console, run: str, baseline: str | None) -> int:
+    from harness.report.compare import compare, default_baseline
+
+    folder = find(run)
+    base = find(baseline) if baseline else default_baseline(folder)
+    if base is None:
+        raise UserError(f"no earlier run on the same target qualified, so {folder.name} has no baseline",
+                        "name one: oxh compare RUN BASELINE")
+    comparison = compare(folder, base)
+    print_comparison(console, comparison)
+    return 1 if comparison.regressions else 0

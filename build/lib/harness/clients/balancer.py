@@ -1,0 +1,134 @@
+"""What an operator reads off the balancers and nodes.
+
+- the balancer-manager's XML view (`?xml=1`; Apache heeds its parameters
+  only with a Referer of the same host): pools, members, routes, status and
+  timeouts;
+- a probe of each pool member through the balancer, pinned to its route with
+  a short timeout, that tells a member that answers from one that is hung
+  (accepts connections, never answers) or that the balancer routes around;
+- whether an administrative endpoint answers a client (refused: 401, 403,
+  404, or no connection);
+- a node's /health and its Prometheus /metrics.
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness.clients.ox_http import route_of
+
+NS = {"httpd": "http://httpd.apache.org"}
+ADMIN_PATHS = ("/balancer-manager", "/server-status", "/webservices/OXContextService?wsdl")
+REFUSED = (401, 403, 404)
+PROBE_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class PoolMember:
+    url: str
+    route: str
+    status: str  # Apache's flags, e.g. "Init Ok", "Init Err", "Init HcFl"
+    timeout: int | None = None  # seconds the balancer waits for the member's answer
+
+    @property
+    def up(self) -> bool:
+        return "Ok" in self.status.split()
+
+
+def parse_manager_xml(text: str) -> dict[str, list[PoolMember]]:
+    """Pools and members from the balancer-manager's XML view."""
+    root = ET.fromstring(text)
+    pools: dict[str, list[PoolMember]] = {}
+    for balancer in root.iterfind("httpd:balancers/httpd:balancer", NS):
+        name = (balancer.findtext("httpd:name", "", NS)).removeprefix("balancer://")
+        members = []
+        for worker in balancer.iterfind("httpd:workers/httpd:worker", NS):
+            timeout = worker.findtext("httpd:timeout", None, NS)
+            members.append(PoolMember(worker.findtext("httpd:name", "", NS), worker.findtext("httpd:route", "", NS),
+                                      worker.findtext("httpd:status", "", NS).strip(),
+                                      int(timeout) if timeout and timeout.isdigit() else None))
+        pools[name] = members
+    return pools
+
+
+def manager_xml_command(port: int = 80) -> str:
+    """The shell command that prints the XML view on a balancer node itself (a local client)."""
+    return f"curl -s -m 5 -H 'Referer: http://127.0.0.1/' 'http://127.0.0.1:{port}/balancer-manager?xml=1'"
+
+
+def balancer_pools(base_url: str, verify: bool | str = True) -> dict[str, list[PoolMember]]:
+    """The XML view through `base_url`, for a client the balancer lets in."""
+    host = httpx.URL(base_url).host
+    response = httpx.get(f"{base_url}/balancer-manager", params={"xml": "1"}, timeout=10, verify=verify,
+                         headers={"Referer": f"http://{host}/"})
+    response.raise_for_status()
+    return parse_manager_xml(response.text)
+
+
+@dataclass(frozen=True)
+class MemberProbe:
+    pool: str
+    route: str
+    answered: bool
+    seconds: float
+    answered_by: str | None = None  # the route the answer came from, where the node set JSESSIONID
+    detail: str = ""
+
+
+def probe_member(base_url: str, pool: str, path: str, route: str, *, timeout: float = PROBE_TIMEOUT,
+                 verify: bool | str = True) -> MemberProbe:
+    """One request through the balancer, pinned to `route`, on a path of `pool`: did the member answer?"""
+    started = time.monotonic()
+    cookies = {"JSESSIONID": f"{int(time.time() * 1000)}.{route}"}
+    probe_path = f"{path.rstrip('/')}/config/identifier" if path.rstrip("/").endswith("/api") else path
+    try:
+        response = httpx.get(f"{base_url}{probe_path}", cookies=cookies, timeout=timeout, verify=verify)
+    except httpx.TimeoutException:
+        return MemberProbe(pool, route, False, time.monotonic() - started,
+                           detail=f"did not answer within {timeout:g} s: it accepts connections but never answers (hung)")
+    except httpx.HTTPError as exc:
+        return MemberProbe(pool, route, False, time.monotonic() - started,
+                           detail=f"could not be reached through the balancer ({type(exc).__name__}: {exc})")
+    seconds = time.monotonic() - started
+    answered_by = route_of(response.cookies.get("JSESSIONID"))
+    if response.status_code in (502, 503, 504):
+        return MemberProbe(pool, route, False, seconds, answered_by,
+                           f"got HTTP {response.status_code} from the balancer: no member could take the request")
+    if answered_by and answered_by != route:
+        return MemberProbe(pool, route, False, seconds, answered_by,
+                           f"was answered by {answered_by} instead: the balancer does not route to {route}")
+    return MemberProbe(pool, route, True, seconds, answered_by or route)
+
+
+def admin_status(base_url: str, path: str, verify: bool | str = True) -> int | None:
+    """The HTTP status an administrative endpoint gives this client, or None when it refuses to connect."""
+    try:
+        return httpx.get(f"{base_url}{path}", timeout=10, verify=verify).status_code
+    except httpx.ConnectError:
+        return None
+
+
+def http_status_command(url: str) -> str:
+    """A shell command printing the HTTP status of a GET of `url` (000 when there is no answer), with
+    curl where the node has it and Python's standard library otherwise."""
+    python = ("import sys, urllib.request as u, urllib.error as e\n"
+              "try: print(u.urlopen(sys.argv[1], timeout=5).status)\n"
+              "except e.HTTPError as x: print(x.code)\n"
+              "except Exception: print('000')")
+    return (f"if command -v curl >/dev/null; then curl -s -o /dev/null -m 5 -w '%{{http_code}}' '{url}'; "
+            f"else python3 -c \"{python}\" '{url}'; fi")
+
+
+def node_health(base_url: str) -> dict:
+    return httpx.get(f"{base_url}/health", timeout=5).json()
+
+
+def node_metrics(base_url: str) -> dict[str, str]:
+    """Metric family name -> type, as the node's /metrics exposes them (Prometheus text format)."""
+    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    return {family.name: family.type for family in text_string_to_metric_families(text)}

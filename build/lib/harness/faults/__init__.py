@@ -1,0 +1,1 @@
+"""Faults: the catalogue, the FaultDriver protocol and its Docker and SSH drivers."""

@@ -1,0 +1,112 @@
+"""The fault catalogue: what can be done to which nodes, as inject/heal pairs.
+
+A `Fault` names a kind (kill, stop, pause, restart, isolate, partition,
+netem) and a selector of nodes (one node of a role, the VIP holder, the
+write master, a minority, all, or named nodes). Drivers (docker, ssh) turn
+it into actions and undo them; every injected fault is healed at the end of
+a scenario, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Literal
+
+Kind = Literal["kill", "stop", "pause", "restart", "isolate", "partition", "netem"]
+Pick = Literal["one", "vip_holder", "write_master", "minority", "two", "all", "named"]
+
+KINDS: dict[str, str] = {
+    "kill": "SIGKILL the node's main process (the container or the service dies at once)",
+    "stop": "stop the node gracefully",
+    "pause": "freeze the node (all its processes stop, sockets stay open)",
+    "restart": "restart the node",
+    "isolate": "cut the node off the network",
+    "partition": "cut the selected nodes off from each other (each still reaches the rest)",
+    "netem": "add latency and loss to the node's network with tc netem",
+}
+
+
+@dataclass(frozen=True)
+class Selector:
+    role: str
+    pick: Pick = "one"
+    names: tuple[str, ...] = ()
+    spare: str | None = None  # a balancer pool that must keep a member (where the driver knows the pools)
+
+    def describe(self) -> str:
+        if self.pick == "named":
+            return ", ".join(self.names)
+        text = {"one": f"one {self.role} node", "vip_holder": "the balancer holding the VIP",
+                "write_master": "the database master holding the write VIP", "minority": f"a minority of {self.role}",
+                "two": f"two {self.role} nodes", "all": f"every {self.role} node"}[self.pick]
+        return text + (f", one of them in {self.spare}, which keeps a member" if self.spare else "")
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: Kind
+    selector: Selector
+    delay_ms: int = 0
+    loss_percent: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        target = self.selector.describe()
+        text = {"isolate": f"cut {target} off the network",
+                "partition": f"cut {target} off from each other",
+                "netem": f"slow down the network of {target}"}.get(self.kind, f"{self.kind} {target}")
+        if self.kind == "netem":
+            text += f" ({self.delay_ms} ms delay, {self.loss_percent:g} % loss)"
+        return text
+
+
+@dataclass
+class Injected:
+    """A fault as a driver injected it: the nodes it hit and, per node, the commands that undo it."""
+
+    fault: Fault
+    nodes: list[str]
+    undo: list[tuple[str, object]] = field(default_factory=list)  # (node, the driver's form of a command)
+    healed: bool = False
+    heal_failures: list[str] = field(default_factory=list)  # undo steps that failed, as sentences
+    note: str = ""  # how the driver made the fault, where that is not the usual way
+
+
+def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None,
+           pools: dict[str, list[str]] | None = None) -> list[str]:
+    """Nodes a selector picks, given the role's nodes in order, the current VIP holder of the role and
+    the members of each balancer pool."""
+    if not nodes_of_role:
+        raise ValueError(f"no {selector.role} nodes to select from")
+    if selector.pick == "named":
+        unknown = [name for name in selector.names if name not in nodes_of_role]
+        if unknown:
+            raise ValueError(f"not {selector.role} nodes: {', '.join(unknown)}")
+        return list(selector.names)
+    if selector.pick in ("vip_holder", "write_master"):
+        if vip_holder is None:
+            raise ValueError(f"no {selector.role} node holds the VIP")
+        return [vip_holder]
+    if selector.pick == "one":
+        return nodes_of_role[:1]
+    if selector.pick == "two":
+        if len(nodes_of_role) < 2:
+            raise ValueError(f"only {len(nodes_of_role)} {selector.role} node(s)")
+        if selector.spare:
+            if pools is None:
+                raise ValueError(f"which {selector.role} nodes serve pool {selector.spare} is not known: "
+                                 "list each node's pools")
+            return _two_sparing(nodes_of_role, pools.get(selector.spare, []), selector.spare)
+        return nodes_of_role[:2]
+    if selector.pick == "minority":
+        return nodes_of_role[: max(1, (len(nodes_of_role) - 1) // 2)]
+    return list(nodes_of_role)
+
+
+def _two_sparing(nodes: list[str], members: list[str], pool: str) -> list[str]:
+    """The first two nodes that hit the pool yet leave it a member."""
+    for pair in combinations(nodes, 2):
+        if set(pair) & set(members) and set(members) - set(pair):
+            return list(pair)
+    raise ValueError(f"no two nodes can fail while pool {pool} keeps a member (its members: {', '.join(members) or 'none'})")

@@ -1,0 +1,1 @@
+"""Load generation and measurement: API throughput benchmarks (and, later, the Locust runner)."""

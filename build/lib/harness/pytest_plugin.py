@@ -1,0 +1,219 @@
+"""The oxh pytest plugin: the suites' options, fixtures, requirement markers and results.
+
+Installed with the package as the `pytest11` entry point `oxh`, so that
+`pytest --target FILE` runs the suites in a customer's own pytest set-up as
+`oxh qualify` runs them: the target, OX clients, provisioned test users,
+node access, faults and evidence. Suites reach the cluster only through these
+fixtures and `harness.clients`.
+The target is a running reference project (`--project`) or a target file
+(`--target`, kind remote). Test users are created over SOAP in a context
+made for the run and removed at the end of the session, whether the tests
+passed, failed or were interrupted. A groupware member that does not answer
+through the balancer (hung: it accepts connections and never answers; or
+down) is named by the pool checks; tests that need that member fail at once
+naming it, and the others are kept off it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from harness.clients.ox_http import OXClient, OXSession, Recorder
+from harness.errors import UserError
+
+pytest_plugins = ["harness.report.requirement_markers", "harness.report.plugin"]
+
+DISCOVERY_LOGINS = 12
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ox-harness")
+    group.addoption("--target", help="target file of kind remote (default: the running reference project)")
+    group.addoption("--project", default=os.environ.get("OXH_PROJECT", "oxh"), help="reference project to test")
+    group.addoption("--run-id", default=None, help="id of this run (names the test context)")
+    group.addoption("--confirm", default=None, metavar="TARGET_NAME",
+                    help="say yes to faults on a staging target by naming it (the failover suite)")
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest):
+    from harness.backends.endpoints import from_project, from_target
+    from harness.report.requirement_markers import stop
+    from harness.topology.target import load_target
+
+    try:
+        if request.config.getoption("--target"):
+            return from_target(load_target(request.config.getoption("--target")))
+        return from_project(request.config.getoption("--project"))
+    except UserError as exc:
+        stop(request.config, str(exc))
+
+
+@pytest.fixture(scope="session")
+def provisioning(request, target):
+    """SOAP provisioning; where the target's layout is known, pinned to a groupware member that answers."""
+    from harness.clients.provisioning import Provisioning
+
+    route = None
+    if target.layout is not None:
+        silent = request.getfixturevalue("silent_routes")
+        route = next((r for r in request.getfixturevalue("groupware_routes") if r not in silent), None)
+    return Provisioning(target.soap_url, target.master, verify=target.tls, route=route)
+
+
+@pytest.fixture(scope="session")
+def test_context(request, target, provisioning):
+    """A context with two users (alice, bob), made for this run and removed after it."""
+    from harness.clients.provisioning import ProvisioningError, temporary_context
+    from harness.report.requirement_markers import stop
+
+    try:
+        with temporary_context(provisioning, "q", ["alice", "bob"], target.mail_domain) as context:
+            yield context
+    except ProvisioningError as exc:
+        stop(request.config, f"cannot make the run's test context on {target.name}: {exc}")
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest) -> Recorder:
+    """Requests made by the test, attached to its report when it fails."""
+    recorder = Recorder()
+    request.node.oxh_recorder = recorder
+    return recorder
+
+
+@pytest.fixture
+def node_access(target):
+    """Commands on the target's nodes; an acceptance target gives none, so such checks are skipped there."""
+    if target.access is None:
+        pytest.skip(f"needs access to the nodes, which target {target.name} does not give")
+    return target.access
+
+
+@pytest.fixture
+def layout(target):
+    """Which nodes, pools, routes and VIPs the target has, where it says so."""
+    if target.layout is None:
+        pytest.skip(f"target {target.name} does not say which nodes it has")
+    return target.layout
+
+
+@pytest.fixture(scope="session")
+def groupware_routes(request, target) -> list[str]:
+    """Routes of the groupware pool: from the target's layout, or found by logging in until no new one shows."""
+    if target.pools:
+        return target.pools["oxcluster"]
+    user = request.getfixturevalue("test_context").users["alice"]
+    found: list[str] = []
+    for _ in range(DISCOVERY_LOGINS):
+        with OXClient(target.http_url, verify=target.tls, timeout=5) as client:
+            try:
+                session = client.login(user.login, user.password)
+            except Exception:  # a hung or failing member: the pool check names it
+                continue
+            if client.route and client.route not in found:
+                found.append(client.route)
+            session.logout()
+    return sorted(found)
+
+
+@pytest.fixture(scope="session")
+def member_probes(target, groupware_routes):
+    """One probe of every pool member through the balancer, pinned to its route (within seconds)."""
+    from harness.clients.balancer import probe_member
+    from harness.topology.layout import VENDOR_POOL_PATHS
+
+    layout = target.layout
+    if layout is not None:
+        wanted = [(pool, (layout.pool_paths.get(pool) or VENDOR_POOL_PATHS.get(pool, ("/",)))[0], node.route)
+                  for pool in layout.pools for node in layout.pool_members(pool) if node.route]
+    else:
+        wanted = [("oxcluster", "/appsuite/api", route) for route in groupware_routes]
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        return list(pool.map(lambda args: probe_member(target.http_url, *args, verify=target.tls), wanted))
+
+
+@pytest.fixture(scope="session")
+def silent_routes(member_probes) -> dict[str, str]:
+    """Route -> why, for groupware members that did not answer the probe (hung, down, or routed around)."""
+    return {probe.route: probe.detail for probe in member_probes if probe.pool == "oxcluster" and not probe.answered}
+
+
+@pytest.fixture
+def ox(target, recorder, silent_routes, groupware_routes):
+    """Factory of OX clients through the balancer VIP: `ox()` or `ox(route="OX2")`."""
+    clients: list[OXClient] = []
+    answering = [route for route in groupware_routes if route not in silent_routes]
+
+    def make(route: str | None = None) -> OXClient:
+        if route in silent_routes:
+            node = target.layout.by_route(route).name if target.layout and target.layout.by_route(route) else route
+            pytest.fail(f"this check needs {node} (route {route}), which {silent_routes[route]}", pytrace=False)
+        client = OXClient(target.http_url, verify=target.tls, recorder=recorder, timeout=20)
+        pinned = route or (answering[0] if silent_routes and answering else None)
+        if pinned:
+            client.pin_route(pinned)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def login(ox, test_context):
+    """`login("alice")` -> (client, session); `login("alice", route="OX2")` pins the node first."""
+
+    def make(user: str, route: str | None = None) -> tuple[OXClient, OXSession]:
+        client = ox(route)
+        account = test_context.users[user]
+        return client, client.login(account.login, account.password)
+
+    return make
+
+
+@pytest.fixture
+def fault_driver(request, target):
+    """Faults on the target's nodes: the reference topology's containers, or a staging target's hosts
+    over SSH when --confirm names it."""
+    from harness.faults.drivers import driver_for
+
+    try:
+        return driver_for(target, request.config.getoption("--confirm"))
+    except UserError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def cluster_checks(target):
+    """The checks of the cluster itself that every fault is framed by (nodes, VIPs, replication)."""
+    from harness.checks.cluster_state import cluster_checks
+
+    return cluster_checks(target.access, target.databases)
+
+
+@pytest.fixture(scope="session")
+def failover_accounts(test_context):
+    from harness.load.workload import Account
+
+    accounts = [Account(user.login, user.password, user.email) for user in test_context.users.values()]
+    return accounts + [accounts[0]]
+
+
+@pytest.fixture
+def failover_results(request):
+    """Keep a scenario's result (with its timeline) in the run folder, and its figures for the report."""
+    from pathlib import Path
+
+    folder = request.config.getoption("--report-dir", default=None)
+
+    def keep(result) -> None:
+        request.node.oxh_figures = result.figures()
+        if folder:
+            result.save(Path(folder))
+
+    return keep

@@ -1,0 +1,139 @@
+"""pytest plugin: records every test's outcome, duration, requirements, figures and evidence in results.json.
+
+Active when `--report-dir` is given (as `oxh qualify` does). A test's
+requirements come from its `requirement` markers. A test may leave figures
+(`item.oxh_figures`: name, value, unit, better) for the report and the
+release-over-release comparison, and files (`item.oxh_attachments`: title ->
+path, e.g. a screenshot) that are copied into the run folder. A failing test
+gets its recorded OX requests and the last log lines of the nodes (through
+node access, where the target gives it) as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.report.render import mask
+from harness.report.requirement_markers import requirements_of, suite_of
+
+LOG_LINES = 25
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("ox-harness").addoption("--report-dir", help="write results.json (and evidence) into this folder")
+
+
+class ResultsRecorder:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.started = time.time()
+        self.tests: dict[str, dict] = {}
+        self.exit_reason: str | None = None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if item.nodeid not in self.tests:
+            doc = (getattr(item, "obj", None) and item.obj.__doc__) or ""
+            self.tests[item.nodeid] = {
+                "nodeid": item.nodeid,
+                "name": item.name,
+                "suite": suite_of(item) or "tests",
+                "doc": doc.strip().splitlines()[0] if doc.strip() else "",
+                "requirements": requirements_of(item),
+                "outcome": "passed",
+                "duration": 0.0,
+                "message": "",
+                "evidence": {},
+                "figures": [],
+                "attachments": {},
+            }
+        entry = self.tests[item.nodeid]
+        entry["duration"] += report.duration
+        if report.skipped and entry["outcome"] == "passed":
+            entry["outcome"] = "skipped"
+            entry["message"] = _skip_reason(report)
+        elif report.failed:
+            entry["outcome"] = "failed" if report.when == "call" else "error"
+            secrets = _secrets(item)
+            entry["message"] = mask(report.longreprtext[-4000:], secrets)
+            entry["evidence"] = {key: mask(text, secrets) for key, text in _evidence(item).items()}
+        if report.when == "teardown":
+            entry["figures"] = list(getattr(item, "oxh_figures", []))
+            entry["attachments"] = self._keep(item)
+
+    def _keep(self, item: pytest.Item) -> dict[str, str]:
+        """Copy the test's attachments into the run folder; title -> path relative to it."""
+        kept = {}
+        folder = self.folder / "attachments" / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-120:]
+        for title, source in getattr(item, "oxh_attachments", {}).items():
+            source = Path(source)
+            if not source.is_file():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            destination = folder / source.name
+            if source.resolve() != destination.resolve():
+                shutil.copyfile(source, destination)
+            kept[title] = str(destination.relative_to(self.folder))
+        return kept
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        results = {
+            "started": self.started,
+            "finished": time.time(),
+            "exit_status": int(exitstatus),
+            "exit_reason": getattr(session.config, "oxh_exit_reason", None) or self.exit_reason,
+            "tests": list(self.tests.values()),
+        }
+        (self.folder / "results.json").write_text(json.dumps(results, indent=2))
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.exit_reason = "interrupted"
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _target(item: pytest.Item):
+    return getattr(item, "funcargs", {}).get("target")
+
+
+def _secrets(item: pytest.Item) -> list[str]:
+    target = _target(item)
+    return target.secrets() if target is not None else []
+
+
+def _evidence(item: pytest.Item) -> dict[str, str]:
+    evidence: dict[str, str] = {}
+    recorder = getattr(item, "oxh_recorder", None)
+    if recorder is not None and recorder.exchanges:
+        evidence["requests"] = "\n".join(
+            f"{e.method} {e.url} -> {e.status or e.error} route={e.route} {e.seconds * 1000:.0f} ms"
+            for e in recorder.exchanges[-40:]
+        )
+    access = getattr(_target(item), "access", None)
+    if access is not None:
+        for node in access.layout.names():
+            try:
+                evidence[f"log {node}"] = access.logs(node, LOG_LINES)
+            except Exception as exc:  # evidence is best effort; the verdict stands without it
+                evidence[f"log {node}"] = f"(no logs: {exc})"
+    return evidence
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = config.getoption("--report-dir", default=None)
+    if folder:
+        config.pluginmanager.register(ResultsRecorder(Path(folder)), "oxh-results")

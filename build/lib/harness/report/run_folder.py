@@ -1,0 +1,46 @@
+"""A run folder (reports/<run-id>/): reading what `oxh qualify` wrote, judging it, finding earlier runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+from harness.report.catalogue import load_catalogue
+from harness.report.verdict import RunVerdict, judge
+
+
+def reports_dir() -> Path:
+    """OXH_REPORTS_DIR, else reports/ in the folder `oxh` runs in."""
+    return Path(os.environ.get("OXH_REPORTS_DIR") or Path.cwd() / "reports")
+
+
+def find(run: str) -> Path:
+    """A run folder by path or by run id under the reports folder."""
+    folder = Path(run) if Path(run).is_dir() else reports_dir() / run
+    if not folder.is_dir():
+        known = [path.name for path in runs()][-5:]
+        raise UserError(f"no run folder {run!r}", f"give one of: {', '.join(known) or 'none yet (run oxh qualify)'}")
+    return folder
+
+
+def load(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(run.json, results.json) of a folder, or a UserError naming what is missing."""
+    try:
+        return json.loads((folder / "run.json").read_text()), json.loads((folder / "results.json").read_text())
+    except FileNotFoundError as exc:
+        raise UserError(f"{folder} is not a complete run folder ({Path(exc.filename).name} is missing)",
+                        "give a folder written by `oxh qualify`") from None
+
+
+def verdict_of(folder: Path) -> RunVerdict:
+    run, results = load(folder)
+    return judge(results, run, load_catalogue())
+
+
+def runs() -> list[Path]:
+    """Every run folder, oldest first (run ids start with their date and time)."""
+    folder = reports_dir()
+    return sorted(path for path in folder.iterdir() if (path / "run.json").exists()) if folder.is_dir() else []

@@ -1,0 +1,1 @@
+"""oxref: the reference OX-compatible middleware node that ox-harness qualifies in CI."""

@@ -1,0 +1,1 @@
+"""Functional suite: the OX HTTP API and every infrastructure part, read-only."""

@@ -1,0 +1,142 @@
+"""The balancer tier: pools, members and routes, members that answer, stickiness, reachability,
+administrative endpoints, the VIP."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.clients.balancer import (ADMIN_PATHS, REFUSED, admin_status, http_status_command, manager_xml_command,
+                                      parse_manager_xml)
+
+requirement = pytest.mark.requirement
+
+
+def member_name(layout, route: str) -> str:
+    node = layout.by_route(route) if layout else None
+    return f"{node.name} (route {route})" if node else f"route {route}"
+
+
+@requirement("BAL-POOLS")
+def test_every_pool_has_its_members_up_with_routes(node_access, layout):
+    """On every balancer, each pool lists exactly its members, each with its route and up."""
+    problems = []
+    balancers = layout.names("balancer")
+    assert balancers, "the layout names no balancer"
+    for balancer in balancers:
+        result = node_access.exec(balancer, manager_xml_command(layout.balancer_port))
+        if not result.ok or "<httpd:manager" not in result.output:
+            problems.append(f"{balancer}: the balancer-manager does not answer locally ({result.output.strip()[:200]})")
+            continue
+        pools = parse_manager_xml(result.output)
+        for pool in layout.pools:
+            expected = {node.route for node in layout.pool_members(pool)}
+            members = pools.get(pool, [])
+            listed = {member.route for member in members}
+            if listed != expected:
+                problems.append(f"{balancer}: pool {pool} has routes {sorted(listed)}, the design {sorted(expected)}")
+            for member in members:
+                if not member.up:
+                    why = " (taken out: it stopped answering)" if "HcFl" in member.status else ""
+                    problems.append(f"{balancer}: pool {pool}: {member_name(layout, member.route)} at {member.url} "
+                                    f"is {member.status!r}{why}")
+    assert not problems, "\n".join(problems)
+
+
+@requirement("BAL-ANSWER")
+def test_every_pool_member_answers_through_the_balancer(member_probes, target):
+    """Pinned to its route, every member of every pool answers within seconds; a hung one is named."""
+    assert member_probes, "no pool member is known to probe"
+    silent = [f"pool {p.pool}: {member_name(target.layout, p.route)} {p.detail} ({p.seconds:.1f} s)"
+              for p in member_probes if not p.answered]
+    assert not silent, "\n".join(silent)
+
+
+@requirement("BAL-REACH")
+def test_every_node_is_reachable_through_its_pools(layout, ox, login):
+    """Pinned to each member's route, a request on each pool's path is answered by that member."""
+    _, session = login("alice")
+    for pool in layout.pools:
+        path = layout.pool_paths[pool][0]
+        for member in layout.pool_members(pool):
+            client = ox(member.route)
+            # Any answer of the node counts (501 included); 502-504 would be the balancer's own failure.
+            response = client.http.get(path, params={"session": session.id})
+            assert response.status_code not in (502, 503, 504), f"pool {pool} via {path}: HTTP {response.status_code}"
+            assert client.route == member.route, f"pool {pool}: asked for {member.route}, answered by {client.route}"
+
+
+@requirement("BAL-STICKY")
+def test_jsessionid_route_sticks(login, groupware_routes):
+    """After login every call of the session goes to the node that made it."""
+    for start in groupware_routes:
+        client, session = login("bob", route=start)
+        served = set()
+        for _ in range(10):
+            session.get("config/identifier")
+            served.add(client.route)
+        assert served == {start}
+
+
+@requirement("BAL-STICKY")
+def test_an_unpinned_client_stays_on_the_node_it_was_given(ox, test_context):
+    """A client without a route gets one at login and keeps it."""
+    user = test_context.users["bob"]
+    client = ox()
+    session = client.login(user.login, user.password)
+    first = client.route
+    assert first
+    for _ in range(10):
+        session.get("config/identifier")
+        assert client.route == first
+
+
+@requirement("BAL-ADMIN-LOCAL")
+def test_administrative_endpoints_refuse_clients_that_are_not_local(target):
+    """/balancer-manager, /server-status and /webservices refuse a client outside the admin networks:
+    a middleware node where the harness reaches the nodes, else the harness itself as an ordinary client."""
+    answers: dict[str, str] = {}
+    if target.access is not None:
+        layout = target.layout
+        vip = layout.vip_of("balancer")
+        assert vip is not None, "the layout names no balancer VIP"
+        client = layout.names("middleware")[0]
+        for path in ADMIN_PATHS:
+            url = f"http://{vip.address}:{layout.balancer_port}{path}"
+            status = target.access.exec(client, http_status_command(url)).output.strip()[-3:]
+            answers[path] = f"{status} (asked from {client})"
+    else:
+        if target.harness_is_admin_client:
+            pytest.skip(f"the harness reaches /webservices through {target.soap_url}, the users' URL, so it is an "
+                        "admin client of this target; set public_url (as users reach it) and soap_url (the admin "
+                        "address) in the target file")
+        for path in ADMIN_PATHS:
+            status = admin_status(target.public_url, path, verify=target.tls)
+            answers[path] = f"{status if status is not None else 'no connection'} (asked from the harness)"
+    refused = {str(code) for code in REFUSED} | {"000", "no connection"}
+    open_paths = {path: answer for path, answer in answers.items() if answer.split(" ")[0] not in refused}
+    assert not open_paths, "open to a client that is not local: " + "; ".join(
+        f"{path} answered HTTP {answer}" for path, answer in open_paths.items())
+
+
+def vip_holders_of(access, layout, role: str) -> tuple[str, list[str]]:
+    vip = layout.vip_of(role)
+    assert vip is not None, f"the layout names no {role} VIP"
+    return vip.address, access.vip_holders().get(vip.address, [])
+
+
+@requirement("VIP-BAL")
+def test_the_balancer_vip_is_held_by_exactly_one_balancer(node_access, layout):
+    """Exactly one balancer holds the VIP (none: outage; two: split brain)."""
+    address, holders = vip_holders_of(node_access, layout, "balancer")
+    assert len(holders) == 1, f"balancer VIP {address} held by {', '.join(holders) or 'no balancer'}"
+
+
+@requirement("VIP-DB")
+def test_the_database_write_vip_is_held_by_exactly_one_master(node_access, layout):
+    """Exactly one database node holds the write VIP."""
+    address, holders = vip_holders_of(node_access, layout, "database")
+    unreachable = [name for name, health in node_access.health().items()
+                   if name in layout.names("database") and health.startswith("unreachable")]
+    assert len(holders) == 1, (f"write VIP {address} held by {', '.join(holders) or 'no master'}"
+                               + (f"; not asked: {', '.join(unreachable)}" if unreachable else ""))
+

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Initialise the data directory on first start (accounts, bootstrap schema and
+# replication from /etc/oxh/init.sql), then run MariaDB and keepalived; the
+# container ends when either of them ends.
+set -euo pipefail
+# After a kill or a restart of the container, stale pid files would make keepalived refuse to start.
+rm -f /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/mysqld/mysqld.pid
+
+first_start=0
+if [ ! -d /var/lib/mysql/mysql ]; then
+    mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db >/dev/null
+    first_start=1
+fi
+
+mariadbd --user=mysql &
+db_pid=$!
+
+for _ in $(seq 1 300); do
+    mariadb-admin --protocol=socket ping >/dev/null 2>&1 && break
+    kill -0 "$db_pid" 2>/dev/null || { echo "mariadbd exited during start-up" >&2; exit 1; }
+    sleep 0.1
+done
+
+if [ "$first_start" = 1 ]; then
+    mariadb --protocol=socket < /etc/oxh/init.sql
+    echo "oxh-database: initialised"
+fi
+
+keepalived --dont-fork --log-console --vrrp -f /etc/keepalived/keepalived.conf &
+ka_pid=$!
+
+trap 'kill -TERM $db_pid $ka_pid 2>/dev/null; wait' TERM INT
+wait -n "$db_pid" "$ka_pid"
+status=$?
+kill -TERM "$db_pid" "$ka_pid" 2>/dev/null || true
+wait || true
+exit "$status"

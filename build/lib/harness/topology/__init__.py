@@ -1,0 +1,1 @@
+"""Typed models of topology, target, profile and sizing files."""

@@ -1,0 +1,1 @@
+"""Topologies, target examples, sizing designs, image build contexts and configuration templates (data)."""
