@@ -8,7 +8,7 @@ editable checkout alike. Everything else is declared in pyproject.toml.
 
 from setuptools import find_packages, setup
 
-SHIPPED = ("suites", "topologies", "reference")
+SHIPPED = ("suites", "topologies", "loadprofiles", "reference")
 
 packages = find_packages(include=["harness", "harness.*"])
 package_dir = {}

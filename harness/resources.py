@@ -24,6 +24,10 @@ def topologies_dir() -> Path:
     return _shipped("topologies")
 
 
+def loadprofiles_dir() -> Path:
+    return _shipped("loadprofiles")
+
+
 def reference_dir() -> Path:
     return _shipped("reference")
 

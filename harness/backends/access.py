@@ -48,6 +48,14 @@ class ExecResult:
         return self.exit_code == 0
 
 
+@dataclass(frozen=True)
+class Usage:
+    """A node's resource use as it stands: CPU seconds spent since it started, memory in use now."""
+
+    cpu_seconds: float
+    memory_bytes: int
+
+
 @runtime_checkable
 class NodeAccess(Protocol):
     """What may be done on the nodes of one cluster."""
@@ -73,6 +81,9 @@ class NodeAccess(Protocol):
     def published(self, node: str, port: int) -> tuple[str, int] | None:
         """Where the harness reaches a node's service port (host, port), or None."""
 
+    def usage(self) -> dict[str, Usage]:
+        """Per node that answers, its CPU seconds so far and memory in use (for per-second sampling)."""
+
 
 def versions(access: NodeAccess) -> dict[str, str]:
     """The version of each role's software, read on the first node of the role that answers."""
@@ -92,3 +103,20 @@ def versions(access: NodeAccess) -> dict[str, str]:
 def holders_in(output: str, vip: str) -> bool:
     """Whether `ip -o -4 addr show` output lists the VIP."""
     return f" {vip}/" in output
+
+
+# Read on a host over a shell: CPU jiffies of every state but idle and iowait, and memory in use.
+HOST_USAGE_COMMAND = ("head -n1 /proc/stat; getconf CLK_TCK; "
+                      "awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print (t-a)*1024}' /proc/meminfo")
+
+
+def host_usage(output: str) -> Usage | None:
+    """The Usage in the output of HOST_USAGE_COMMAND, or None when it is not that."""
+    lines = output.split("\n")
+    try:
+        fields = [int(value) for value in lines[0].split()[1:]]
+        ticks = int(lines[1])
+        busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)
+        return Usage(busy / ticks, int(float(lines[2])))
+    except (ValueError, IndexError):
+        return None

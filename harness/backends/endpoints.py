@@ -45,6 +45,8 @@ class Endpoints:
     drill: DrillSettings | None = None
     thresholds: dict[str, dict] = field(default_factory=dict)  # scenario -> threshold overrides
     hung_member_note: str = ""  # what a member that stops answering costs its users on this target
+    load_allowed: bool = True  # a remote target allows load only when its file says so
+    load_max_users: int | None = None  # the cap its file sets on load users
 
     @property
     def target_kind(self) -> str:
@@ -159,4 +161,6 @@ def from_target(target: RemoteTarget) -> Endpoints:
         access=SshAccess(target.drill, target.name) if staging else None,
         drill=target.drill,
         thresholds={name: t.overrides() for name, t in target.failover_thresholds.items()},
+        load_allowed=target.load == "allowed",
+        load_max_users=target.load_max_users,
     )

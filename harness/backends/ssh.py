@@ -87,3 +87,15 @@ class SshAccess:
 
     def published(self, node: str, port: int) -> tuple[str, int] | None:
         return self.settings.node(node).host, port
+
+    def usage(self) -> dict[str, Usage]:
+        found: dict[str, Usage] = {}
+        for node in self.settings.nodes:
+            try:
+                result = self.exec(node.name, HOST_USAGE_COMMAND, timeout=5)
+            except NodeUnreachable:
+                continue
+            usage = host_usage(result.output) if result.ok else None
+            if usage:
+                found[node.name] = usage
+        return found

@@ -122,6 +122,30 @@ def build_parser() -> argparse.ArgumentParser:
                     "suite). Changes nothing. Exit code 1 when something is missing.")
     doctor.add_argument("--target", metavar="FILE", help="also try every endpoint this target file names")
 
+    load = with_project(commands.add_parser(
+        "load", help="run a load profile through Locust and print throughput, percentiles and CPU per tier",
+        description="Provision test users for the run, drive the target with Locust (out of process) on a profile "
+                    "of loadprofiles/ (webmail, groupware, sync, smoke, or a file), sample CPU and memory per node "
+                    "every second, and write reports/<run-id>/load/ (Locust's CSVs, results.json, plots). Exit code "
+                    "0 when every request class met its SLO and the generator kept up. A remote target must say "
+                    "`load: allowed` and be named with --confirm."))
+    load.add_argument("--profile", default="webmail", help="profile name or file (default: webmail)")
+    load.add_argument("--target", metavar="FILE", help="target file (default: the reference project)")
+    load.add_argument("--confirm", metavar="TARGET_NAME", help="say yes to load on a remote target by naming it")
+    load.add_argument("--users", type=int, help="users of a constant or soak run (default: the profile's)")
+    load.add_argument("--spawn-rate", type=float, help="users started per second (default: the profile's)")
+    load.add_argument("--duration", type=float, help="seconds of a constant or soak run (default: the profile's)")
+    load.add_argument("--shape", choices=("constant", "steps", "soak"), default="constant",
+                      help="constant users; steps: the profile's steps, each held until throughput is steady; soak")
+    load.add_argument("--speedup", type=float, help="hours of user behaviour per hour of run (default: the profile's)")
+    load.add_argument("--workers", type=int, default=1, help="local Locust worker processes under a master "
+                                                             "(Locust's --processes; one per core)")
+    load.add_argument("--master", action="store_true", help="be a Locust master for workers on other machines")
+    load.add_argument("--expect-workers", type=int, default=1, help="with --master: workers to wait for")
+    load.add_argument("--worker", action="store_true", help="be a worker of a master on another machine")
+    load.add_argument("--master-host", help="with --worker: the master's address")
+    load.add_argument("--plan", metavar="FILE", help="with --worker: the master's load/plan.json")
+
     report = commands.add_parser("report", help="render the HTML report of a run folder again")
     report.add_argument("run", help="run id (a folder under reports/) or a path")
 
@@ -324,6 +348,25 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return run_doctor(console, args.target)
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from harness.cli.load import run_load_command, run_worker
+    from harness.load.session import LoadOptions
+
+    if args.worker:
+        if not args.master_host:
+            raise UserError("--worker needs --master-host", "give the address of the machine running --master")
+        return run_worker(console, args.master_host, args.plan)
+    for name in ("users", "spawn_rate", "duration", "speedup"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise UserError(f"--{name.replace('_', '-')} {value:g}: must be positive", "give a number above 0")
+    options = LoadOptions(shape=args.shape, users=args.users, spawn_rate=args.spawn_rate, duration=args.duration,
+                          speedup=args.speedup, workers=args.workers, master=args.master,
+                          expect_workers=args.expect_workers)
+    return run_load_command(console, profile_name=args.profile, project=_check_project(args.project),
+                            target_file=args.target, confirm=args.confirm, options=options)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.cli.qualify import rerender
 
@@ -334,6 +377,7 @@ COMMANDS = {
     "qualify": cmd_qualify,
     "report": cmd_report,
     "doctor": cmd_doctor,
+    "load": cmd_load,
     "compare": cmd_compare,
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,

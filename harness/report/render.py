@@ -4,7 +4,7 @@ The report opens with the run's verdict (QUALIFIED, NOT QUALIFIED or
 PARTIAL, judged as the console judges it) and what keeps it from
 qualifying; then every requirement with its verdict, its tests and the
 reason it was not run; the failover scenarios with their findings and
-timelines; figures; the comparison with a baseline where one was made;
+timelines; the load run's figures, SLO verdicts and plots; figures; the comparison with a baseline where one was made;
 durations, the environment, and for every failure its message, evidence and
 attachments. Secrets of the target are masked wherever they appear.
 """
@@ -43,6 +43,7 @@ def render(folder: Path, secrets: list[str] | None = None) -> Path:
         scenario["svg"] = timeline_svg(scenario)
         scenario["by_name"] = {finding["name"]: finding for finding in scenario.get("findings", [])}
     comparison_file = folder / "comparison.json"
+    load_file = folder / "load" / "results.json"
     html = environment.get_template("report.html.j2").render(
         run=run,
         results=results,
@@ -51,6 +52,7 @@ def render(folder: Path, secrets: list[str] | None = None) -> Path:
         scenarios=scenarios,
         figures=[(test["name"], figure) for test in results["tests"] for figure in test.get("figures", [])],
         comparison=json.loads(comparison_file.read_text()) if comparison_file.exists() else None,
+        load=json.loads(load_file.read_text()) if load_file.exists() else None,
         slowest=tests[:10],
         failures=[t for t in results["tests"] if t["outcome"] in ("failed", "error")],
         skipped=[t for t in results["tests"] if t["outcome"] == "skipped"],

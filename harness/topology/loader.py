@@ -134,8 +134,7 @@ def describe(exc: ValidationError, data: dict[str, Any], root: type[BaseModel] =
         if kind == "value_error":
             # Cross-field checks already name their keys and the fix, one per line.
             message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-            prefix = f"{where}: " if where else ""
-            problems.extend(prefix + line for line in message.splitlines())
+            problems.extend(_under(where, line) for line in message.splitlines())
         elif kind == "extra_forbidden":
             allowed = allowed_keys(error["loc"][:-1], root)
             hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
@@ -145,6 +144,13 @@ def describe(exc: ValidationError, data: dict[str, Any], root: type[BaseModel] =
         else:
             problems.append(f"{where}: {error['msg']} (got {error.get('input')!r})")
     return problems
+
+
+def _under(where: str, line: str) -> str:
+    """A nested model's problem line under the key path of that model: `classes[1]` + `actions[0].request: ...`."""
+    if not where:
+        return line
+    return f"{where}.{line}" if KEY_PATH.match(line) else f"{where}: {line}"
 
 
 def key_path(loc: tuple[Any, ...]) -> str:

@@ -112,6 +112,9 @@ class RemoteTarget(Strict):
                                   "(default http_url); administrative endpoints must refuse it.")
     mail_domain: str
     drill: DrillSettings | None = Field(default=None, description="Only for targets marked staging.")
+    load: Literal["allowed", "forbidden"] = Field(
+        default="forbidden", description="allowed: the load suite and `oxh load --confirm NAME` may run against it")
+    load_max_users: int = Field(default=50, ge=1, description="the most users a load run may start against it")
     failover_thresholds: dict[str, FailoverThresholds] = Field(
         default_factory=dict, description="Per scenario name, the customer's own thresholds.")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from harness.backends.access import ExecResult, NodeUnreachable
+from harness.backends.access import ExecResult, NodeUnreachable, Usage
 from harness.backends.docker.cluster import DockerCluster
 from harness.backends.docker.configs import FILES
+from harness.backends.docker.engine import LABEL_NODE
+from harness.backends.docker.usage import container_usage
 from harness.topology.layout import Layout, from_topology
 
 # Files rendered per node that hold secrets or seed data rather than configuration.
@@ -50,3 +52,12 @@ class DockerAccess:
             return None
         host, _, number = found.partition(":")
         return host, int(number)
+
+    def usage(self) -> dict[str, Usage]:
+        found: dict[str, Usage] = {}
+        for container in self.cluster.containers():
+            node = container.labels.get(LABEL_NODE)
+            usage = container_usage(container) if node else None
+            if usage:
+                found[node] = usage
+        return found

@@ -4,6 +4,7 @@ lost sessions. `checkers_for(thresholds)` composes the set a failover scenario i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from harness.checks.checker import Checker, Finding, RecordedRun
 from harness.checks.history import check_writes, longest_downtime, lost_sessions, recovery_after
@@ -16,41 +17,51 @@ def within(name: str, value: float, limit: float | None, unit: str, problem: str
 
 
 @dataclass(frozen=True)
-class Outage:
-    """The longest time one user's operations of `kind` kept failing, at most `limit` seconds
-    (None: any outage is accepted, but it is measured)."""
+class SecondsPerKind:
+    """A figure in seconds over the operations of one `kind`, at most `limit` (None: measured only)."""
 
     kind: str
     limit: float | None
     label: str
+    figure: ClassVar[str] = ""
 
     @property
     def name(self) -> str:
-        return f"{self.label} downtime"
+        return f"{self.label} {self.figure}"
+
+    def seconds(self, run: RecordedRun) -> float:
+        raise NotImplementedError
+
+    def problem(self, seconds: float) -> str:
+        raise NotImplementedError
 
     def check(self, run: RecordedRun) -> Finding:
-        seconds = round(longest_downtime(run.history, self.kind), 2)
-        return within(self.name, seconds, self.limit, "s",
-                      f"{self.label} failed for {seconds:.1f} s (limit {self.limit or 0:g} s)")
+        seconds = round(self.seconds(run), 2)
+        return within(self.name, seconds, self.limit, "s", self.problem(seconds))
 
 
-@dataclass(frozen=True)
-class SlowestCall:
-    """The longest single operation of `kind` (a user waiting 8 s for an answer that then comes), at most
-    `limit` seconds (None: measured only)."""
+class Outage(SecondsPerKind):
+    """The longest time one user's operations of `kind` kept failing."""
 
-    kind: str
-    limit: float | None
-    label: str
+    figure = "downtime"
 
-    @property
-    def name(self) -> str:
-        return f"{self.label} slowest call"
+    def seconds(self, run: RecordedRun) -> float:
+        return longest_downtime(run.history, self.kind)
 
-    def check(self, run: RecordedRun) -> Finding:
-        seconds = round(max((op.end - op.start for op in run.history.of(self.kind)), default=0.0), 2)
-        return within(self.name, seconds, self.limit, "s",
-                      f"a {self.label} call took {seconds:.1f} s (limit {self.limit or 0:g} s)")
+    def problem(self, seconds: float) -> str:
+        return f"{self.label} failed for {seconds:.1f} s (limit {self.limit or 0:g} s)"
+
+
+class SlowestCall(SecondsPerKind):
+    """The longest single operation of `kind` (a user waiting 8 s for an answer that then comes)."""
+
+    figure = "slowest call"
+
+    def seconds(self, run: RecordedRun) -> float:
+        return max((op.end - op.start for op in run.history.of(self.kind)), default=0.0)
+
+    def problem(self, seconds: float) -> str:
+        return f"a {self.label} call took {seconds:.1f} s (limit {self.limit or 0:g} s)"
 
 
 @dataclass(frozen=True)

@@ -9,5 +9,6 @@ from oxref.modules import (  # noqa: F401
     login,
     mail,
     multiple,
+    rampup,
     tasks,
 )

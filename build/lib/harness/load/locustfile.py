@@ -1,0 +1,122 @@
+"""The locustfile of `oxh load`: the plan's user classes, its shape, and a record of each step.
+
+Locust imports this file (`locust -f`), in the master and in every worker;
+the plan comes from the JSON file `OXH_LOAD_PLAN` names. The shape holds the
+user count the plan asks for: one level for `constant` and `soak`, or a
+level per step for `steps`, each held for `hold_seconds` and then until the
+throughput of the last 10 s is within 10 % of the 10 s before (at most
+twice as long). On the master (or the single local runner) the shape
+snapshots Locust's merged statistics at every step boundary, so each step
+gets its own counts and percentiles: the response-time histograms that
+workers send are merged by Locust itself, and a step's are the difference
+of two snapshots. They are written to `steps.json` when Locust quits.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from locust import LoadTestShape, events
+from locust.stats import calculate_response_time_percentile
+
+from harness.load.plan import LoadPlan
+from harness.load.users import user_classes
+
+PLAN = LoadPlan.from_environment()
+globals().update(user_classes(PLAN))  # Locust finds the User classes among this module's names
+
+STEADY_WINDOW = 10  # seconds compared, twice
+STEADY_TOLERANCE = 0.10
+
+
+def snapshot(stats: Any) -> dict[str, Any]:
+    """Counts and response-time histograms of every request class, and errors, as they stand now."""
+    entries = {f"{method} {name}": {"method": method, "name": name, "requests": entry.num_requests,
+                                      "failures": entry.num_failures, "times": Counter(entry.response_times)}
+               for (name, method), entry in stats.entries.items()}
+    errors = {f"{error.method} {error.name} {error.error}": (error.name, str(error.error), error.occurrences)
+              for error in stats.errors.values()}
+    return {"at": time.time(), "entries": entries, "errors": errors}
+
+
+def difference(before: dict[str, Any], after: dict[str, Any], users: int, index: int) -> dict[str, Any]:
+    """One step's figures: what happened between two snapshots."""
+    seconds = max(after["at"] - before["at"], 1e-9)
+    requests = {}
+    for key, entry in after["entries"].items():
+        old = before["entries"].get(key, {"requests": 0, "failures": 0, "times": Counter()})
+        count = entry["requests"] - old["requests"]
+        if count <= 0:
+            continue
+        times = entry["times"] - old["times"]
+        timed = sum(times.values())
+        requests[entry["name"]] = {
+            "method": entry["method"], "requests": count, "failures": entry["failures"] - old["failures"],
+            "rps": round(count / seconds, 3),
+            **{f"p{p}": calculate_response_time_percentile(times, timed, p / 100) if timed else None
+               for p in (50, 95, 99)},
+        }
+    errors: dict[str, dict[str, int]] = {}
+    for key, (name, error, occurrences) in after["errors"].items():
+        grown = occurrences - before["errors"].get(key, (name, error, 0))[2]
+        if grown > 0:
+            errors.setdefault(name, {})[error] = grown
+    return {"index": index, "users": users, "start": before["at"], "end": after["at"], "seconds": round(seconds, 1),
+            "requests": requests, "errors": errors}
+
+
+class PlanShape(LoadTestShape):
+    """The plan's user levels; records a step at each change of level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels = PLAN.steps if PLAN.shape == "steps" and PLAN.steps else [PLAN.users]
+        self.hold = PLAN.hold_seconds if PLAN.shape == "steps" and PLAN.steps else PLAN.duration
+        self.index, self.level_since = 0, 0.0
+        self.counts: list[tuple[float, int]] = []
+        self.marks: list[dict[str, Any]] = []
+        self.steps: list[dict[str, Any]] = []
+
+    def tick(self) -> tuple[int, float] | None:
+        now = self.get_run_time()
+        stats = self.runner.stats
+        self.counts.append((now, stats.total.num_requests))
+        if not self.marks:
+            self.marks.append(snapshot(stats))
+        held = now - self.level_since
+        if held >= self.hold and (PLAN.shape != "steps" or self.steady(now) or held >= 2 * self.hold):
+            self.close_step(snapshot(stats))
+            self.index += 1
+            self.level_since = now
+            if self.index >= len(self.levels):
+                return None
+        return self.levels[self.index], PLAN.spawn_rate
+
+    def steady(self, now: float) -> bool:
+        def rate(start: float, end: float) -> float | None:
+            inside = [(t, n) for t, n in self.counts if start <= t <= end]
+            if len(inside) < 2 or inside[-1][0] - inside[0][0] <= 0:
+                return None
+            return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+
+        last, before = rate(now - STEADY_WINDOW, now), rate(now - 2 * STEADY_WINDOW, now - STEADY_WINDOW)
+        return bool(last is not None and before and abs(last - before) / before <= STEADY_TOLERANCE)
+
+    def close_step(self, mark: dict[str, Any]) -> None:
+        if self.index < len(self.levels) and len(self.steps) == self.index:
+            self.steps.append(difference(self.marks[-1], mark, self.levels[self.index], self.index))
+            self.marks.append(mark)
+
+
+@events.quitting.add_listener
+def write_steps(environment: Any, **_: Any) -> None:
+    shape = environment.shape_class
+    if shape is None or environment.runner is None or type(environment.runner).__name__ == "WorkerRunner":
+        return
+    if shape.marks and len(shape.steps) == shape.index and shape.index < len(shape.levels):
+        shape.close_step(snapshot(environment.runner.stats))  # a run cut short keeps what it measured
+    (Path(PLAN.output) / "steps.json").write_text(json.dumps(shape.steps, indent=2))

@@ -1,0 +1,1 @@
+"""User behaviour mixes for the load suite (data): see harness/load/profile.py for the format."""

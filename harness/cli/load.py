@@ -1,0 +1,114 @@
+"""`oxh load`: a load profile through Locust against the reference project or a target, with its figures.
+
+Writes `reports/<run-id>/load/` (Locust's CSVs and HTML, results.json,
+resources.csv, plots) and prints, per request class, throughput, p50/p95/p99,
+errors and the SLO verdict, per step the throughput and CPU per tier, and
+whether the generator kept up. Exit code 0 when every SLO held on a valid
+run, 1 otherwise, 2 for bad input. `--worker --master-host H --plan FILE`
+joins a master started elsewhere with `--master --expect-workers N`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import UserError
+from harness.load.plan import ENV, LoadPlan
+from harness.load.profile import load_profile
+from harness.load.runner import LOCUSTFILE
+from harness.load.session import LoadOptions, run_load
+from harness.report.run_folder import reports_dir
+
+
+def run_worker(console: Console, master_host: str, plan_file: str | None) -> int:
+    """A Locust worker for a master on another machine, on the plan that master's run folder holds."""
+    if not plan_file or not Path(plan_file).is_file():
+        raise UserError("a worker needs the master's plan", "copy load/plan.json from the master's run folder and "
+                                                           "give it with --plan FILE")
+    LoadPlan.model_validate_json(Path(plan_file).read_text())
+    console.print(f"worker joining the Locust master on {master_host}")
+    env = {**os.environ, ENV: str(Path(plan_file).resolve())}
+    return subprocess.call([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host",
+                            master_host], env=env)
+
+
+def run_load_command(console: Console, *, profile_name: str, project: str, target_file: str | None,
+                     confirm: str | None, options: LoadOptions) -> int:
+    from harness.backends.endpoints import from_project, from_target
+    from harness.topology.target import load_target
+
+    profile_path = _profile_path(profile_name)
+    profile = load_profile(profile_path)
+    if target_file:
+        target = load_target(target_file)
+        if target.load != "allowed":
+            raise UserError(f"target {target.name} does not allow load", "its target file must say `load: allowed`")
+        if confirm != target.name:
+            raise UserError(f"load against {target.name} needs its confirmation", f"add --confirm {target.name}")
+        if options.users and options.users > target.load_max_users:
+            raise UserError(f"{options.users} users is more than target {target.name} allows "
+                            f"(load_max_users: {target.load_max_users})", "lower --users")
+        endpoints = from_target(target)
+    else:
+        endpoints = from_project(project)
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    folder = reports_dir() / run_id / "load"
+    console.print(f"load run {run_id}: profile {profile.name} against {endpoints.name}; results in {folder}/",
+                  soft_wrap=True)
+    results = run_load(endpoints, profile, profile_path, options, folder, lambda line: console.print(line))
+    print_results(console, results)
+    valid = not results["generator"]["bound"]
+    return 0 if valid and not results["slo_violations"] else 1
+
+
+def _profile_path(name: str) -> Path:
+    from harness import resources
+    from harness.load.profile import available
+
+    path = Path(name)
+    if path.is_file():
+        return path
+    shipped = resources.loadprofiles_dir() / f"{name}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise UserError(f"load profile {name!r} not found", f"give a file path or one of: {', '.join(available())}")
+
+
+def print_results(console: Console, results: dict) -> None:
+    table = Table(title=f"profile {results['profile']}: {results['shape']}, {results['users']} users, "
+                        f"speed-up {results['speedup']:g}, {results['seconds']:.0f} s", title_justify="left")
+    for column in ("request class", "requests", "failed", "req/s", "p50 ms", "p95 ms", "p99 ms", "SLO"):
+        table.add_column(column, justify="left" if column in ("request class", "SLO") else "right")
+    for c in sorted(results["classes"], key=lambda c: c["name"]):
+        verdict = "[red]" + "; ".join(v.split(": ", 1)[1] for v in c["violations"]) + "[/]" if c["violations"] else "[green]met[/]"
+        table.add_row(c["name"], str(c["requests"]), str(c["failures"]), f"{c['rps']:.2f}", _ms(c["p50"]), _ms(c["p95"]),
+                      _ms(c["p99"]), verdict)
+    console.print(table)
+    if results["errors"]:
+        console.print("errors by code: " + "; ".join(f"{name}: " + ", ".join(f"{code} × {n}" for code, n in codes.items())
+                                                      for name, codes in results["errors"].items()))
+    for step in results["steps"]:
+        cpu = ", ".join(f"{role} {value:.0f} %" for role, value in sorted(step["tier_cpu_percent"].items()))
+        console.print(f"step {step['index']}: {step['users']} users for {step['seconds']:.0f} s, "
+                      f"{step['rps']:.1f} req/s; CPU per tier (% of a core): {cpu}")
+    generator = results["generator"]
+    line = f"generator peak CPU {generator['peak_cpu_percent']:.0f} % of a core"
+    console.print(f"[red]{line}: generator-bound, the figures are not the cluster's[/]" if generator["bound"] else line)
+    check = results["crosscheck"]
+    console.print(f"the middleware counted {check['middleware_counted']} API requests; the generator sent "
+                  f"{check['generator_api_requests']}")
+    console.print("SLO: " + ("[green]every request class met its SLO[/]" if not results["slo_violations"]
+                             else f"[red]{len(results['slo_violations'])} violation(s)[/]"))
+
+
+def _ms(value) -> str:
+    return "–" if value is None else f"{value:.0f}"
+

@@ -1,0 +1,92 @@
+"""Test users of a load run: provisioned over SOAP in bulk, mailboxes seeded through the MTA, removed after.
+
+One context per run, named `oxhload<epoch>c<id>`, holds every user; it is
+removed when the run ends, whether it passed, failed or was interrupted,
+and a later run removes contexts of this kind that are older than the
+longest run can last (one that crashed before cleaning up). Mailboxes get a
+few messages of realistic sizes so that lists and reads have something to
+work on.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import smtplib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import Callable, Iterator
+
+from harness.clients.provisioning import CONTEXT_IDS, Credentials, Provisioning
+
+PREFIX = "oxhload"
+NAME = re.compile(rf"^{PREFIX}(\d+)c\d+$")
+STALE_AFTER = 6 * 3600  # seconds: no run lasts this long, so such a context was left by one that crashed
+MAX_USERS = 2000  # what one context of the reference holds comfortably; more is refused as bad input
+PARALLEL = 4  # SMTP connections seeding mailboxes at once
+SEED_SIZES = (3_000, 12_000, 45_000)  # bytes of body: a note, a mail, a long thread with quotes
+Progress = Callable[[str], None]
+
+
+@contextmanager
+def load_users(provisioning: Provisioning, count: int, mail_domain: str, smtp: tuple[str, int] | None,
+               seed_messages: int, progress: Progress) -> Iterator[list[dict[str, str]]]:
+    """`count` users in a context of their own, their inboxes seeded; the context is removed afterwards."""
+    remove_stale(provisioning, progress)
+    cid = secrets.randbelow(CONTEXT_IDS[1] - CONTEXT_IDS[0]) + CONTEXT_IDS[0]
+    name = f"{PREFIX}{int(time.time())}c{cid}"
+    admin = Credentials("oxadmin", secrets.token_urlsafe(12))
+    progress(f"provisioning {count} test users in context {name}")
+    provisioning.create_context(cid, name, admin)
+    try:
+        def create(index: int) -> dict[str, str]:
+            user, password = f"load{index:04d}", secrets.token_urlsafe(12)
+            email = f"{user}.{cid}@{mail_domain}"
+            provisioning.create_user(cid, admin, user, password, email, f"Load User {index}")
+            return {"login": f"{user}@{name}", "password": password, "email": email}
+
+        started = time.monotonic()
+        accounts = []
+        for index in range(count):  # one at a time: users of one context share its schema's id allocation
+            accounts.append(create(index))
+            if (index + 1) % 50 == 0:
+                progress(f"{index + 1} of {count} users made")
+        progress(f"{count} users made in {time.monotonic() - started:.1f} s")
+        if smtp and seed_messages:
+            seed(accounts, smtp, seed_messages, progress)
+        yield accounts
+    finally:
+        progress(f"removing context {name} and its {count} users")
+        provisioning.delete_context(cid)
+
+
+def remove_stale(provisioning: Provisioning, progress: Progress, now: float | None = None) -> list[str]:
+    """Remove load contexts left by runs that ended without cleaning up; returns their names."""
+    now = now or time.time()
+    removed = []
+    for context in provisioning.list_contexts(f"{PREFIX}*"):
+        match = NAME.match(str(getattr(context, "name", "")))
+        if match and now - int(match.group(1)) > STALE_AFTER:
+            progress(f"removing context {context.name}, left by a load run that did not clean up")
+            provisioning.delete_context(int(context.id))
+            removed.append(str(context.name))
+    return removed
+
+
+def seed(accounts: list[dict[str, str]], smtp: tuple[str, int], per_user: int, progress: Progress) -> None:
+    """Deliver `per_user` messages of realistic sizes to each user through the MTA."""
+    progress(f"seeding {per_user} messages into each of {len(accounts)} mailboxes through the MTA")
+
+    def deliver(account: dict[str, str]) -> None:
+        with smtplib.SMTP(*smtp, timeout=30) as connection:
+            for index in range(per_user):
+                message = EmailMessage()
+                message["From"], message["To"] = f"seed@{account['email'].split('@')[1]}", account["email"]
+                message["Subject"] = f"seeded message {index + 1}"
+                message.set_content(("Lorem ipsum dolor sit amet. " * 2000)[: SEED_SIZES[index % len(SEED_SIZES)]])
+                connection.send_message(message)
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        list(pool.map(deliver, accounts))

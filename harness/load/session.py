@@ -1,0 +1,85 @@
+"""One load run from start to end: test users, the plan, Locust, the figures, the plots, the clean-up.
+
+`run_load` is what `oxh load` and the load suite share. The test users are
+removed when it ends, also on Ctrl-C or an error; what was measured until
+then is kept in the run's `load/` folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.backends.endpoints import Endpoints
+from harness.clients.provisioning import Provisioning, ProvisioningError
+from harness.errors import UserError
+from harness.load.accounts import MAX_USERS, load_users
+from harness.load.plan import LoadPlan, Shape
+from harness.load.plots import plot_all
+from harness.load.profile import LoadProfile
+from harness.load.results import summarize
+from harness.load.runner import run_locust
+
+SEED_MESSAGES = 5
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    shape: Shape = "constant"
+    users: int | None = None
+    spawn_rate: float | None = None
+    duration: float | None = None
+    speedup: float | None = None
+    workers: int = 1
+    master: bool = False  # Locust master for workers on other machines
+    expect_workers: int = 0
+
+
+def users_needed(profile: LoadProfile, options: LoadOptions) -> int:
+    if options.shape == "steps" and options.users is None:
+        return max(profile.steps.users)
+    return options.users or profile.defaults.users
+
+
+def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
+             progress: Progress) -> dict[str, Any]:
+    """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`."""
+    count = users_needed(profile, options)
+    if count > MAX_USERS:
+        raise UserError(f"{count} users asked for; one run provisions at most {MAX_USERS}",
+                        "lower --users (or the profile's steps), or raise --speedup to stand for more users")
+    if options.workers < 1:
+        raise UserError(f"--workers {options.workers}: at least one worker", "give --workers 1 or more")
+    provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run(endpoints, profile, profile_path, options, folder, progress, provisioning, count)
+    except ProvisioningError as exc:
+        raise UserError(f"cannot provision or remove the load run's test users on {endpoints.name}: {exc}",
+                        "check SOAP provisioning (the functional suite's PROV requirement) and run again") from None
+
+
+def _run(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
+         progress: Progress, provisioning: Provisioning, count: int) -> dict[str, Any]:
+    with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress) as accounts:
+        steps = [min(level, count) for level in profile.steps.users] if options.shape == "steps" else []
+        plan = LoadPlan(
+            profile_path=str(profile_path), http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
+            imap=endpoints.imap, smtp=endpoints.smtp, accounts=accounts, shape=options.shape, users=count,
+            spawn_rate=options.spawn_rate or profile.defaults.spawn_rate,
+            duration=options.duration or profile.defaults.duration, steps=steps,
+            hold_seconds=profile.steps.hold_seconds, speedup=options.speedup or profile.defaults.speedup,
+            output=str(folder))
+        progress(f"running {profile.name} ({options.shape}, {count} users, speed-up {plan.speedup:g}) "
+                 f"for at most {plan.planned_seconds():.0f} s")
+        run = run_locust(plan, folder, endpoints.access, progress, workers=options.workers, master=options.master,
+                         expect_workers=options.expect_workers)
+    results = summarize(run, plan, profile)
+    results["workers"] = options.workers
+    results["plots"] = [path.name for path in plot_all(run.prefix, run.samples, folder)]
+    run.samples.write_csv(folder / "resources.csv")
+    (folder / "results.json").write_text(json.dumps(results, indent=2))
+    return results

@@ -1,0 +1,1 @@
+"""Load suite: the smoke profile through Locust, judged against its SLOs."""

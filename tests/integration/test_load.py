@@ -1,0 +1,55 @@
+"""`oxh load` against the running reference topology: Locust out of process with two local workers,
+every protocol of the smoke profile in one set of stats, figures per step and tier, plots, and the
+run's test users gone afterwards; a remote target that does not allow load is refused before anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.clients.provisioning import Credentials, Provisioning
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def oxh(*args: str, reports: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli.main", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=timeout, env={**os.environ, "OXH_REPORTS_DIR": str(reports)})
+
+
+def test_a_smoke_run_with_two_workers_measures_every_protocol_and_removes_its_users(ci_small, tmp_path):
+    cluster, _ = ci_small
+    result = oxh("load", "--project", cluster.project, "--profile", "smoke", "--duration", "30", "--workers", "2",
+                 reports=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    folder = Path(re.search(r"results in (\S+)/", result.stdout).group(1))
+    results = json.loads((folder / "results.json").read_text())
+    assert results["workers"] == 2
+    protocols = {c["protocol"] for c in results["classes"]}
+    assert {"GET", "POST", "PUT", "IMAP", "SMTP", "PROPFIND"} <= protocols, protocols
+    assert results["steps"] and results["steps"][0]["requests"], "the step has its own figures"
+    assert {"balancer", "middleware", "database", "imap"} <= set(results["tiers"]["cpu_percent"])
+    assert 0 < results["generator"]["peak_cpu_percent"] and not results["generator"]["bound"]
+    assert all((folder / plot).stat().st_size > 1000 for plot in results["plots"]) and len(results["plots"]) == 4
+    assert "every request class met its SLO" in result.stdout
+    provisioning = Provisioning(cluster.endpoints()["http"], Credentials("oxadminmaster",
+                                                                         cluster.state.secrets()["admin_master"]))
+    assert not [c for c in provisioning.list_contexts("oxhload*")], "the run's test users were not removed"
+
+
+def test_a_remote_target_without_load_permission_is_refused(tmp_path):
+    target = tmp_path / "target.yaml"
+    target.write_text((REPO / "topologies" / "examples" / "customer-acceptance.yaml").read_text())
+    result = oxh("load", "--target", str(target), "--confirm", "customer-acme", reports=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert "does not allow load" in result.stderr and "load: allowed" in result.stderr
+    result = oxh("load", "--profile", "smoke", "--users", "0", reports=tmp_path, timeout=60)
+    assert result.returncode == 2 and "must be positive" in result.stderr

@@ -1,0 +1,160 @@
+"""The load suite's pure parts: profiles as data, per-step figures, SLO judging, resource sums."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from harness import resources
+from harness.backends.access import host_usage
+from harness.backends.docker.usage import from_cgroup
+from harness.errors import UserError
+from harness.load.plan import LoadPlan
+from harness.load.profile import available, load_profile
+from harness.load.results import ClassFigures, judge, read_classes, read_errors
+from harness.load.sampler import Sample, Samples
+from harness.load.steps import difference, percentile, snapshot
+
+
+@pytest.mark.parametrize("name", ["webmail", "groupware", "sync", "smoke"])
+def test_the_shipped_profiles_are_valid_and_every_rate_names_its_source(name):
+    assert name in available()
+    profile = load_profile(name)
+    assert all(action.source.strip() for user in profile.classes for action in user.actions)
+    assert all(user.session.source.strip() for user in profile.classes)
+    assert profile.slo("no-such-class") == profile.slos["default"]
+
+
+def bad_profile(tmp_path: Path, old: str, new: str) -> str:
+    text = (resources.loadprofiles_dir() / "smoke.yaml").read_text()
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(UserError) as raised:
+        load_profile(path)
+    assert raised.value.exit_code == 2
+    return str(raised.value)
+
+
+def test_a_rate_without_a_source_is_refused_where_it_stands(tmp_path):
+    message = bad_profile(tmp_path, '{request: mail.all, per_hour: 12, source: "as webmail.yaml"}',
+                          "{request: mail.all, per_hour: 12}")
+    assert "bad.yaml:" in message and "classes[0].actions[0].source: required key is missing" in message
+
+
+def test_an_unknown_key_and_a_request_of_another_protocol_are_refused(tmp_path):
+    message = bad_profile(tmp_path, "    weight: 3\n", "    weight: 3\n    wieght: 2\n")
+    assert "classes[0].wieght: unknown key" in message
+    message = bad_profile(tmp_path, "{request: imap.select,", "{request: mail.all,")
+    assert "classes[1].actions[0].request: 'mail.all' is not a request of protocol imap" in message
+
+
+def test_slos_must_have_a_default_and_name_only_classes_the_profile_makes(tmp_path):
+    message = bad_profile(tmp_path, "  default: {p95_ms: 2000", "  dav.nope: {p95_ms: 2000")
+    assert "no `default` SLO" in message and "slos.dav.nope: no user of this profile makes" in message
+
+
+def test_an_unknown_profile_lists_the_shipped_ones():
+    with pytest.raises(UserError, match="webmail"):
+        load_profile("no-such-profile")
+
+
+def stats(entries: dict, errors: dict) -> SimpleNamespace:
+    return SimpleNamespace(
+        entries={key: SimpleNamespace(num_requests=sum(times.values()), num_failures=failures, response_times=times)
+                 for key, (times, failures) in entries.items()},
+        errors={key: SimpleNamespace(method=key[0], name=key[1], error=key[2], occurrences=n) for key, n in errors.items()})
+
+
+def test_a_step_has_the_counts_and_percentiles_of_what_happened_during_it():
+    before = snapshot(stats({("mail.all", "GET"): (Counter({100: 50}), 0)}, {}))
+    after = snapshot(stats({("mail.all", "GET"): (Counter({100: 50, 200: 90, 900: 10}), 2),
+                            ("login", "POST"): (Counter({40: 4}), 0)},
+                           {("GET", "mail.all", "MSG-1016 CONNECTIVITY"): 2}))
+    after["at"] = before["at"] + 10
+    step = difference(before, after, users=20, index=1)
+    mail = step["requests"]["mail.all"]
+    assert (mail["requests"], mail["failures"], mail["rps"]) == (100, 2, 10.0)
+    assert (mail["p50"], mail["p95"], mail["p99"]) == (200, 900, 900)  # the 50 earlier calls at 100 ms do not count
+    assert step["requests"]["login"]["requests"] == 4 and step["users"] == 20
+    assert step["errors"] == {"mail.all": {"MSG-1016 CONNECTIVITY": 2}}
+
+
+def test_percentiles_of_a_histogram():
+    times = Counter({10: 90, 50: 9, 400: 1})
+    assert (percentile(times, 0.5), percentile(times, 0.95), percentile(times, 0.99), percentile(times, 1.0)) == (
+        10, 50, 50, 400)
+    assert percentile(Counter(), 0.5) is None
+
+
+def test_an_slo_is_broken_by_p95_p99_or_the_error_ratio_and_says_by_how_much():
+    slo = load_profile("smoke").slo("mail.all")
+    assert judge(ClassFigures("mail.all", "GET", 100, 0, 1.0, 50, 300, 800), slo) == []
+    problems = judge(ClassFigures("mail.all", "GET", 100, 5, 1.0, 50, 2500, 6000), slo)
+    assert problems == ["mail.all: p95 2500 ms over the SLO's 2000 ms", "mail.all: p99 6000 ms over the SLO's 5000 ms",
+                        "mail.all: 5 of 100 failed (5.0%, SLO 2.0%)"]
+
+
+def test_locusts_files_are_read_per_class_with_errors_by_ox_code(tmp_path):
+    header = ('"Type","Name","Request Count","Failure Count","Median Response Time","Average Response Time",'
+              '"Min Response Time","Max Response Time","Average Content Size","Requests/s","Failures/s","50%","66%",'
+              '"75%","80%","90%","95%","98%","99%","99.9%","99.99%","100%"')
+    (tmp_path / "locust_stats.csv").write_text("\n".join([
+        header, "GET,mail.all,120,3,80,90,5,900,1000,2.0,0.05,80,90,100,110,200,300,500,800,900,900,900",
+        "IMAP,imap.login,10,0,30,30,5,90,0,0.2,0,30,30,30,30,40,N/A,90,90,90,90,90",
+        ",Aggregated,130,3,80,90,5,900,1000,2.2,0.05,80,90,100,110,200,300,500,800,900,900,900"]) + "\n")
+    (tmp_path / "locust_failures.csv").write_text('"Method","Name","Error","Occurrences"\n'
+                                                 'GET,mail.all,"CatchResponseError(\'MSG-1016 CONNECTIVITY\')",3\n')
+    classes = {c.name: c for c in read_classes(tmp_path / "locust")}
+    assert set(classes) == {"mail.all", "imap.login"}
+    assert (classes["mail.all"].p95, classes["mail.all"].error_ratio) == (300.0, 0.025)
+    assert classes["imap.login"].p95 is None
+    assert read_errors(tmp_path / "locust") == {"mail.all": {"MSG-1016 CONNECTIVITY": 3}}
+
+
+def test_tiers_sum_their_nodes_and_a_generator_past_80_percent_is_bound():
+    samples = Samples(nodes=[Sample(100.0, "ox-1", "middleware", 30.0, 100), Sample(100.2, "ox-2", "middleware", 20.0, 50),
+                             Sample(100.1, "db-1", "database", 5.0, 10)])
+    assert samples.per_tier() == {"middleware": [(100, 50.0, 150)], "database": [(100, 5.0, 10)]}
+    samples.generator = [(float(t), 7, 70.0) for t in range(10)]
+    assert samples.generator_peak() == 70.0 and not samples.generator_bound
+    samples.generator += [(float(t), 7, 95.0) for t in range(10, 16)]
+    assert samples.generator_bound
+
+
+def test_host_usage_reads_busy_cpu_and_memory_in_use():
+    output = "cpu  1000 0 500 8000 100 0 0 0 0 0\n100\n2048\n"
+    usage = host_usage(output)
+    assert usage is not None and usage.cpu_seconds == 15.0 and usage.memory_bytes == 2048
+    assert host_usage("no such output") is None
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_container_usage_comes_from_its_cgroup(tmp_path, version):
+    if version == "v1":
+        (tmp_path / "cpuacct" / "docker" / "abc").mkdir(parents=True)
+        (tmp_path / "cpuacct" / "docker" / "abc" / "cpuacct.usage").write_text("2500000000\n")
+        memory = tmp_path / "memory" / "docker" / "abc"
+        memory.mkdir(parents=True)
+        (memory / "memory.usage_in_bytes").write_text("1000\n")
+        (memory / "memory.stat").write_text("cache 5\ntotal_inactive_file 200\n")
+    else:
+        folder = tmp_path / "system.slice" / "docker-abc.scope"
+        folder.mkdir(parents=True)
+        (folder / "cpu.stat").write_text("usage_usec 2500000\nuser_usec 1\n")
+        (folder / "memory.current").write_text("1000\n")
+        (folder / "memory.stat").write_text("inactive_file 200\n")
+    usage = from_cgroup("abc", tmp_path)
+    assert usage is not None and usage.cpu_seconds == 2.5 and usage.memory_bytes == 800
+    assert from_cgroup("other", tmp_path) is None
+
+
+def test_a_plan_bounds_its_own_length():
+    plan = LoadPlan(profile_path="smoke", http_url="http://127.0.0.1:1", accounts=[{"login": "a", "password": "b",
+                    "email": "c"}], shape="steps", users=8, spawn_rate=1, duration=60, steps=[4, 8], hold_seconds=30,
+                    output="/tmp")
+    assert plan.planned_seconds() == 120  # each step held at most twice its time
+    assert plan.model_copy(update={"shape": "constant"}).planned_seconds() == 60
