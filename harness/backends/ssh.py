@@ -12,7 +12,7 @@ import shlex
 import subprocess
 from typing import Callable
 
-from harness.backends.access import ExecResult, NodeUnreachable, holders_in
+from harness.backends.access import HOST_USAGE_COMMAND, ExecResult, NodeUnreachable, Usage, holders_in, host_usage
 from harness.topology.layout import Layout, from_drill
 
 SSH_FAILED = 255

@@ -116,3 +116,16 @@ def test_a_scenario_the_target_cannot_take_is_refused_with_the_reason(capsys):
     code = main(["drill", "--target", str(STAGING), "--scenario", "two-middleware-nodes-killed", "--dry-run"])
     assert code == 2
     assert "no two nodes can fail while pool oxcluster keeps a member" in capsys.readouterr().err
+
+
+def test_node_usage_over_ssh_is_read_from_proc_on_every_node_that_answers():
+    def answer(node, command):
+        if node.startswith("db"):
+            return 255, "ssh: connect to host: Connection refused"
+        return 0, "cpu  300 0 100 5000 0 0 0 0 0 0\n100\n4096\n"
+
+    faults, ran = driver(answer)
+    usage = faults.access.usage()
+    assert usage and all(u.cpu_seconds == 4.0 and u.memory_bytes == 4096 for u in usage.values())
+    assert not any(name.startswith("db") for name in usage), "an unreachable node is left out, not guessed"
+    assert all("/proc/stat" in command for _, command in ran)
