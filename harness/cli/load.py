@@ -41,7 +41,7 @@ def run_worker(console: Console, master_host: str, plan_file: str | None) -> int
 
 
 def run_load_command(console: Console, *, profile_name: str, project: str, target_file: str | None,
-                     confirm: str | None, options: LoadOptions) -> int:
+                     confirm: str | None, options: LoadOptions, fault: str | None = None) -> int:
     from harness.backends.endpoints import from_project, from_target
     from harness.topology.target import load_target
 
@@ -63,9 +63,19 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     folder = reports_dir() / run_id / "load"
     console.print(f"load run {run_id}: profile {profile.name} against {endpoints.name}; results in {folder}/",
                   soft_wrap=True)
-    results = run_load(endpoints, profile, profile_path, options, folder, lambda line: console.print(line))
+    say = lambda line: console.print(line)  # noqa: E731
+    if fault:
+        from harness.scenario.under_load import parse_fault, run_load_with_fault
+
+        parse_fault(fault)  # bad input stops here, before any user is made
+        results = run_load_with_fault(endpoints, profile, profile_path, options, folder, say, fault, confirm)
+    else:
+        results = run_load(endpoints, profile, profile_path, options, folder, say)
     print_results(console, results)
     valid = not results["generator"]["bound"]
+    fault_ok = not results.get("fault", {}).get("violations")
+    if fault:
+        return 0 if valid and fault_ok else 1  # under a fault the SLO may break for a while; the fault's own judge
     return 0 if valid and not results["slo_violations"] else 1
 
 
@@ -105,6 +115,20 @@ def print_results(console: Console, results: dict) -> None:
     check = results["crosscheck"]
     console.print(f"the middleware counted {check['middleware_counted']} API requests; the generator sent "
                   f"{check['generator_api_requests']}")
+    fault = results.get("fault")
+    if fault:
+        console.print(f"fault {fault['scenario']} at {fault['at']:g} s on {', '.join(fault['nodes']) or 'no node'}")
+        for window in ("before", "during", "after"):
+            if window in fault:
+                figures = fault[window]
+                console.print(f"  {window}: error ratio {figures['error_ratio']:.1%}, worst p95 "
+                              f"{_ms(figures['worst_p95_ms'])} ms over {figures['seconds']} s")
+        if "back_to_slo_seconds" in fault:
+            back = fault["back_to_slo_seconds"]
+            console.print(f"  back within the SLO {back:.0f} s after the heal" if back is not None
+                          else "  [red]never back within the SLO after the heal[/]")
+        console.print("  [green]the fault cost users nothing they could see[/]" if not fault["violations"]
+                      else "  [red]" + "; ".join(fault["violations"]) + "[/]")
     console.print("SLO: " + ("[green]every request class met its SLO[/]" if not results["slo_violations"]
                              else f"[red]{len(results['slo_violations'])} violation(s)[/]"))
 

@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--shape", choices=("constant", "steps", "soak"), default="constant",
                       help="constant users; steps: the profile's steps, each held until throughput is steady; soak")
     load.add_argument("--speedup", type=float, help="hours of user behaviour per hour of run (default: the profile's)")
+    load.add_argument("--fault", metavar="SCENARIO@SECONDS",
+                      help=f"inject a failover scenario that many seconds into the run (one of: {', '.join(SCENARIOS)})")
     load.add_argument("--workers", type=int, default=1, help="local Locust worker processes under a master "
                                                              "(Locust's --processes; one per core)")
     load.add_argument("--master", action="store_true", help="be a Locust master for workers on other machines")
@@ -364,7 +366,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                           speedup=args.speedup, workers=args.workers, master=args.master,
                           expect_workers=args.expect_workers)
     return run_load_command(console, profile_name=args.profile, project=_check_project(args.project),
-                            target_file=args.target, confirm=args.confirm, options=options)
+                            target_file=args.target, confirm=args.confirm, options=options, fault=args.fault)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

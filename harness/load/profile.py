@@ -32,6 +32,7 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     "imap": ("imap.select", "imap.fetch", "imap.status"),
     "smtp": ("smtp.send",),
 }
+RETRY_SUFFIX = " retry"  # a second attempt's request class: `mail.all retry`; its failures are what users saw
 # Made by the session itself, not by an action: judged like the others.
 SESSION_REQUESTS = {"http": ("login", "rampup", "config", "logout"), "dav": (), "imap": ("imap.login",), "smtp": ()}
 

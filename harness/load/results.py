@@ -101,6 +101,11 @@ def tier_memory(samples: Samples) -> dict[str, int]:
     return {role: max(memory for _, _, memory in rows) for role, rows in samples.per_tier().items() if rows}
 
 
+def counted_between(before: float, after: float) -> float:
+    """A counter's growth; a node that restarted meanwhile counts from zero again."""
+    return after - before if after >= before else after
+
+
 def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile) -> dict[str, Any]:
     """results.json of a load run: classes with their SLO verdicts, steps, tiers, generator, cross-check."""
     classes = read_classes(run.prefix)
@@ -114,7 +119,7 @@ def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile) -> dict[str,
         step["tier_cpu_percent"] = tier_cpu(run.samples, step["start"], step["end"])
         step["rps"] = round(sum(c["rps"] for c in step["requests"].values()), 2)
     api_requests = sum(c.requests for c in classes if not c.name.startswith(NOT_HTTP_API))
-    counted = sum(run.metrics_after.get(node, 0) - run.metrics_before.get(node, 0) for node in run.metrics_after)
+    counted = sum(counted_between(run.metrics_before.get(node, 0), after) for node, after in run.metrics_after.items())
     return {
         "profile": profile.name, "shape": plan.shape, "users": plan.steps if plan.shape == "steps" else plan.users,
         "speedup": plan.speedup, "seconds": round(run.seconds, 1), "stopped_from_outside": run.stopped_from_outside,

@@ -19,7 +19,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from contextlib import nullcontext
+from typing import Any, Callable, ContextManager
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -81,7 +82,8 @@ def middleware_requests(access: NodeAccess | None, port: int = 8009) -> dict[str
 
 
 def run_locust(plan: LoadPlan, folder: Path, access: NodeAccess | None, progress: Progress, workers: int = 1,
-               master: bool = False, expect_workers: int = 0) -> LocustRun:
+               master: bool = False, expect_workers: int = 0,
+               alongside: Callable[[], ContextManager[Any]] | None = None) -> LocustRun:
     folder.mkdir(parents=True, exist_ok=True)
     plan_file = plan.write(folder / "plan.json")
     limit = plan.planned_seconds() + MARGIN
@@ -92,7 +94,7 @@ def run_locust(plan: LoadPlan, folder: Path, access: NodeAccess | None, progress
     started = time.monotonic()
     process = subprocess.Popen(argv, env={**_environment(), ENV: str(plan_file)}, stdout=log, stderr=subprocess.STDOUT)
     stopped = False
-    with Sampler(access, process.pid, limit) as sampler:
+    with Sampler(access, process.pid, limit) as sampler, (alongside or nullcontext)():
         try:
             while process.poll() is None:
                 elapsed = time.monotonic() - started

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 from harness.backends.endpoints import Endpoints
 from harness.clients.provisioning import Provisioning, ProvisioningError
@@ -24,6 +24,7 @@ from harness.load.runner import run_locust
 
 SEED_MESSAGES = 5
 Progress = Callable[[str], None]
+Alongside = Callable[[], ContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def users_needed(profile: LoadProfile, options: LoadOptions) -> int:
 
 
 def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
-             progress: Progress) -> dict[str, Any]:
-    """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`."""
+             progress: Progress, alongside: Alongside | None = None) -> dict[str, Any]:
+    """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`.
+    `alongside()` is entered once Locust has started and left when it ends (a fault under load, say)."""
     count = users_needed(profile, options)
     if count > MAX_USERS:
         raise UserError(f"{count} users asked for; one run provisions at most {MAX_USERS}",
@@ -56,14 +58,14 @@ def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, opt
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return _run(endpoints, profile, profile_path, options, folder, progress, provisioning, count)
+        return _run(endpoints, profile, profile_path, options, folder, progress, provisioning, count, alongside)
     except ProvisioningError as exc:
         raise UserError(f"cannot provision or remove the load run's test users on {endpoints.name}: {exc}",
                         "check SOAP provisioning (the functional suite's PROV requirement) and run again") from None
 
 
 def _run(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
-         progress: Progress, provisioning: Provisioning, count: int) -> dict[str, Any]:
+         progress: Progress, provisioning: Provisioning, count: int, alongside: Alongside | None) -> dict[str, Any]:
     with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress) as accounts:
         steps = [min(level, count) for level in profile.steps.users] if options.shape == "steps" else []
         plan = LoadPlan(
@@ -76,7 +78,7 @@ def _run(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options
         progress(f"running {profile.name} ({options.shape}, {count} users, speed-up {plan.speedup:g}) "
                  f"for at most {plan.planned_seconds():.0f} s")
         run = run_locust(plan, folder, endpoints.access, progress, workers=options.workers, master=options.master,
-                         expect_workers=options.expect_workers)
+                         expect_workers=options.expect_workers, alongside=alongside)
     results = summarize(run, plan, profile)
     results["workers"] = options.workers
     results["plots"] = [path.name for path in plot_all(run.prefix, run.samples, folder)]

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from locust import FastHttpUser, User
 
 from harness.load.plan import LoadPlan
-from harness.load.profile import UserClass
+from harness.load.profile import RETRY_SUFFIX, UserClass
 
 API = "/appsuite/api"
 CLIENT = "open-xchange-appsuite"
@@ -125,6 +125,15 @@ class OXHttpBehaviour(Behaviour):
     file_ids: list[tuple[str, str]] = []
 
     def call(self, method: str, module: str, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """One API call as the UI makes it: a failed one is tried once more, as `<name> retry`, so that the
+        stats tell failures a user saw (those of the retries) from those a retry hid."""
+        ok, data = self.request(method, module, name, params, **kwargs)
+        if not ok and self.session_ends:
+            ok, data = self.request(method, module, name + RETRY_SUFFIX, params, **kwargs)
+        return data
+
+    def request(self, method: str, module: str, name: str, params: dict[str, Any] | None,
+                **kwargs: Any) -> tuple[bool, Any]:
         query = dict(params or {})
         if self.session_id and name != "login":
             query["session"] = self.session_id
@@ -132,23 +141,23 @@ class OXHttpBehaviour(Behaviour):
                                  **kwargs) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
-                return None
+                return False, None
             text = response.text or ""
             if not text.strip():
-                return None  # logout and a few others answer with an empty body
+                return True, None  # logout and a few others answer with an empty body
             match = re.search(r"\(\s*(\{.*\})\s*\)\s*</script>", text, re.S) if "<script" in text else None
             try:
-                payload = json.loads(match.group(1) if match else text) if text[:1] in "{[" or match else text
+                payload = json.loads(match.group(1) if match else text) if text[:1] in ("{", "[") or match else text
             except ValueError:
                 response.failure("not JSON")
-                return None
+                return False, None
             error = ox_error(payload)
             if error:
                 response.failure(error)
                 if error.startswith("SES-"):
                     self.session_ends = 0  # the session is gone: sign in again at the next step
-                return None
-            return payload.get("data") if isinstance(payload, dict) and "data" in payload else payload
+                return False, None
+            return True, payload.get("data") if isinstance(payload, dict) and "data" in payload else payload
 
     def sign_in(self) -> None:
         self.session_id = ""

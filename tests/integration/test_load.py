@@ -53,3 +53,20 @@ def test_a_remote_target_without_load_permission_is_refused(tmp_path):
     assert "does not allow load" in result.stderr and "load: allowed" in result.stderr
     result = oxh("load", "--profile", "smoke", "--users", "0", reports=tmp_path, timeout=60)
     assert result.returncode == 2 and "must be positive" in result.stderr
+
+
+def test_a_middleware_node_killed_under_webmail_load_costs_users_no_failed_call(ci_small, tmp_path):
+    # 20 users at speed-up 30 is about 10 req/s, a quarter of what ci-small carried at its last step (see the
+    # README's load figures), so the two nodes left have room for the killed node's users.
+    cluster, topology = ci_small
+    try:
+        result = oxh("load", "--project", cluster.project, "--profile", "webmail", "--users", "20", "--duration", "45",
+                     "--fault", "middleware-node-killed@15", reports=tmp_path)
+    finally:
+        cluster.wait_healthy([node.name for node in topology.middleware.nodes], 120)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    folder = Path(re.search(r"results in (\S+)/", result.stdout).group(1))
+    fault = json.loads((folder / "results.json").read_text())["fault"]
+    assert fault["nodes"] and fault["nodes"][0].startswith("ox-") and not fault["violations"], fault
+    assert fault["user_visible_failures"] == {} and fault["back_to_slo_seconds"] is not None
+    assert fault["before"]["seconds"] > 5 and fault["during"]["seconds"] > 3 and fault["after"]["seconds"] > 5

@@ -158,3 +158,39 @@ def test_a_plan_bounds_its_own_length():
                     output="/tmp")
     assert plan.planned_seconds() == 120  # each step held at most twice its time
     assert plan.model_copy(update={"shape": "constant"}).planned_seconds() == 60
+
+
+def test_a_middleware_counter_that_restarted_counts_from_zero():
+    from harness.load.results import counted_between
+
+    assert counted_between(100, 150) == 50
+    assert counted_between(100, 30) == 30  # the node restarted during the run (a fault under load)
+
+
+def test_a_fault_under_load_is_named_with_its_time_and_judged_from_the_history(tmp_path):
+    from harness.scenario.under_load import FaultTimer, back_to_slo, judge_fault, parse_fault
+
+    assert parse_fault("middleware-node-killed@60") == ("middleware-node-killed", 60.0)
+    for bad, expected in (("nope@5", "unknown scenario"), ("middleware-node-killed", "no time after the @"),
+                          ("middleware-node-killed@-1", "must not be negative")):
+        with pytest.raises(UserError, match=expected):
+            parse_fault(bad)
+    header = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+    rows = [header]
+    for second in range(100, 160):
+        failing = 130 <= second < 134
+        rows.append(f"{second},10,,Aggregated,10,{5 if failing else 0},50,60,70,80,90,{3000 if failing else 200},"
+                    "300,400,500,600,700")
+    (tmp_path / "locust_stats_history.csv").write_text("\n".join(rows) + "\n")
+    slo = load_profile("smoke").slos["default"]
+    assert back_to_slo(list(__import__("csv").DictReader((tmp_path / "locust_stats_history.csv").open())), 131, slo) == 3
+    timer = FaultTimer(driver=None, scenario="middleware-node-killed", at=30, injected_at=130.0, healed_at=136.0,
+                       nodes=["ox-1"])
+    classes = [{"name": "mail.all retry", "failures": 2}, {"name": "mail.all", "failures": 20}]
+    found = judge_fault(timer, tmp_path / "locust", classes, slo)
+    assert found["during"]["error_ratio"] == round(20 / 60, 4) and found["before"]["error_ratio"] == 0.0
+    assert found["during"]["worst_p95_ms"] == 3000.0 and found["back_to_slo_seconds"] == 0
+    assert found["violations"] == ["users saw failed calls after one retry: mail.all retry × 2"]
+    never = judge_fault(FaultTimer(None, "mta-stopped", 30, problem="the load ended before the fault was due"),
+                        tmp_path / "locust", [], slo)
+    assert never["violations"] == ["the load ended before the fault was due"]
