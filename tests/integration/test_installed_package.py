@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +27,11 @@ REPO = Path(__file__).resolve().parents[2]
 def installed(tmp_path_factory):
     """(bin folder of a fresh virtualenv with the wheel installed, a working folder outside the checkout)."""
     base = tmp_path_factory.mktemp("installed")
-    wheels = base / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)], cwd=base)
+    wheels, source = base / "wheels", base / "source"
+    # Built from a copy: setuptools builds in the source tree, and a stale build/ would leak into the wheel.
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "reports",
+                                                                  "*.egg-info", "__pycache__"))
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)], cwd=base)
     wheel = next(wheels.glob("ox_harness-*.whl"))
     run([sys.executable, "-m", "venv", str(base / "venv")], cwd=base)
     run([str(base / "venv" / "bin" / "pip"), "install", "-q", str(wheel)], cwd=base, timeout=900)

@@ -1,1 +1,0 @@
-"""Docker backend: builds the images and runs the reference topology on this machine."""

@@ -1,1 +1,0 @@
-"""Invariants checked against a cluster: API conformance, replication, VIPs, lost writes."""

@@ -1,1 +1,0 @@
-"""The `oxh` command."""

@@ -1,1 +1,0 @@
-"""Clients that speak the real protocols of an OX cluster: HTTP API, SOAP, IMAP, SMTP, MySQL, DAV."""

@@ -1,1 +1,0 @@
-"""Faults: the catalogue, the FaultDriver protocol and its Docker and SSH drivers."""

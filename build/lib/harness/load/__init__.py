@@ -1,1 +1,0 @@
-"""Load generation and measurement: API throughput benchmarks (and, later, the Locust runner)."""

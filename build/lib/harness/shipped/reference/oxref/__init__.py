@@ -1,1 +1,0 @@
-"""oxref: the reference OX-compatible middleware node that ox-harness qualifies in CI."""

@@ -1,1 +1,0 @@
-"""The suites of ox-harness: one folder per suite with its requirements.yaml and tests."""

@@ -1,1 +1,0 @@
-"""Failover suite: each component killed, stopped, paused or cut off while users work."""

@@ -1,1 +1,0 @@
-"""Functional suite: the OX HTTP API and every infrastructure part, read-only."""

@@ -1,1 +1,0 @@
-"""Topologies, target examples, sizing designs, image build contexts and configuration templates (data)."""

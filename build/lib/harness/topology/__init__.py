@@ -1,1 +1,0 @@
-"""Typed models of topology, target, profile and sizing files."""
