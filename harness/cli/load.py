@@ -22,7 +22,7 @@ from rich.table import Table
 
 from harness.errors import UserError
 from harness.load.plan import ENV, LoadPlan
-from harness.load.profile import load_profile
+from harness.load.profile import find, load_profile
 from harness.load.runner import LOCUSTFILE
 from harness.load.session import LoadOptions, run_load
 from harness.report.run_folder import reports_dir
@@ -45,7 +45,7 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     from harness.backends.endpoints import from_project, from_target
     from harness.topology.target import load_target
 
-    profile_path = _profile_path(profile_name)
+    profile_path = find(profile_name)
     profile = load_profile(profile_path)
     if target_file:
         target = load_target(target_file)
@@ -77,19 +77,6 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     if fault:
         return 0 if valid and fault_ok else 1  # under a fault the SLO may break for a while; the fault's own judge
     return 0 if valid and not results["slo_violations"] else 1
-
-
-def _profile_path(name: str) -> Path:
-    from harness import resources
-    from harness.load.profile import available
-
-    path = Path(name)
-    if path.is_file():
-        return path
-    shipped = resources.loadprofiles_dir() / f"{name}.yaml"
-    if shipped.is_file():
-        return shipped
-    raise UserError(f"load profile {name!r} not found", f"give a file path or one of: {', '.join(available())}")
 
 
 def print_results(console: Console, results: dict) -> None:

@@ -132,12 +132,18 @@ def available() -> list[str]:
     return sorted(path.stem for path in resources.loadprofiles_dir().glob("*.yaml"))
 
 
-def load_profile(name_or_path: str | Path) -> LoadProfile:
+def find(name_or_path: str | Path) -> Path:
+    """A profile file as given, or the one shipped in loadprofiles/ under that name."""
     path = Path(name_or_path)
-    if not path.exists():
-        path = resources.loadprofiles_dir() / f"{name_or_path}.yaml"
-    if not path.exists():
-        raise UserError(f"load profile {str(name_or_path)!r} not found",
-                        f"give a file path or one of: {', '.join(available()) or '(none shipped)'}")
-    return validate(LoadProfile, read_yaml(path, example="loadprofiles/webmail.yaml"), "load profile",
+    if path.is_file():
+        return path
+    shipped = resources.loadprofiles_dir() / f"{name_or_path}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise UserError(f"load profile {str(name_or_path)!r} not found",
+                    f"give a file path or one of: {', '.join(available()) or '(none shipped)'}")
+
+
+def load_profile(name_or_path: str | Path) -> LoadProfile:
+    return validate(LoadProfile, read_yaml(find(name_or_path), example="loadprofiles/webmail.yaml"), "load profile",
                     "correct the keys named above; nothing was started")

@@ -185,28 +185,28 @@ def test_problems_name_the_line_and_column_of_the_key_at_fault(tmp_path):
     text = text.replace("{name: lb-2, address: 172.30.0.12, priority: 100}",
                         "{name: lb-2, address: 172.30.0.300, priority: 100}")
     text = text.replace("mail_domain:", "mail_domian:")
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(text)
-    with pytest.raises(UserError) as raised:
-        loader.load(bad)
-    lines = text.splitlines()
+    message, lines = problems_in_file(tmp_path, text)
     row = next(i for i, line in enumerate(lines) if "172.30.0.300" in line)
     column = lines[row].index("address") + 1
-    assert f"bad.yaml:{row + 1}:{column}: balancer.nodes[1].address:" in str(raised.value), raised.value
+    assert f"bad.yaml:{row + 1}:{column}: balancer.nodes[1].address:" in message, message
     row = next(i for i, line in enumerate(lines) if line.startswith("mail_domian"))
-    assert f"bad.yaml:{row + 1}:1: mail_domian: unknown key" in str(raised.value)
+    assert f"bad.yaml:{row + 1}:1: mail_domian: unknown key" in message
     # A missing key is placed at the mapping that lacks it: here the file's first key.
     first = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
-    assert f"bad.yaml:{first + 1}:1: mail_domain: required key is missing" in str(raised.value)
+    assert f"bad.yaml:{first + 1}:1: mail_domain: required key is missing" in message
 
 
 def test_a_cross_field_problem_is_placed_at_the_key_it_names(tmp_path):
-    text = CI_SMALL.read_text().replace("route: OX2", "route: OX1")
+    message, lines = problems_in_file(tmp_path, CI_SMALL.read_text().replace("route: OX2", "route: OX1"))
+    ox2 = next(i for i, line in enumerate(lines) if "name: ox-2" in line)
+    column = lines[ox2].index("route") + 1
+    assert f"bad.yaml:{ox2 + 1}:{column}: middleware.nodes[1].route: route 'OX1' of ox-2" in message
+
+
+def problems_in_file(tmp_path: Path, text: str) -> tuple[str, list[str]]:
+    """The problems `oxh` finds in a topology file with this text, and the file's lines."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     with pytest.raises(UserError) as raised:
         loader.load(bad)
-    lines = text.splitlines()
-    ox2 = next(i for i, line in enumerate(lines) if "name: ox-2" in line)
-    column = lines[ox2].index("route") + 1
-    assert f"bad.yaml:{ox2 + 1}:{column}: middleware.nodes[1].route: route 'OX1' of ox-2" in str(raised.value)
+    return str(raised.value), text.splitlines()
