@@ -19,8 +19,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from harness import resources
-from harness.errors import UserError
-from harness.topology.loader import read_yaml, validate
+from harness.topology.loader import read_yaml, resolve, validate
 from harness.topology.model import NAME_PATTERN, Strict
 
 Protocol = Literal["http", "dav", "imap", "smtp"]
@@ -134,14 +133,7 @@ def available() -> list[str]:
 
 def find(name_or_path: str | Path) -> Path:
     """A profile file as given, or the one shipped in loadprofiles/ under that name."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    shipped = resources.loadprofiles_dir() / f"{name_or_path}.yaml"
-    if shipped.is_file():
-        return shipped
-    raise UserError(f"load profile {str(name_or_path)!r} not found",
-                    f"give a file path or one of: {', '.join(available()) or '(none shipped)'}")
+    return resolve(name_or_path, resources.loadprofiles_dir(), "load profile")
 
 
 def load_profile(name_or_path: str | Path) -> LoadProfile:

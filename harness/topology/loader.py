@@ -64,16 +64,18 @@ def position(tree: yaml.Node, key_path: str) -> yaml.Mark | None:
     return mark
 
 
-def resolve(name_or_path: str | Path) -> Path:
-    """A path as given, or the name of a file shipped in topologies/ (a topology or a sizing design)."""
+def resolve(name_or_path: str | Path, folder: Path | None = None, what: str = "topology") -> Path:
+    """A path as given, or the name of a file shipped in `folder` (default topologies/: a topology or a
+    sizing design)."""
+    folder = folder or resources.topologies_dir()
     path = Path(name_or_path)
-    if path.exists():
+    if path.is_file():
         return path
-    shipped = resources.topologies_dir() / f"{name_or_path}.yaml"
-    if shipped.exists():
+    shipped = folder / f"{name_or_path}.yaml"
+    if shipped.is_file():
         return shipped
-    known = ", ".join(sorted(p.stem for p in resources.topologies_dir().glob("*.yaml"))) or "(none shipped)"
-    raise UserError(f"topology {str(name_or_path)!r} not found", f"give a file path or one of: {known}")
+    known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "(none shipped)"
+    raise UserError(f"{what} {str(name_or_path)!r} not found", f"give a file path or one of: {known}")
 
 
 def read_yaml(path: Path, example: str) -> YamlFile:
