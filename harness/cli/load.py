@@ -72,7 +72,7 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     else:
         results = run_load(endpoints, profile, profile_path, options, folder, say)
     print_results(console, results)
-    valid = not results["generator"]["bound"]
+    valid = not results["generator"]["bound"] and not results["generator"]["invalid"]
     fault_ok = not results.get("fault", {}).get("violations")
     if fault:
         return 0 if valid and fault_ok else 1  # under a fault the SLO may break for a while; the fault's own judge
@@ -99,6 +99,8 @@ def print_results(console: Console, results: dict) -> None:
     generator = results["generator"]
     line = f"generator peak CPU {generator['peak_cpu_percent']:.0f} % of a core"
     console.print(f"[red]{line}: generator-bound, the figures are not the cluster's[/]" if generator["bound"] else line)
+    if generator["invalid"]:
+        console.print(f"[red]the run is invalid: {generator['invalid']}[/]")
     check = results["crosscheck"]
     console.print(f"the middleware counted {check['middleware_counted']} API requests; the generator sent "
                   f"{check['generator_api_requests']}")

@@ -42,10 +42,14 @@ class PlanShape(LoadTestShape):
         self.counts: list[tuple[float, int]] = []
         self.marks: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []
+        self.workers = (0, 0)  # (most, fewest) workers seen connected once the run started
 
     def tick(self) -> tuple[int, float] | None:
         now = self.get_run_time()
         stats = self.runner.stats
+        workers = getattr(self.runner, "worker_count", None)  # a master's; None on a local runner
+        if workers is not None:
+            self.workers = (max(self.workers[0], workers), min(self.workers[1], workers) if self.marks else workers)
         self.counts.append((now, stats.total.num_requests))
         if not self.marks:
             self.marks.append(snapshot(stats))
@@ -82,3 +86,5 @@ def write_steps(environment: Any, **_: Any) -> None:
     if shape.marks and len(shape.steps) == shape.index and shape.index < len(shape.levels):
         shape.close_step(snapshot(environment.runner.stats))  # a run cut short keeps what it measured
     (Path(PLAN.output) / "steps.json").write_text(json.dumps(shape.steps, indent=2))
+    most, fewest = shape.workers
+    (Path(PLAN.output) / "generator.json").write_text(json.dumps({"workers_most": most, "workers_fewest": fewest}))

@@ -106,6 +106,16 @@ def counted_between(before: float, after: float) -> float:
     return after - before if after >= before else after
 
 
+def invalid_because(run: LocustRun, workers: dict[str, int]) -> str:
+    """Why the run's figures cannot be trusted, or "": a worker that died, a run stopped from outside."""
+    if workers.get("workers_fewest", 0) < workers.get("workers_most", 0):
+        return (f"a generator worker died: {workers['workers_most']} were connected, then only "
+                f"{workers['workers_fewest']}; the load was lower than planned")
+    if run.stopped_from_outside:
+        return "Locust did not end by itself and was stopped"
+    return ""
+
+
 def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile) -> dict[str, Any]:
     """results.json of a load run: classes with their SLO verdicts, steps, tiers, generator, cross-check."""
     classes = read_classes(run.prefix)
@@ -120,6 +130,8 @@ def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile) -> dict[str,
         step["rps"] = round(sum(c["rps"] for c in step["requests"].values()), 2)
     api_requests = sum(c.requests for c in classes if not c.name.startswith(NOT_HTTP_API))
     counted = sum(counted_between(run.metrics_before.get(node, 0), after) for node, after in run.metrics_after.items())
+    generator_file = run.folder / "generator.json"
+    workers = json.loads(generator_file.read_text()) if generator_file.exists() else {}
     return {
         "profile": profile.name, "shape": plan.shape, "users": plan.steps if plan.shape == "steps" else plan.users,
         "speedup": plan.speedup, "seconds": round(run.seconds, 1), "stopped_from_outside": run.stopped_from_outside,
@@ -127,7 +139,8 @@ def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile) -> dict[str,
         "errors": read_errors(run.prefix),
         "steps": steps,
         "tiers": {"cpu_percent": tier_cpu(run.samples, 0, float("inf")), "memory_bytes_peak": tier_memory(run.samples)},
-        "generator": {"peak_cpu_percent": run.samples.generator_peak(), "bound": run.samples.generator_bound},
+        "generator": {"peak_cpu_percent": run.samples.generator_peak(), "bound": run.samples.generator_bound,
+                      "invalid": invalid_because(run, workers)},
         "crosscheck": {"generator_api_requests": api_requests, "middleware_counted": round(counted),
                        "nodes": sorted(run.metrics_after)},
         "slo_violations": [problem for c in classes for problem in c.violations],

@@ -41,6 +41,7 @@ def test_every_request_class_meets_its_slo_under_the_smoke_profile(request, smok
     assert not results["generator"]["bound"], (
         f"the run is invalid: the generator reached {results['generator']['peak_cpu_percent']} % of a core, so the "
         "figures are its own limit")
+    assert not results["generator"]["invalid"], f"the run is invalid: {results['generator']['invalid']}"
     made = {c["name"] for c in results["classes"] if c["requests"]}
     expected = set(load_profile(resources.loadprofiles_dir() / f"{PROFILE}.yaml").request_classes()) - {"logout"}
     assert expected <= made, f"request classes never made: {sorted(expected - made)} (see {folder}/locust.log)"

@@ -194,3 +194,15 @@ def test_a_fault_under_load_is_named_with_its_time_and_judged_from_the_history(t
     never = judge_fault(FaultTimer(None, "mta-stopped", 30, problem="the load ended before the fault was due"),
                         tmp_path / "locust", [], slo)
     assert never["violations"] == ["the load ended before the fault was due"]
+
+
+def test_a_run_whose_worker_died_or_that_had_to_be_stopped_is_invalid(tmp_path):
+    from harness.load.results import invalid_because
+    from harness.load.runner import LocustRun
+
+    run = LocustRun(tmp_path, 0, 60.0, Samples(), {}, {})
+    assert invalid_because(run, {"workers_most": 2, "workers_fewest": 2}) == ""
+    assert "a generator worker died: 2 were connected, then only 1" in invalid_because(
+        run, {"workers_most": 2, "workers_fewest": 1})
+    run.stopped_from_outside = True
+    assert invalid_because(run, {}) == "Locust did not end by itself and was stopped"
