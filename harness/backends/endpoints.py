@@ -47,6 +47,7 @@ class Endpoints:
     hung_member_note: str = ""  # what a member that stops answering costs its users on this target
     load_allowed: bool = True  # a remote target allows load only when its file says so
     load_max_users: int | None = None  # the cap its file sets on load users
+    load_slos: dict[str, dict] = field(default_factory=dict)  # request class -> SLO replacing the profile's
 
     @property
     def target_kind(self) -> str:
@@ -163,4 +164,5 @@ def from_target(target: RemoteTarget) -> Endpoints:
         thresholds={name: t.overrides() for name, t in target.failover_thresholds.items()},
         load_allowed=target.load == "allowed",
         load_max_users=target.load_max_users,
+        load_slos={name: slo.model_dump() for name, slo in target.load_slos.items()},
     )

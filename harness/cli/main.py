@@ -155,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-api", help="print req/s and p50/p95 of API calls through the balancer of a running project"))
     bench_api.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement (default: 10)")
     bench_api.add_argument("--workers", type=int, default=16, help="concurrent requests when saturating (default: 16)")
+    bench_generator = with_project(commands.add_parser(
+        "bench-generator", help="print req/s and requests per generator CPU-second, bare Locust vs oxh load",
+        description="Bare Locust (a FastHttpUser fetching the balancer's static start page without think time) "
+                    "against oxh load's webmail users without think time on a running project: req/s and requests "
+                    "per CPU-second of the generator, and their ratio (medians)."))
+    bench_generator.add_argument("--seconds", type=float, default=20.0, help="length of each run (default: 20)")
+    bench_generator.add_argument("--users", type=int, default=20, help="Locust users (default: 20)")
+    bench_generator.add_argument("--runs", type=int, default=3, help="runs of each (median is printed)")
     bench_hung = with_project(commands.add_parser(
         "bench-hung", help="print how long a paused middleware node goes unnamed by the pool check and the balancers",
         description="Pause a groupware node of a running project and print the seconds until the pool check "
@@ -318,6 +326,12 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
     return run_bench_api(console, _check_project(args.project), args.seconds, args.workers)
 
 
+def cmd_bench_generator(args: argparse.Namespace) -> int:
+    from harness.cli.bench_generator import run_bench_generator
+
+    return run_bench_generator(console, _check_project(args.project), args.seconds, args.users, args.runs)
+
+
 def cmd_bench_hung(args: argparse.Namespace) -> int:
     from harness.cli.bench_hung import run_bench_hung
 
@@ -384,6 +398,7 @@ COMMANDS = {
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,
     "bench-hung": cmd_bench_hung,
+    "bench-generator": cmd_bench_generator,
     "up": cmd_up,
     "down": cmd_down,
     "status": cmd_status,

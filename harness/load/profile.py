@@ -123,6 +123,12 @@ class LoadProfile(Strict):
     def slo(self, request: str) -> Slo:
         return self.slos.get(request, self.slos["default"])
 
+    def with_slos(self, overrides: dict[str, dict]) -> "LoadProfile":
+        """The profile with a target's own SLOs replacing its own, class by class."""
+        if not overrides:
+            return self
+        return self.model_copy(update={"slos": {**self.slos, **{name: Slo(**slo) for name, slo in overrides.items()}}})
+
     def protocols(self) -> set[str]:
         return {user.protocol for user in self.classes}
 

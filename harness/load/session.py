@@ -49,6 +49,7 @@ def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, opt
              progress: Progress, alongside: Alongside | None = None) -> dict[str, Any]:
     """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`.
     `alongside()` is entered once Locust has started and left when it ends (a fault under load, say)."""
+    profile = profile.with_slos(endpoints.load_slos)
     count = users_needed(profile, options)
     if count > MAX_USERS:
         raise UserError(f"{count} users asked for; one run provisions at most {MAX_USERS}",

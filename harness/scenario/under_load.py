@@ -159,6 +159,7 @@ def run_load_with_fault(endpoints, profile, profile_path: Path, options, folder:
     from harness.load.session import run_load
 
     name, at = parse_fault(fault)
+    profile = profile.with_slos(endpoints.load_slos)
     timer = FaultTimer(driver_for(endpoints, confirm), name, at)
     progress(f"fault under load: {name} at {at:g} s, held {SCENARIOS[name].hold:g} s")
     results = run_load(endpoints, profile, profile_path, options, folder, progress, alongside=timer.running)

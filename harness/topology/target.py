@@ -89,6 +89,14 @@ class DrillSettings(Strict):
         return next(node for node in self.nodes if node.name == name)
 
 
+class LoadSlo(Strict):
+    """A customer's own SLO for one request class of the load profiles (as in loadprofiles/*.yaml)."""
+
+    p95_ms: float = Field(gt=0)
+    p99_ms: float = Field(gt=0)
+    max_error_ratio: float = Field(ge=0, le=1)
+
+
 class RemoteTarget(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     kind: Literal["remote"] = "remote"
@@ -115,6 +123,8 @@ class RemoteTarget(Strict):
     load: Literal["allowed", "forbidden"] = Field(
         default="forbidden", description="allowed: the load suite and `oxh load --confirm NAME` may run against it")
     load_max_users: int = Field(default=50, ge=1, description="the most users a load run may start against it")
+    load_slos: dict[str, LoadSlo] = Field(
+        default_factory=dict, description="request class (or default) -> SLO replacing the load profile's")
     failover_thresholds: dict[str, FailoverThresholds] = Field(
         default_factory=dict, description="Per scenario name, the customer's own thresholds.")
 

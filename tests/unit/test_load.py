@@ -206,3 +206,17 @@ def test_a_run_whose_worker_died_or_that_had_to_be_stopped_is_invalid(tmp_path):
         run, {"workers_most": 2, "workers_fewest": 1})
     run.stopped_from_outside = True
     assert invalid_because(run, {}) == "Locust did not end by itself and was stopped"
+
+
+def test_a_target_file_may_replace_the_profiles_slos_class_by_class(tmp_path):
+    from harness.topology.target import load_target
+
+    text = (resources.topologies_dir() / "examples" / "customer-acceptance.yaml").read_text()
+    target = tmp_path / "target.yaml"
+    target.write_text(text + "load: allowed\nload_slos:\n  mail.all: {p95_ms: 400, p99_ms: 900, max_error_ratio: 0.001}\n")
+    overrides = {name: slo.model_dump() for name, slo in load_target(target).load_slos.items()}
+    profile = load_profile("smoke").with_slos(overrides)
+    assert profile.slo("mail.all").p95_ms == 400 and profile.slo("mail.get") == load_profile("smoke").slos["default"]
+    target.write_text(text + "load_slos:\n  mail.all: {p95_ms: 400}\n")
+    with pytest.raises(UserError, match=r"target.yaml:\d+:\d+: load_slos.mail.all.p99_ms: required key is missing"):
+        load_target(target)
