@@ -17,7 +17,8 @@ from typing import Callable
 
 from harness.backends.access import NodeAccess
 from harness.checks.checker import ClusterCheck
-from harness.clients.mysql import MySQLEndpoint, ReplicaState, gtid_positions, replica_state, table_checksums, user_schemas
+from harness.clients.mysql import (MySQLEndpoint, ReplicaState, gtid_positions, idle_transactions, replica_state,
+                                   table_checksums, user_schemas)
 from harness.wait import WaitTimeout, last_value, wait_for
 
 CATCH_UP_SECONDS = 30.0
@@ -155,8 +156,10 @@ def _convergence_problems(masters: list[MySQLEndpoint]) -> list[str]:
             return problems
         positions = [gtid_positions(state.gtid_current) for state in states]
         if any(position != positions[0] for position in positions):
+            stuck = [sentence for master in masters for sentence in idle_transactions(master)]
             return ["masters have not caught up with each other: " +
-                    "; ".join(f"{state.node} at GTID {state.gtid_current}" for state in states)]
+                    "; ".join(f"{state.node} at GTID {state.gtid_current}" for state in states) +
+                    "".join(f"; {sentence}" for sentence in stuck)]
         schemas = user_schemas(masters[0])
         return checksum_problems({master.name: table_checksums(master, schemas) for master in masters})
     except Exception as exc:  # pymysql raises several unrelated classes for an unreachable server

@@ -138,3 +138,21 @@ def inventory(endpoint: MySQLEndpoint) -> dict[str, int]:
             cursor.execute(f"SELECT COUNT(*) AS n FROM `{schema}`.`{table}`")
             found[f"{schema}.{table}"] = int(cursor.fetchone()["n"])
     return found
+
+
+IDLE_TRANSACTIONS = (
+    "SELECT p.HOST AS host, p.USER AS user, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS open_for, "
+    "t.trx_rows_locked AS rows_locked FROM information_schema.INNODB_TRX t "
+    "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+    "WHERE p.COMMAND = 'Sleep' AND TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) >= %s")
+
+
+def idle_transactions(endpoint: MySQLEndpoint, older_than: int = 10) -> list[str]:
+    """Transactions left open on idle connections (a client that vanished, e.g. after a VIP moved), as
+    sentences: their row locks stop replication from applying what touches the same rows."""
+    with endpoint.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(IDLE_TRANSACTIONS, (older_than,))
+        rows = cursor.fetchall()
+    return [f"{endpoint.name} has a transaction open for {row['open_for']} s on an idle connection of "
+            f"{row['user']} from {row['host'].rsplit(':', 1)[0]}, holding {row['rows_locked']} row lock(s)"
+            for row in rows]

@@ -98,6 +98,15 @@ def test_masters_have_distinct_ids_and_offsets(topology):
     assert settings == [("1", "1", "1"), ("2", "2", "2")]
 
 
+def test_masters_close_connections_whose_client_vanished_within_seconds(topology):
+    # After the write VIP moves, a middleware connection to the old holder is half-open: only keepalive
+    # probes find it, and until then its open transaction blocks replication.
+    cnf = rendered(topology, "db-1")["/etc/mysql/mariadb.conf.d/90-oxh.cnf"]
+    values = dict(re.findall(r"^(\w+) = (\S+)$", cnf, re.M))
+    idle, interval, probes = (int(values[f"tcp_keepalive_{key}"]) for key in ("time", "interval", "probes"))
+    assert 0 < idle + interval * probes <= 10
+
+
 def test_replication_accounts_stay_local_and_each_master_follows_its_peer(topology):
     for name, peer in (("db-1", "172.30.0.22"), ("db-2", "172.30.0.21")):
         sql = rendered(topology, name)["/etc/oxh/init.sql"]
