@@ -32,7 +32,8 @@ Progress = Callable[[str], None]
 
 @contextmanager
 def load_users(provisioning: Provisioning, count: int, mail_domain: str, smtp: tuple[str, int] | None,
-               seed_messages: int, progress: Progress) -> Iterator[list[dict[str, str]]]:
+               seed_messages: int, progress: Progress,
+               imap: list[tuple[str, int]] | None = None) -> Iterator[list[dict[str, str]]]:
     """`count` users in a context of their own, their inboxes seeded; the context is removed afterwards."""
     remove_stale(provisioning, progress)
     cid = secrets.randbelow(CONTEXT_IDS[1] - CONTEXT_IDS[0]) + CONTEXT_IDS[0]
@@ -56,6 +57,8 @@ def load_users(provisioning: Provisioning, count: int, mail_domain: str, smtp: t
         progress(f"{count} users made in {time.monotonic() - started:.1f} s")
         if smtp and seed_messages:
             seed(accounts, smtp, seed_messages, progress)
+            if imap:
+                wait_delivered(accounts, imap[0], seed_messages, progress)
         yield accounts
     finally:
         progress(f"removing context {name} and its {count} users")
@@ -90,3 +93,35 @@ def seed(accounts: list[dict[str, str]], smtp: tuple[str, int], per_user: int, p
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         list(pool.map(deliver, accounts))
+
+
+DELIVERY_WITHIN = 120.0  # seconds the MTA may take to deliver every seeded message
+
+
+def wait_delivered(accounts: list[dict[str, str]], imap: tuple[str, int], per_user: int, progress: Progress) -> None:
+    """Wait until every seeded message is in its mailbox, so that the measured run does not start while the
+    MTA is still delivering (mailboxes being written while the first users read them)."""
+    from imapclient.exceptions import IMAPClientError
+
+    from harness.clients.mail import imap_session
+    from harness.errors import UserError
+    from harness.wait import WaitTimeout, wait_for
+
+    pending = list(accounts)
+
+    def delivered() -> bool:
+        for account in list(pending):
+            with imap_session(*imap, account["email"], account["password"]) as session:
+                if session.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"] >= per_user:
+                    pending.remove(account)
+        return not pending
+
+    started = time.monotonic()
+    try:
+        wait_for(delivered, timeout=DELIVERY_WITHIN, interval=1.0, waiting_for="the seeded messages delivered",
+                 ignore=(OSError, IMAPClientError))
+    except WaitTimeout:
+        raise UserError(f"{len(pending)} of {len(accounts)} mailboxes lack their seeded messages after "
+                        f"{DELIVERY_WITHIN:.0f} s", "check the MTA and the IMAP servers (the functional suite's "
+                        "MAIL-SMTP and MAIL-IMAP requirements)") from None
+    progress(f"seeded messages delivered after {time.monotonic() - started:.1f} s")

@@ -67,7 +67,8 @@ def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, opt
 
 def _run(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
          progress: Progress, provisioning: Provisioning, count: int, alongside: Alongside | None) -> dict[str, Any]:
-    with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress) as accounts:
+    with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
+                    imap=endpoints.imap) as accounts:
         steps = [min(level, count) for level in profile.steps.users] if options.shape == "steps" else []
         plan = LoadPlan(
             profile_path=str(profile_path), http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
