@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from rich.console import Console
 from rich.table import Table
 
-from harness.backends.docker.cluster import DockerCluster, Reporter
+from harness.backends.docker.cluster import DockerCluster
+from harness.backends.docker.startup import Reporter
 from harness.backends.docker.engine import connect
 from harness.backends.docker.images import IMAGES, build_all
 from harness.topology.loader import load

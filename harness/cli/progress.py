@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from harness.backends.docker.cluster import Reporter, Waiting
+from harness.backends.docker.startup import Reporter, Waiting
 
 LOG_EVERY = 10.0
 

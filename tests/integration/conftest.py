@@ -26,7 +26,8 @@ def docker_client():
 @contextmanager
 def running_topology(docker_client, topology, prefix: str = "oxh-it"):
     """Bring `topology` up as `oxh up` does under a fresh project; remove it afterwards."""
-    from harness.backends.docker.cluster import DockerCluster, Reporter
+    from harness.backends.docker.cluster import DockerCluster
+    from harness.backends.docker.startup import Reporter
 
     cluster = DockerCluster(f"{prefix}-{secrets.token_hex(3)}", docker_client)
     try:

@@ -15,7 +15,7 @@ import threading
 import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Network, ip_network
 from typing import Callable
 
@@ -29,6 +29,7 @@ from harness.backends.docker.node import NodeHandle
 from harness.backends.docker.engine import LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, LABEL_TOPOLOGY
 from harness.backends.docker.relocate import relocate
 from harness.backends.docker.roles import ContainerSpec, Probe, edge_spec, spec_for
+from harness.backends.docker.startup import POLL_INTERVAL, Reporter, StartupWaits, Waiting, preferred_first
 from harness.backends.docker.state import ProjectState
 from harness.errors import UserError
 from harness.wait import WaitTimeout, last_value, wait_for
@@ -36,37 +37,8 @@ from harness.topology.model import Node, Topology
 
 # Tiers start together; a tier starts when the one before it is healthy.
 START_ORDER = [("database", "filestore"), ("imap", "mta"), ("middleware",), ("balancer", "edge")]
-TIER_TIMEOUT = 180.0
 CLEANUP_SETTLE = 1.0
-POLL_INTERVAL = 0.5
 EDGE = "edge"
-
-
-@dataclass
-class Waiting:
-    """One container `up` is waiting for, for the progress display."""
-
-    node: str
-    role: str
-    waits_for: str
-    probe: Probe | None = None
-    container: Container | None = None
-    since: float = field(default_factory=time.monotonic)
-    healthy_after: float | None = None
-    last_output: str = ""
-
-
-class Reporter:
-    """What `up` tells the user while it works; the CLI supplies a rich implementation."""
-
-    def step(self, message: str) -> None:  # pragma: no cover - interface
-        print(message, flush=True)
-
-    def waiting(self, items: list[Waiting]) -> None:  # pragma: no cover - interface
-        pass
-
-    def healthy(self, item: Waiting) -> None:  # pragma: no cover - interface
-        print(f"{item.node} ({item.role}) healthy after {item.healthy_after:.1f} s", flush=True)
 
 
 @dataclass
@@ -136,6 +108,7 @@ class DockerCluster:
             self.state.save_topology(placed)
             reporter.step(f"creating network {self.network_name} ({placed.network.subnet})")
             self._create_network(placed)
+            waits = StartupWaits(self, placed, reporter)
             for tier in START_ORDER:
                 started = []
                 for role in tier:
@@ -147,8 +120,8 @@ class DockerCluster:
                         files = render_node(placed, role, node, secrets)
                         started.append(self._start(placed, role, node, spec, files))
                         if index == 0 and role in placed.vips().values():
-                            self._wait_vip_taken(placed, role, node.name, reporter)
-                self._wait_healthy(started, placed, reporter)
+                            waits.vip_taken_by(role, node.name)
+                waits.tier_healthy(started)
             return placed
         except BaseException:
             reporter.step("start-up did not finish: removing what was started")
@@ -250,86 +223,6 @@ class DockerCluster:
             raise
         probe = spec.probe or Probe("running", "true")
         return Waiting(name, role, probe.waits_for, probe, container)
-
-    def _wait_healthy(self, items: list[Waiting], topology: Topology, reporter: Reporter) -> None:
-        pending = list(items)
-        deadline = time.monotonic() + TIER_TIMEOUT
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            while pending:
-                reporter.waiting(pending)
-                results = list(pool.map(self._probe_once, pending))
-                for item, healthy in zip(list(pending), results):
-                    if healthy:
-                        item.healthy_after = time.monotonic() - item.since
-                        reporter.healthy(item)
-                        pending.remove(item)
-                if not pending:
-                    break
-                if time.monotonic() > deadline:
-                    item = pending[0]
-                    raise UserError(
-                        f"{item.node} ({item.role}) not healthy after {TIER_TIMEOUT:.0f} s: waiting for {item.waits_for}"
-                        f"\n{item.last_output}\n--- last log lines of {self.container_name(item.node)} ---\n"
-                        + self.logs(item.node, 30),
-                        "see the log lines above; `oxh down` removed everything",
-                    )
-                time.sleep(POLL_INTERVAL)
-        self._wait_vips(items, topology, reporter)
-
-    def _probe_once(self, item: Waiting) -> bool:
-        container, probe = item.container, item.probe
-        assert container is not None and probe is not None
-        container.reload()
-        if container.status in ("exited", "dead"):
-            raise UserError(
-                f"{item.node} ({item.role}) stopped during start-up (exit code "
-                f"{container.attrs['State'].get('ExitCode')})\n--- last log lines ---\n" + self.logs(item.node, 40),
-                "see the log lines above; `oxh down` removed everything",
-            )
-        result = container.exec_run(["sh", "-c", probe.command])
-        item.last_output = result.output.decode(errors="replace")[-400:]
-        return result.exit_code == 0
-
-    def _wait_vip_taken(self, topology: Topology, role: str, node: str, reporter: Reporter) -> None:
-        """Wait until `node`, started alone, holds its role's VIP. keepalived runs with `nopreempt`, so the
-        first node to claim the VIP keeps it: starting the preferred one first puts it where the design wants
-        it, instead of on whichever node's check passed first."""
-        address = next(vip for vip, vip_role in topology.vips().items() if vip_role == role)
-        waiting = Waiting(f"{role} VIP", role, f"{node} holding {address} before its peers start")
-
-        def taken() -> bool:
-            reporter.waiting([waiting])
-            return self.vip_holders(topology).get(address) == [node]
-
-        try:
-            wait_for(taken, timeout=TIER_TIMEOUT, interval=POLL_INTERVAL, waiting_for=waiting.waits_for)
-        except WaitTimeout:
-            raise UserError(f"{node} did not take the VIP {address} within {TIER_TIMEOUT:.0f} s",
-                            f"check keepalived in its log (docker logs {self.container_name(node)})") from None
-        waiting.healthy_after = time.monotonic() - waiting.since
-        reporter.healthy(waiting)
-
-    def _wait_vips(self, items: list[Waiting], topology: Topology, reporter: Reporter) -> None:
-        """A tier that holds a VIP is healthy only once exactly one of its nodes holds it."""
-        roles = {item.role for item in items}
-        for role, vip in (("balancer", topology.balancer.vip), ("database", topology.database.write_vip)):
-            if role not in roles:
-                continue
-            waiting = Waiting(f"{role} VIP", role, f"exactly one node holding {vip.address}")
-
-            def one_holder(address: str = str(vip.address), shown: Waiting = waiting) -> list[str] | None:
-                holders = self.vip_holders(topology).get(address, [])
-                reporter.waiting([shown])
-                return holders if len(holders) == 1 else None
-
-            try:
-                wait_for(one_holder, timeout=30, interval=POLL_INTERVAL, waiting_for=waiting.waits_for)
-            except WaitTimeout:
-                holders = self.vip_holders(topology).get(str(vip.address), [])
-                raise UserError(f"VIP {vip.address} held by {holders or 'no node'} after 30 s; expected exactly one",
-                                "check keepalived in the containers' logs") from None
-            waiting.healthy_after = time.monotonic() - waiting.since
-            reporter.healthy(waiting)
 
     # -- status ------------------------------------------------------------------
 
@@ -439,14 +332,6 @@ class DockerCluster:
         for volume in self.client.volumes.list(filters=selector):
             _ignore_missing(lambda: volume.remove(force=True))
         return len(containers)
-
-
-def preferred_first(topology: Topology, role: str) -> list:
-    """The nodes of a role; where they share a VIP, the one keepalived prefers (highest priority) first."""
-    nodes = list(topology.tier(role).nodes)
-    if role not in topology.vips().values():
-        return nodes
-    return sorted(nodes, key=lambda node: -node.priority)
 
 
 def projects(client: docker.DockerClient) -> dict[str, int]:
