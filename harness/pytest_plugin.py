@@ -57,11 +57,8 @@ def provisioning(request, target):
     """SOAP provisioning; where the target's layout is known, pinned to a groupware member that answers."""
     from harness.clients.provisioning import Provisioning
 
-    route = None
-    if target.layout is not None:
-        silent = request.getfixturevalue("silent_routes")
-        route = next((r for r in request.getfixturevalue("groupware_routes") if r not in silent), None)
-    return Provisioning(target.soap_url, target.master, verify=target.tls, route=route)
+    answering = request.getfixturevalue("answering_routes") if target.layout is not None else []
+    return Provisioning(target.soap_url, target.master, verify=target.tls, route=answering[0] if answering else None)
 
 
 @pytest.fixture(scope="session")
@@ -142,11 +139,17 @@ def silent_routes(member_probes) -> dict[str, str]:
     return {probe.route: probe.detail for probe in member_probes if probe.pool == "oxcluster" and not probe.answered}
 
 
+@pytest.fixture(scope="session")
+def answering_routes(groupware_routes, silent_routes) -> list[str]:
+    """Routes of the groupware members that answered the pool probe."""
+    return [route for route in groupware_routes if route not in silent_routes]
+
+
 @pytest.fixture
-def ox(target, recorder, silent_routes, groupware_routes):
+def ox(target, recorder, silent_routes, answering_routes):
     """Factory of OX clients through the balancer VIP: `ox()` or `ox(route="OX2")`."""
     clients: list[OXClient] = []
-    answering = [route for route in groupware_routes if route not in silent_routes]
+    answering = answering_routes
 
     def make(route: str | None = None) -> OXClient:
         if route in silent_routes:

@@ -63,7 +63,7 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     folder = reports_dir() / run_id / "load"
     console.print(f"load run {run_id}: profile {profile.name} against {endpoints.name}; results in {folder}/",
                   soft_wrap=True)
-    say = lambda line: console.print(line)  # noqa: E731
+    say = console.print
     if fault:
         from harness.scenario.under_load import parse_fault, run_load_with_fault
 

@@ -11,7 +11,6 @@ work on.
 from __future__ import annotations
 
 import re
-import secrets
 import smtplib
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,12 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Callable, Iterator
 
-from harness.clients.provisioning import CONTEXT_IDS, Credentials, Provisioning
+from imapclient.exceptions import IMAPClientError
+
+from harness.clients.mail import imap_session
+from harness.clients.provisioning import Provisioning, temporary_context
+from harness.errors import UserError
+from harness.wait import WaitTimeout, wait_for
 
 PREFIX = "oxhload"
 NAME = re.compile(rf"^{PREFIX}(\d+)c\d+$")
@@ -36,33 +40,22 @@ def load_users(provisioning: Provisioning, count: int, mail_domain: str, smtp: t
                imap: list[tuple[str, int]] | None = None) -> Iterator[list[dict[str, str]]]:
     """`count` users in a context of their own, their inboxes seeded; the context is removed afterwards."""
     remove_stale(provisioning, progress)
-    cid = secrets.randbelow(CONTEXT_IDS[1] - CONTEXT_IDS[0]) + CONTEXT_IDS[0]
-    name = f"{PREFIX}{int(time.time())}c{cid}"
-    admin = Credentials("oxadmin", secrets.token_urlsafe(12))
-    progress(f"provisioning {count} test users in context {name}")
-    provisioning.create_context(cid, name, admin)
-    try:
-        def create(index: int) -> dict[str, str]:
-            user, password = f"load{index:04d}", secrets.token_urlsafe(12)
-            email = f"{user}.{cid}@{mail_domain}"
-            provisioning.create_user(cid, admin, user, password, email, f"Load User {index}")
-            return {"login": f"{user}@{name}", "password": password, "email": email}
-
-        started = time.monotonic()
-        accounts = []
-        for index in range(count):  # one at a time: users of one context share its schema's id allocation
-            accounts.append(create(index))
-            if (index + 1) % 50 == 0:
-                progress(f"{index + 1} of {count} users made")
-        progress(f"{count} users made in {time.monotonic() - started:.1f} s")
+    progress(f"provisioning {count} test users in a context of this run")
+    started = time.monotonic()
+    # The context's name is oxhload<epoch>c<id>: a later run tells from it whether this one is long over.
+    with temporary_context(provisioning, f"load{int(time.time())}c", [f"load{i:04d}" for i in range(count)],
+                           mail_domain) as context:
+        progress(f"{count} users made in context {context.name} in {time.monotonic() - started:.1f} s")
+        accounts = [{"login": user.login, "password": user.password, "email": user.email}
+                    for user in context.users.values()]
         if smtp and seed_messages:
             seed(accounts, smtp, seed_messages, progress)
             if imap:
                 wait_delivered(accounts, imap[0], seed_messages, progress)
-        yield accounts
-    finally:
-        progress(f"removing context {name} and its {count} users")
-        provisioning.delete_context(cid)
+        try:
+            yield accounts
+        finally:
+            progress(f"removing context {context.name} and its {count} users")
 
 
 def remove_stale(provisioning: Provisioning, progress: Progress, now: float | None = None) -> list[str]:
@@ -101,12 +94,6 @@ DELIVERY_WITHIN = 120.0  # seconds the MTA may take to deliver every seeded mess
 def wait_delivered(accounts: list[dict[str, str]], imap: tuple[str, int], per_user: int, progress: Progress) -> None:
     """Wait until every seeded message is in its mailbox, so that the measured run does not start while the
     MTA is still delivering (mailboxes being written while the first users read them)."""
-    from imapclient.exceptions import IMAPClientError
-
-    from harness.clients.mail import imap_session
-    from harness.errors import UserError
-    from harness.wait import WaitTimeout, wait_for
-
     pending = list(accounts)
 
     def delivered() -> bool:

@@ -92,7 +92,7 @@ def run_locust(plan: LoadPlan, folder: Path, access: NodeAccess | None, progress
     (folder / "command.txt").write_text(" ".join(argv) + "\n")
     log = (folder / "locust.log").open("w")
     started = time.monotonic()
-    process = subprocess.Popen(argv, env={**_environment(), ENV: str(plan_file)}, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(argv, env={**os.environ, ENV: str(plan_file)}, stdout=log, stderr=subprocess.STDOUT)
     stopped = False
     with Sampler(access, process.pid, limit) as sampler, (alongside or nullcontext)():
         try:
@@ -121,10 +121,6 @@ def run_locust(plan: LoadPlan, folder: Path, access: NodeAccess | None, progress
                         f"see {folder / 'locust.log'}")
     return LocustRun(folder, process.returncode or 0, seconds, sampler.samples, before, middleware_requests(access),
                      stopped)
-
-
-def _environment() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
 
 
 def _progress_line(folder: Path, elapsed: float, planned: float) -> str:
