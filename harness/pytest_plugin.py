@@ -3,7 +3,8 @@
 Installed with the package as the `pytest11` entry point `oxh`, so that
 `pytest --target FILE` runs the suites in a customer's own pytest set-up as
 `oxh qualify` runs them: the target, OX clients, provisioned test users,
-node access, faults and evidence. Suites reach the cluster only through these
+node access, faults and evidence, and for the frontend suite the browser
+(harness.browser.fixtures, on top of pytest-playwright). Suites reach the cluster only through these
 fixtures and `harness.clients`.
 The target is a running reference project (`--project`) or a target file
 (`--target`, kind remote). Test users are created over SOAP in a context
@@ -17,6 +18,7 @@ naming it, and the others are kept off it.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -36,6 +38,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-id", default=None, help="id of this run (names the test context)")
     group.addoption("--confirm", default=None, metavar="TARGET_NAME",
                     help="say yes to faults on a staging target by naming it (the failover suite)")
+    group.addoption("--chromium", default=None, metavar="PATH",
+                    help="the Chromium the frontend suite drives (default: $OXH_CHROMIUM, else Debian's)")
+    group.addoption("--ui-url", default=None, metavar="URL",
+                    help="the web UI the frontend suite opens (default: /appsuite/ behind the balancer VIP)")
+    group.addoption("--ui-version", default=os.environ.get("OXH_UI_VERSION"), metavar="VERSION",
+                    help="App Suite version of the UI, where its labels differ (default: asked of the target)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The browser fixtures go in after pytest-playwright, so that theirs (launch arguments, base URL) win."""
+    playwright = sys.modules.get("pytest_playwright.pytest_playwright")
+    if playwright is not None and config.pluginmanager.is_registered(playwright):
+        from harness.browser import fixtures
+
+        config.pluginmanager.register(fixtures, "oxh-browser")
 
 
 @pytest.fixture(scope="session")

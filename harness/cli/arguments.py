@@ -133,6 +133,39 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--master-host", help="with --worker: the master's address")
     load.add_argument("--plan", metavar="FILE", help="with --worker: the master's load/plan.json")
 
+    size = commands.add_parser(
+        "size", help="extrapolate measured capacity to the nodes, cores and RAM a 1M-user installation needs",
+        description="With --measure: bring up the `sizing` topology (three groupware nodes) if the project is not "
+                    "running, sweep the groupware pool with 1, 2 and 3 members under CPU quotas set through the "
+                    "engine and the mail tier with 1 and 2 Dovecot nodes (step load, throughput at the profile's SLOs), "
+                    "then kill a middleware node under the load its nodes carry with one spare (the N+1 proof). "
+                    "With --from: reuse the points of earlier sweeps. Then fit the Universal Scalability Law per tier "
+                    "(bootstrap intervals, held-out 3-node prediction, leave-one-out), compute the demand of --users "
+                    "from the design file, and print nodes per tier against the design. Writes "
+                    "reports/<run>/sizing/ (sizing.json, design.yaml, plots). Exit code 0 when the design is enough "
+                    "and the N+1 proof held, 1 when it is short or the proof failed, 2 for bad input.")
+    size.add_argument("--project", default="sizing", help="project to sweep; brought up from --topology when it "
+                                                          "is not running (default: sizing)")
+    size.add_argument("--measure", action="store_true", help="run the capacity sweep now (about 20 minutes)")
+    size.add_argument("--from", dest="from_runs", nargs="+", metavar="RUN", default=[],
+                      help="run ids (folders under reports/) or paths of earlier sweeps to reuse")
+    size.add_argument("--users", type=int, default=1_000_000, help="users to size for (default: 1,000,000)")
+    size.add_argument("--design", default="reference-1m",
+                      help="sizing design to compare with and take the demand factors from (default: reference-1m)")
+    size.add_argument("--profile", default="webmail", help="load profile of the groupware sweep (default: webmail)")
+    size.add_argument("--topology", default="sizing", help="topology to bring up for --measure when the project is "
+                                                           "not running (default: sizing)")
+    size.add_argument("--quotas", metavar="CORES,...", help="CPU quotas per middleware node, cores "
+                                                            "(default: 0.1,0.15)")
+    size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
+                                                                 "(default: 0.25,0.5)")
+    size.add_argument("--hold", type=float, default=15.0, help="seconds each step is held at least (default: 15; "
+                                                               "a step is held up to twice that until steady)")
+    size.add_argument("--no-proof", action="store_true", help="with --measure: skip the N+1 proof")
+    size.add_argument("--target", metavar="FILE", help="staging target to sweep by draining pool members "
+                                                       "(default: the reference project)")
+    size.add_argument("--confirm", metavar="TARGET_NAME", help="with --target: the target's name, to say yes")
+
     report = commands.add_parser("report", help="render the HTML report of a run folder again")
     report.add_argument("run", help="run id (a folder under reports/) or a path")
 

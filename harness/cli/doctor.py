@@ -24,8 +24,6 @@ from harness import __version__
 from harness.errors import UserError
 
 CONNECT_TIMEOUT = 3.0
-CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-headless-shell",
-                  "/usr/lib/chromium/chromium-headless-shell")
 
 
 @dataclass(frozen=True)
@@ -79,11 +77,12 @@ def ssh_key_check() -> Check:
 
 
 def chromium_check() -> Check:
-    found = next((path for path in CHROMIUM_PATHS if Path(path).exists()), None)
-    if found:
-        return Check("browser", "chromium", True, found)
-    return Check("browser", "chromium", False, "not found (the frontend suite drives Debian's chromium)",
-                 "apt-get install chromium")
+    from harness.browser.chromium import INSTALL, BrowserUnavailable, check
+
+    try:
+        return Check("browser", "chromium", True, check().describe())
+    except BrowserUnavailable as exc:
+        return Check("browser", "chromium", False, str(exc), INSTALL)
 
 
 def reach(use: str, what: str, host: str, port: int) -> Check:

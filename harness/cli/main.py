@@ -237,6 +237,12 @@ def cmd_load(args: argparse.Namespace) -> int:
                             target_file=args.target, confirm=args.confirm, options=options, fault=args.fault)
 
 
+def cmd_size(args: argparse.Namespace) -> int:
+    from harness.cli.size import run_size_command
+
+    return run_size_command(console, args, _check_project(args.project))
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.cli.qualify import rerender
 
@@ -248,6 +254,7 @@ COMMANDS = {
     "report": cmd_report,
     "doctor": cmd_doctor,
     "load": cmd_load,
+    "size": cmd_size,
     "compare": cmd_compare,
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,

@@ -60,7 +60,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
                 pytest_args: list[str], confirm: str | None = None, baseline: str | None = None) -> int:
     suites = check_suites(suites)
     baseline_folder = find(baseline) if baseline else None
-    endpoints = _resolve(console, project, target_file, topology)
+    endpoints = resolve_endpoints(console, project, target_file, topology)
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     folder = reports_dir() / run_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
         "narrowed": narrowed(suites, pytest_args),
         "harness_version": __version__,
         "started_text": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "versions": _versions(endpoints),
+        "versions": {**_versions(endpoints), **(_browser_version() if "frontend" in suites else {})},
     }
     (folder / "run.json").write_text(json.dumps(run, indent=2))
     command = [
@@ -84,6 +84,8 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         command += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
+        if "frontend" in suites:
+            command += ["-p", "pytest_playwright.pytest_playwright"]
     command += ["--target", str(Path(target_file).resolve())] if target_file else ["--project", project]
     if confirm:
         command += ["--confirm", confirm]
@@ -120,7 +122,8 @@ def _run_suites(command: list[str]) -> int:
         raise
 
 
-def _resolve(console: Console, project: str, target_file: str | None, topology: str):
+def resolve_endpoints(console: Console, project: str, target_file: str | None, topology: str):
+    """The target file's endpoints, or the project's, bringing `topology` up when the project is not running."""
     from harness.backends.endpoints import from_project, from_target
     from harness.topology.target import load_target
 
@@ -149,6 +152,16 @@ def _versions(endpoints) -> dict[str, str]:
     from harness.backends.access import versions
 
     return versions(endpoints.access)
+
+
+def _browser_version() -> dict[str, str]:
+    """The Chromium the frontend suite drives, beside the one the pinned Playwright expects."""
+    from harness.browser.chromium import BrowserUnavailable, check
+
+    try:
+        return {"browser": check().describe()}
+    except BrowserUnavailable as exc:
+        return {"browser": f"none usable: {exc}"}
 
 
 def _compare(console: Console, folder: Path, baseline: Path) -> list:

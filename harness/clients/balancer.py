@@ -61,6 +61,18 @@ def manager_xml_command(port: int = 80) -> str:
     return f"curl -s -m 5 -H 'Referer: http://127.0.0.1/' 'http://127.0.0.1:{port}/balancer-manager?xml=1'"
 
 
+def drain_command(pool: str, member_url: str, drained: bool, port: int = 80) -> str:
+    """The shell command, run on a balancer node, that disables (drains) a pool member or enables it again
+    through the balancer-manager: no new requests and no sticky session go to a disabled member."""
+    manager = f"http://127.0.0.1:{port}/balancer-manager"
+    referer = "-H 'Referer: http://127.0.0.1/'"
+    nonce = (f"curl -s -m 5 {referer} '{manager}?xml=1' | tr -d '\\n' | "
+             f"sed -n 's|.*<httpd:name>balancer://{pool}</httpd:name>[[:space:]]*<httpd:nonce>\\([^<]*\\)<.*|\\1|p'")
+    return (f"n=$({nonce}) && [ -n \"$n\" ] && curl -s -m 5 -o /dev/null -w '%{{http_code}}' {referer} "
+            f"--data-urlencode 'b={pool}' --data-urlencode 'w={member_url}' --data-urlencode \"nonce=$n\" "
+            f"--data-urlencode 'w_status_D={1 if drained else 0}' '{manager}'")
+
+
 def balancer_pools(base_url: str, verify: bool | str = True) -> dict[str, list[PoolMember]]:
     """The XML view through `base_url`, for a client the balancer lets in."""
     host = httpx.URL(base_url).host

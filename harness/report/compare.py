@@ -37,6 +37,7 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
     ("load", "req/s"): Tolerance(0.15, 1.0),
     ("load", ""): Tolerance(0.5, 0.01),  # error ratios
     ("browser", "s"): Tolerance(0.5, 0.5),
+    ("browser", ""): Tolerance(0.0, 0.0),  # accessibility violations
 }
 DEFAULT = Tolerance(0.5, 1.0)
 

@@ -4,7 +4,9 @@ Active when `--report-dir` is given (as `oxh qualify` does). A test's
 requirements come from its `requirement` markers. A test may leave figures
 (`item.oxh_figures`: name, value, unit, better) for the report and the
 release-over-release comparison, and files (`item.oxh_attachments`: title ->
-path, e.g. a screenshot) that are copied into the run folder. A failing test
+path, e.g. a screenshot) that are copied into the run folder, as are the
+screenshot and trace pytest-playwright keeps of a failing browser test
+(reported as its `playwright_<kind>` properties). A failing test
 gets its recorded OX requests and the last log lines of the nodes (through
 node access, where the target gives it) as evidence.
 """
@@ -67,13 +69,14 @@ class ResultsRecorder:
             entry["evidence"] = {key: mask(text, secrets) for key, text in _evidence(item).items()}
         if report.when == "teardown":
             entry["figures"] = list(getattr(item, "oxh_figures", []))
-            entry["attachments"] = self._keep(item)
+            entry["attachments"] = self._keep(item, report)
 
-    def _keep(self, item: pytest.Item) -> dict[str, str]:
+    def _keep(self, item: pytest.Item, report: pytest.TestReport) -> dict[str, str]:
         """Copy the test's attachments into the run folder; title -> path relative to it."""
         kept = {}
         folder = self.folder / "attachments" / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-120:]
-        for title, source in getattr(item, "oxh_attachments", {}).items():
+        attachments = {**getattr(item, "oxh_attachments", {}), **playwright_artifacts(report.user_properties)}
+        for title, source in attachments.items():
             source = Path(source)
             if not source.is_file():
                 continue
@@ -97,6 +100,21 @@ class ResultsRecorder:
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.exit_reason = "interrupted"
+
+
+def playwright_artifacts(properties: list[tuple[str, object]]) -> dict[str, str]:
+    """pytest-playwright's kept artifacts (`playwright_screenshot`, `playwright_trace`, ...): title -> path."""
+    found: dict[str, str] = {}
+    for name, path in properties:
+        if not name.startswith("playwright_"):
+            continue
+        kind = name.removeprefix("playwright_")
+        title = f"browser {kind}"
+        number = 2
+        while title in found:
+            title, number = f"browser {kind} {number}", number + 1
+        found[title] = str(path)
+    return found
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

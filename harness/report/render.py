@@ -44,6 +44,7 @@ def render(folder: Path, secrets: list[str] | None = None) -> Path:
         scenario["by_name"] = {finding["name"]: finding for finding in scenario.get("findings", [])}
     comparison_file = folder / "comparison.json"
     load_file = folder / "load" / "results.json"
+    sizing_file = folder / "sizing" / "sizing.json"
     html = environment.get_template("report.html.j2").render(
         run=run,
         results=results,
@@ -53,6 +54,7 @@ def render(folder: Path, secrets: list[str] | None = None) -> Path:
         figures=[(test["name"], figure) for test in results["tests"] for figure in test.get("figures", [])],
         comparison=json.loads(comparison_file.read_text()) if comparison_file.exists() else None,
         load=json.loads(load_file.read_text()) if load_file.exists() else None,
+        sizing=json.loads(sizing_file.read_text()) if sizing_file.exists() else None,
         slowest=tests[:10],
         failures=[t for t in results["tests"] if t["outcome"] in ("failed", "error")],
         skipped=[t for t in results["tests"] if t["outcome"] == "skipped"],

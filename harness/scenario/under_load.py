@@ -56,6 +56,7 @@ class FaultTimer:
     driver: FaultDriver
     scenario: str
     at: float
+    hold: float | None = None  # seconds the fault is held; None: the scenario's own
     injected_at: float | None = None  # wall clock
     healed_at: float | None = None
     nodes: list[str] = field(default_factory=list)
@@ -70,7 +71,11 @@ class FaultTimer:
             yield self
         finally:
             self._stop.set()
-            thread.join(timeout=SCENARIOS[self.scenario].hold + 120)
+            thread.join(timeout=self.held_for + 120)
+
+    @property
+    def held_for(self) -> float:
+        return self.hold if self.hold is not None else SCENARIOS[self.scenario].hold
 
     def _run(self) -> None:
         if self._stop.wait(self.at):
@@ -81,7 +86,7 @@ class FaultTimer:
             with FaultWindow(self.driver, named.fault) as window:
                 self.injected_at = time.time()
                 self.nodes = window.nodes
-                self._stop.wait(named.hold)
+                self._stop.wait(self.held_for)
                 self.healed_at = time.time()
             if window.heal_failures:
                 self.problem = "healing failed: " + "; ".join(window.heal_failures)
@@ -151,7 +156,7 @@ def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], 
 
 
 def run_load_with_fault(endpoints, profile, profile_path: Path, options, folder: Path, progress, fault: str,
-                        confirm: str | None) -> dict[str, Any]:
+                        confirm: str | None, hold: float | None = None) -> dict[str, Any]:
     """`run_load` with the scenario `fault` (SCENARIO@SECONDS) injected into it; its judgement in results.json."""
     import json
 
@@ -160,8 +165,8 @@ def run_load_with_fault(endpoints, profile, profile_path: Path, options, folder:
 
     name, at = parse_fault(fault)
     profile = profile.with_slos(endpoints.load_slos)
-    timer = FaultTimer(driver_for(endpoints, confirm), name, at)
-    progress(f"fault under load: {name} at {at:g} s, held {SCENARIOS[name].hold:g} s")
+    timer = FaultTimer(driver_for(endpoints, confirm), name, at, hold)
+    progress(f"fault under load: {name} at {at:g} s, held {timer.held_for:g} s")
     results = run_load(endpoints, profile, profile_path, options, folder, progress, alongside=timer.running)
     results["fault"] = judge_fault(timer, folder / "locust", results["classes"], profile.slos["default"])
     (folder / "results.json").write_text(json.dumps(results, indent=2))

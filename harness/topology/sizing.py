@@ -1,7 +1,11 @@
 """Typed model of a full-size design (topologies/reference-1m.yaml) for capacity planning.
 
 Unlike a topology it names no addresses: it says how many machines of which
-size each tier has, and the concurrency assumptions behind those counts.
+size each tier has, and the demand factors behind those counts. Every factor
+carries its value and its `source` (a vendor paper, a product default, a
+load profile, or "assumption: ..."), so that `oxh size` can say which parts
+of its answer rest on what. The tiers the sizing model reasons about must
+all be present; the HA minimums of the vendor's design are enforced.
 """
 
 from __future__ import annotations
@@ -15,12 +19,62 @@ from harness.topology.loader import read_yaml, resolve, validate
 from harness.topology.model import NAME_PATTERN, Strict
 
 Role = Literal["balancer", "middleware", "database", "filestore", "imap", "mta"]
+# The tiers the sizing model needs, with the role each must have.
+REQUIRED_TIERS: dict[str, str] = {
+    "balancer": "balancer",
+    "middleware_groupware": "middleware",
+    "database": "database",
+    "filestore": "filestore",
+    "imap": "imap",
+    "mta": "mta",
+}
 
 
-class Concurrency(Strict):
-    peak_session_share: float = Field(gt=0, le=1, description="Share of users with a live session at peak.")
-    requests_per_session_per_second: float = Field(gt=0)
-    source: str = Field(min_length=1, description="Where these figures come from.")
+class Factor(Strict):
+    """One demand factor: its value and where it comes from."""
+
+    value: float = Field(gt=0)
+    source: str = Field(min_length=1, description="vendor paper, product default, profile, or 'assumption: ...'")
+
+    @property
+    def is_assumption(self) -> bool:
+        return "assumption" in self.source.lower()
+
+
+class RequestRate(Strict):
+    """Requests per live session per second: a figure, or computed from a load profile's mix."""
+
+    value: float | None = Field(default=None, gt=0)
+    from_profile: str | None = Field(default=None, description="load profile whose action rates give the figure")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_of_value_or_profile(self) -> "RequestRate":
+        if (self.value is None) == (self.from_profile is None):
+            raise ValueError("give either `value` (requests per session per second) or `from_profile` "
+                             "(a load profile name such as webmail), not both and not neither")
+        return self
+
+
+class Demand(Strict):
+    peak_session_share: Factor = Field(description="share of users with a live session at peak")
+    requests_per_session_per_second: RequestRate
+    peak_factor: Factor = Factor(
+        value=1.0, source="assumption: not given in the design; the peak hour's average rate is taken as its peak")
+    target_utilisation: Factor = Factor(
+        value=0.7, source="default of oxh size: plan nodes to run at 70 % of their capacity at SLO")
+    per_core_scaling: Factor = Factor(
+        value=1.0, source="assumption: not given in the design; throughput grows linearly with cores per node")
+    memory_base_gib: Factor = Factor(
+        value=2.0, source="assumption: not given in the design; 2 GiB per node before any session")
+
+    @model_validator(mode="after")
+    def _shares_at_most_one(self) -> "Demand":
+        problems = [f"{name}.value: a share must be at most 1 (got {getattr(self, name).value})"
+                    for name in ("peak_session_share", "target_utilisation") if getattr(self, name).value > 1]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
 class Tier(Strict):
@@ -30,20 +84,37 @@ class Tier(Strict):
     ram_gib: int = Field(ge=1)
     disk_gib: int | None = Field(default=None, ge=1)
     purpose: str = Field(min_length=1)
+    source: str | None = Field(default=None, min_length=1, description="where the count comes from")
 
 
 class SizingDesign(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     users: int = Field(ge=1)
-    concurrency: Concurrency
+    failure_domains: int | None = Field(
+        default=None, ge=2, description="racks or rooms the nodes are spread over; a tier must survive losing one")
+    demand: Demand
     tiers: dict[str, Tier]
+
+    @model_validator(mode="after")
+    def _required_tiers(self) -> "SizingDesign":
+        problems = []
+        for name, role in REQUIRED_TIERS.items():
+            tier = self.tiers.get(name)
+            if tier is None:
+                problems.append(f"tiers.{name}: the sizing model needs this tier (role {role}); add it")
+            elif tier.role != role:
+                problems.append(f"tiers.{name}.role: must be {role} (got {tier.role})")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _ha_minimums(self) -> "SizingDesign":
         problems = []
         groupware = self.tiers.get("middleware_groupware")
-        if groupware is None or groupware.count < 2:
-            problems.append("tiers.middleware_groupware.count: the design needs at least 2 groupware nodes (3 recommended)")
+        if groupware is not None and groupware.count < 2:
+            problems.append("tiers.middleware_groupware.count: "
+                            "the design needs at least 2 groupware nodes (3 recommended)")
         databases = [tier for tier in self.tiers.values() if tier.role == "database"]
         if sum(tier.count for tier in databases) != 2:
             problems.append("tiers.database.count: a master-master pair is exactly 2 database nodes")
@@ -52,9 +123,8 @@ class SizingDesign(Strict):
         return self
 
     @property
-    def peak_requests_per_second(self) -> float:
-        share = self.concurrency
-        return self.users * share.peak_session_share * share.requests_per_session_per_second
+    def peak_sessions(self) -> float:
+        return self.users * self.demand.peak_session_share.value
 
     def total_cores(self) -> int:
         return sum(tier.count * tier.cores for tier in self.tiers.values())

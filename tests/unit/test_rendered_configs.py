@@ -154,3 +154,27 @@ def test_relocating_keeps_host_parts_and_still_validates(topology):
     assert [str(n.address) for _, n in moved.nodes()] == [
         str(a.address).replace("172.30.0.", "172.30.9.") for _, a in topology.nodes()
     ]
+
+
+def test_balancers_serve_the_static_ui_and_redirect_the_root_to_it(topology):
+    conf = proxy_conf(topology)
+    assert re.search(r"^DocumentRoot /var/www/html$", conf, re.M)
+    assert re.search(r"^RedirectMatch 302 \^/\$ /appsuite/$", conf, re.M)
+    block = re.search(r"<Directory /var/www/html/appsuite>(.*?)</Directory>", conf, re.S).group(1)
+    assert "DirectoryIndex index.html" in block and "Require all granted" in block
+
+
+def test_the_static_ui_does_not_shadow_the_api(topology):
+    """Only the pools' paths are proxied; no Alias or ProxyPass exclusion takes /appsuite/api away from them."""
+    conf = proxy_conf(topology)
+    assert re.search(r"^\s*ProxyPass /appsuite/api balancer://oxcluster/appsuite/api$", conf, re.M)
+    assert not re.search(r"^\s*Alias\s", conf, re.M)
+    assert not re.search(r"^\s*ProxyPass /appsuite(/api)?/? !", conf, re.M)
+
+
+def test_the_balancer_image_carries_the_ui():
+    from harness.backends.docker.images import IMAGES
+
+    balancer = next(spec for spec in IMAGES if spec.name == "balancer")
+    assert (balancer.extra_context["ui"] / "index.html").is_file()
+    assert "COPY ui /var/www/html/appsuite" in (balancer.folder / "Dockerfile").read_text()

@@ -6,6 +6,7 @@ from harness.backends.access import ExecResult, NodeUnreachable, Usage
 from harness.backends.docker.cluster import DockerCluster
 from harness.backends.docker.configs import FILES
 from harness.backends.docker.engine import LABEL_NODE
+from harness.backends.docker.node import set_cpu_quota
 from harness.backends.docker.usage import container_usage
 from harness.topology.layout import Layout, from_topology
 
@@ -61,3 +62,7 @@ class DockerAccess:
             if usage:
                 found[node] = usage
         return found
+
+    def limit_cpu(self, node: str, cores: float | None) -> None:
+        """Give the node at most `cores` CPUs (None: no limit); capacity sweeps use it."""
+        set_cpu_quota(self.cluster.node(node), cores)

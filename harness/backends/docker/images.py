@@ -61,7 +61,7 @@ IMAGES = [
     ImageSpec("database", image("base")),
     ImageSpec("filestore", image("base")),
     ImageSpec("mta", image("base")),
-    ImageSpec("balancer", image("base")),
+    ImageSpec("balancer", image("base"), {"ui": resources.reference_dir() / "ui"}),
     ImageSpec("edge", image("base")),
     ImageSpec("imap", image("nfsclient")),
     ImageSpec("middleware", image("nfsclient"), {"reference": resources.reference_dir()}),

@@ -84,3 +84,9 @@ class NodeHandle:
 
     def _pid(self) -> int:
         return self.container.attrs["State"]["Pid"]
+
+
+def set_cpu_quota(handle: NodeHandle, cores: float | None) -> None:
+    """Limit the container to `cores` CPUs (CFS quota over a 100 ms period); None lifts the limit."""
+    period = 100_000
+    handle.container.update(cpu_period=period, cpu_quota=int(cores * period) if cores else -1)

@@ -10,5 +10,6 @@ from oxref.modules import (  # noqa: F401
     mail,
     multiple,
     rampup,
+    system,
     tasks,
 )

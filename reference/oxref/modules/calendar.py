@@ -85,9 +85,27 @@ async def _rows(call: Call, where: str, args: tuple) -> list[dict]:
 
 @action("chronos", "all")
 async def all_events(call: Call) -> list[dict]:
-    folder = await folder_of(call, call.param("folder"), "calendar")
+    """GET with `folder`: the folder's events in the range. PUT with `{"folders": [...]}` (what the UI sends):
+    one `{folder, events, timestamp}` (or `{folder, error}`) per folder, as 7.10 answers."""
     start = to_millis({"value": call.params.get("rangeStart", "19700101T000000Z")}, "rangeStart")
     end = to_millis({"value": call.params.get("rangeEnd", "21000101T000000Z")}, "rangeEnd")
+    body = call.json_body() if call.body else None
+    if isinstance(body, dict) and isinstance(body.get("folders"), list):
+        results = []
+        for folder_id in body["folders"]:
+            try:
+                folder = await folder_of(call, str(folder_id), "calendar")
+                rows = await _rows(call, "folder = %s AND end_ms > %s AND start_ms < %s", (folder, start, end))
+            except errors.OXException as exc:
+                if exc.category in (errors.SERVICE_DOWN, errors.CONNECTIVITY, errors.TRY_AGAIN):
+                    raise
+                results.append({"folder": str(folder_id), "error": exc.envelope()})
+                continue
+            stamp = max((row["last_modified"] for row in rows), default=0)
+            results.append({"folder": str(folder), "events": [_event(row) for row in rows], "timestamp": stamp})
+        call.timestamp = max((r.get("timestamp", 0) for r in results), default=0)
+        return results
+    folder = await folder_of(call, call.param("folder"), "calendar")
     rows = await _rows(call, "folder = %s AND end_ms > %s AND start_ms < %s", (folder, start, end))
     call.timestamp = max((row["last_modified"] for row in rows), default=0)
     return [_event(row) for row in rows]

@@ -39,11 +39,13 @@ async def login(call: Call) -> web.Response:
     session = new_session(cid, user["id"], name, client, call.request.headers.get("User-Agent", ""), services.config.node)
     await services.sessions.put(session)
     response = json_response(_login_payload(session, user))
+    # Every login remembers the session for autologin: for the browser session only, or, with "Stay signed
+    # in" (staySignedIn=true), for a week, secret included, so that autologin works after a browser restart.
+    max_age = COOKIE_MAX_AGE if call.params.get("staySignedIn") == "true" else None
     names = _cookie_names(session.hash)
-    response.set_cookie(names["secret"], session.secret, path="/", httponly=True)
-    response.set_cookie(names["public"], session.alt_id, path="/", httponly=True)
-    if call.params.get("staySignedIn") == "true":
-        response.set_cookie(names["session"], session.session_id, path="/", httponly=True, max_age=COOKIE_MAX_AGE)
+    response.set_cookie(names["secret"], session.secret, path="/", httponly=True, max_age=max_age)
+    response.set_cookie(names["public"], session.alt_id, path="/", httponly=True, max_age=max_age)
+    response.set_cookie(names["session"], session.session_id, path="/", httponly=True, max_age=max_age)
     return response
 
 

@@ -1,0 +1,135 @@
+"""`oxh size`: measured capacity → nodes, cores and RAM per tier for N users, against a sizing design.
+
+`--measure` sweeps the reference project (brought up from the `sizing`
+topology when it is not running) or, with `--target FILE --confirm NAME`, a
+staging cluster by draining pool members; `--from RUN...` reuses earlier
+sweeps. Prints the fit, its self-validation, the demand and a table per
+tier; writes reports/<run>/sizing/ and re-renders that run's HTML report when
+it has one. Exit code 0 when every tier of the design is enough and the N+1
+proof held (or was not asked for), 1 otherwise, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.errors import UserError
+from harness.report.run_folder import reports_dir
+from harness.sizing.errors import SizingError
+from harness.sizing.sweep import SweepSettings
+
+
+def _quotas(text: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
+    if not text:
+        return default
+    try:
+        quotas = tuple(sorted({float(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise UserError(f"--quotas {text}: not a list of numbers", "write cores per node, e.g. 0.1,0.15") from None
+    if not quotas or any(not 0 < q <= 4 for q in quotas):
+        raise UserError(f"--quotas {text}: each quota must be above 0 and at most 4 cores", "e.g. --quotas 0.1,0.15")
+    return quotas
+
+
+def _run_folder(name: str) -> Path:
+    path = Path(name)
+    if not path.is_dir():
+        path = reports_dir() / name
+    if not path.is_dir():
+        raise SizingError(f"no run {name!r} (neither a folder nor a run id under {reports_dir()})",
+                          "give a run id from reports/ or a run folder's path")
+    return path
+
+
+def _endpoints(console: Console, args: argparse.Namespace, project: str):
+    from harness.cli.qualify import resolve_endpoints
+    from harness.topology.target import load_target
+
+    if args.target:
+        target = load_target(args.target)
+        if target.use != "staging":
+            raise UserError(f"target {target.name} is not a staging target",
+                            "a sweep drains pool members: only targets with `use: staging`")
+        if args.confirm != target.name:
+            raise UserError(f"a capacity sweep on {target.name} needs its confirmation", f"add --confirm {target.name}")
+    return resolve_endpoints(console, project, args.target, args.topology)
+
+
+def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
+    from harness.sizing.report import render
+    from harness.sizing.session import measure, model, read_sweeps, write_outputs
+    from harness.topology.sizing import load_sizing
+
+    started = time.monotonic()
+    if args.users < 1:
+        raise UserError(f"--users {args.users}: at least one user", "give the installation's user count")
+    if args.measure and args.from_runs:
+        raise UserError("--measure and --from both given", "measure now, or reuse earlier sweeps, not both")
+    if not args.measure and not args.from_runs:
+        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 20 minutes) or reuse a "
+                                                    "sweep (oxh size --from RUN)")
+    design = load_sizing(args.design)
+    runs = [_run_folder(name) for name in args.from_runs]
+    if args.measure:
+        if args.hold < 5:
+            raise UserError(f"--hold {args.hold:g}: a step needs at least 5 s to say anything", "give --hold 5 or more")
+        defaults = SweepSettings()
+        settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
+                                 imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold)
+        endpoints = _endpoints(console, args, project)
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        folder = reports_dir() / run_id / "sizing"
+        console.print(f"sizing run {run_id} against {endpoints.name}; results in {folder}/", soft_wrap=True)
+        sweep = measure(endpoints, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm)
+    else:
+        sweep = read_sweeps(runs)
+        folder = (runs[0] if len(runs) == 1 else reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-"
+                                                                  f"{secrets.token_hex(2)}") / "sizing"
+    result = model(design, args.users, sweep)
+    record = write_outputs(result, design, sweep, folder, time.monotonic() - started)
+    render(result, console)
+    _print_points(console, sweep)
+    _print_proof(console, sweep.proof)
+    _rerender(folder.parent)
+    console.print(f"sizing written to {folder}/ (sizing.json, design.yaml, {', '.join(record['plots'])}); "
+                  f"sweep {sweep.seconds / 60:.1f} min, this command {record['wall_seconds'] / 60:.1f} min",
+                  soft_wrap=True)
+    short = [plan for plan in result.tiers if plan.verdict.startswith(("short", "refused"))]
+    proof_failed = sweep.proof is not None and not sweep.proof.holds
+    return 1 if short or proof_failed else 0
+
+
+def _print_points(console: Console, sweep) -> None:
+    console.print("measured points (throughput at SLO):")
+    for run in sweep.runs:
+        capacity = run["capacity"]
+        flag = " [red]generator-bound: left out[/]" if run.get("generator_bound") else ""
+        console.print(f"  {run['tier']} ×{run['nodes']} at {run['cpu_per_node']:g} core: {capacity['note']}{flag}",
+                      soft_wrap=True)
+
+
+def _print_proof(console: Console, proof) -> None:
+    if proof is None:
+        console.print("N+1 proof: [yellow]not made[/] (--no-proof, or no pool with a node fewer was measured)")
+        return
+    head = (f"N+1 proof: {proof.nodes} groupware nodes at {proof.cpu_per_node:g} core under {proof.load_per_second:.1f}"
+            f"/s ({proof.users} users), {', '.join(proof.killed) or 'no node'} killed: ")
+    figures = (f"p95 {proof.steady_p95_ms:.0f} ms, error ratio {proof.error_ratio_during:.1%} with the node gone"
+               if proof.steady_p95_ms is not None and proof.error_ratio_during is not None else "")
+    if proof.holds:
+        console.print(head + f"[green]the SLO held[/] ({figures})")
+    else:
+        console.print(head + "[red]the N+1 claim failed[/]: " + "; ".join(proof.reasons))
+
+
+def _rerender(run: Path) -> None:
+    """The run's HTML report shows the sizing when the run has a report (a qualify run measured into)."""
+    if (run / "results.json").is_file():
+        from harness.report.render import render
+
+        render(run)

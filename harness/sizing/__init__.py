@@ -1,0 +1,5 @@
+"""`oxh size`: measured capacity points, the USL fit, self-validation, the demand model and nodes per tier.
+
+The measurement sweep (measure.py, sweep.py, session.py) produces capacity
+points; everything else here is pure functions over them and a sizing design.
+"""

@@ -1,0 +1,132 @@
+"""Peak demand of a design's users, every factor from the design file with its source.
+
+    peak req/s = users × peak session share × requests per session per second × peak factor
+
+Requests per session per second is a figure in the design or comes from a
+load profile: per user class (weighted), the actions' rates per hour plus the
+session's own requests (sign-in requests once per session of `minutes`,
+logout in `logout_share` of them), divided by 3600. The profile's mix also
+splits the peak into request classes, which the costs per request turn into
+demand on the other tiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.load.profile import SESSION_REQUESTS, LoadProfile, load_profile
+from harness.sizing.errors import SizingError
+from harness.topology.sizing import SizingDesign
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A figure of the design and where it comes from."""
+
+    name: str
+    value: float
+    source: str
+
+    @property
+    def is_assumption(self) -> bool:
+        return "assumption" in self.source.lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "source": self.source, "assumption": self.is_assumption}
+
+
+def request_mix(profile: LoadProfile) -> dict[str, tuple[str, float]]:
+    """Request class -> (protocol, requests per live session per second) of the profile's users."""
+    total_weight = sum(user.weight for user in profile.classes)
+    mix: dict[str, tuple[str, float]] = {}
+
+    def add(request: str, protocol: str, per_hour: float) -> None:
+        mix[request] = (protocol, mix.get(request, (protocol, 0.0))[1] + per_hour / HOUR)
+
+    for user in profile.classes:
+        share = user.weight / total_weight
+        sessions_per_hour = 60 / user.session.minutes
+        for action in user.actions:
+            add(action.request, user.protocol, share * action.per_hour)
+        for request in SESSION_REQUESTS[user.protocol]:
+            ends = user.session.logout_share if request == "logout" else 1.0
+            add(request, user.protocol, share * sessions_per_hour * ends)
+    return mix
+
+
+def requests_per_session_per_second(profile: LoadProfile) -> float:
+    return sum(rate for _, rate in request_mix(profile).values())
+
+
+@dataclass(frozen=True)
+class PeakDemand:
+    users: int
+    factors: tuple[Sourced, ...]  # peak_session_share, requests_per_session_per_second, peak_factor
+    per_request: dict[str, float] = field(default_factory=dict)  # request class -> req/s at peak
+    protocols: dict[str, str] = field(default_factory=dict)  # request class -> protocol
+    profile: str | None = None
+
+    def factor(self, name: str) -> float:
+        return next(f.value for f in self.factors if f.name == name)
+
+    @property
+    def sessions(self) -> float:
+        return self.users * self.factor("peak_session_share")
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.sessions * self.factor("requests_per_session_per_second") * self.factor("peak_factor")
+
+    def of_protocols(self, *protocols: str) -> float | None:
+        """Peak req/s of the request classes of these protocols; None without a profile mix."""
+        if not self.per_request:
+            return None
+        return sum(rate for request, rate in self.per_request.items() if self.protocols[request] in protocols)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"users": self.users, "profile": self.profile, "sessions": self.sessions,
+                "requests_per_second": self.requests_per_second,
+                "factors": [factor.to_dict() for factor in self.factors],
+                "per_request": dict(self.per_request)}
+
+
+def _profile_for(design: SizingDesign, profile: LoadProfile | None) -> LoadProfile | None:
+    wanted = design.demand.requests_per_session_per_second.from_profile
+    if wanted is None or (profile is not None and profile.name == wanted):
+        return profile
+    if profile is not None:
+        raise SizingError(
+            f"the design's demand comes from load profile {wanted!r} but the capacity was measured with "
+            f"{profile.name!r}: the throughput of one mix says nothing about another",
+            f"measure with --profile {wanted}, or give demand.requests_per_session_per_second.value in the design")
+    return load_profile(wanted)
+
+
+def peak_demand(design: SizingDesign, profile: LoadProfile | None = None) -> PeakDemand:
+    """The design's peak demand; with a profile (the design's own, or the measured one when the design
+    gives a figure) it is split into request classes by the profile's mix."""
+    profile = _profile_for(design, profile)
+    rate = design.demand.requests_per_session_per_second
+    mix = request_mix(profile) if profile is not None else {}
+    per_session = rate.value if rate.value is not None else sum(r for _, r in mix.values())
+    factors = (
+        Sourced("peak_session_share", design.demand.peak_session_share.value, design.demand.peak_session_share.source),
+        Sourced("requests_per_session_per_second", per_session, rate.source),
+        Sourced("peak_factor", design.demand.peak_factor.value, design.demand.peak_factor.source),
+    )
+    mix_total = sum(r for _, r in mix.values())
+    demand = PeakDemand(design.users, factors, profile=profile.name if profile else None)
+    if not mix_total:
+        return demand
+    per_request = {request: demand.requests_per_second * r / mix_total for request, (_, r) in mix.items()}
+    return PeakDemand(design.users, factors, per_request, {request: p for request, (p, _) in mix.items()},
+                      demand.profile)
+
+
+def design_factors(design: SizingDesign) -> tuple[Sourced, ...]:
+    """The planning factors of the design besides the demand: utilisation, per-core scaling, memory base."""
+    return tuple(Sourced(name, getattr(design.demand, name).value, getattr(design.demand, name).source)
+                 for name in ("target_utilisation", "per_core_scaling", "memory_base_gib"))

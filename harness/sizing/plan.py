@@ -1,0 +1,291 @@
+"""Nodes per tier for the design's peak demand, and the verdict on the vendor design's counts.
+
+A measured tier (groupware middleware, IMAP) gets the smallest node count N
+whose USL throughput X(N, c) at target utilisation carries the peak, where
+c = the design's cores per node × per-core scaling (throughput per core is
+assumed to carry over linearly from the measured CPU quotas: the factor and
+its source are in the design). Spares are then added until the tier still
+carries the peak with one node lost, or with one failure domain lost when
+the design has `failure_domains` (nodes spread evenly, the largest domain
+lost). A demand above the curve's maximum (past N*, or Amdahl's ceiling) is
+refused. RAM per node is the design's base plus the measured memory per
+session times the sessions a node holds once a node (or domain) is lost.
+
+The other tiers get their demand in their own units (queries/s, filestore
+ops/s, messages/s) where the costs per request were measured; their node
+counts stay the vendor's, and the plan says so.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Mapping, Sequence
+
+import numpy as np
+
+from harness.sizing.demand import PeakDemand
+from harness.sizing.errors import SizingError
+from harness.sizing.points import MIX, TierCost
+from harness.sizing.usl import UslFit
+from harness.topology.sizing import SizingDesign
+
+# Design tier -> the measured tier whose capacity curve sizes it.
+MEASURED = {"middleware_groupware": "middleware", "imap": "imap"}
+UNITS = {"middleware": "req/s", "imap": "IMAP ops/s"}
+# ARCHITECTURE.md, session defaults per middleware node: at most 50,000 sessions.
+MAX_SESSIONS_PER_MIDDLEWARE_NODE = 50_000
+NODE_SEARCH_LIMIT = 100_000  # the search for N stops here (without a peak, κ = 0, or far from it)
+KEPT = "not measured: the vendor design's count kept"
+
+
+class DesignRefused(SizingError):
+    """The demand is beyond what any node count of this tier can carry."""
+
+
+@dataclass(frozen=True)
+class NodeCount:
+    for_throughput: int  # nodes whose throughput carries the peak at target utilisation
+    for_demand: int  # nodes that must be left after a failure: for_throughput, or more when `at_least` says so
+    total: int  # with the spares
+    lost: int  # nodes a failure takes: one, or the largest failure domain
+    capacity_all_up: float  # X(total, c), at SLO, before the utilisation target
+    capacity_after_loss: float  # X(total − lost, c)
+
+    @property
+    def survivors(self) -> int:
+        return self.total - self.lost
+
+
+def lost_in_failure(nodes: int, failure_domains: int | None) -> int:
+    """Nodes a failure takes: one node, or the largest of `failure_domains` domains the nodes are spread over."""
+    return math.ceil(nodes / failure_domains) if failure_domains else 1
+
+
+def nodes_needed(fit: UslFit, cores: float, demand: float, utilisation: float, tier: str,
+                 failure_domains: int | None = None, at_least: int = 1) -> NodeCount:
+    """Nodes of `cores` (effective) cores each that carry `demand` at `utilisation`, with the spares."""
+    limit = NODE_SEARCH_LIMIT
+    if fit.kappa > 0:  # the integer maximum is at the floor or the ceiling of √((1−σ)/κ)
+        limit = min(limit, max(1, math.ceil(math.sqrt((1 - fit.sigma) / fit.kappa))))
+    counts = np.arange(1, limit + 1)
+    usable = fit.throughput(counts, cores) * utilisation
+    enough = np.flatnonzero(usable >= demand)
+    if not len(enough):
+        peak = int(counts[np.argmax(usable)])
+        where = (f"N* = {fit.n_star}: past it more nodes lower the throughput" if fit.n_star
+                 else f"σ = {fit.sigma:.3f} caps the pool near {fit.per_core * cores / max(fit.sigma, 1e-12):.0f}")
+        raise DesignRefused(
+            f"{tier}: the peak demand of {demand:,.0f} {fit.units} exceeds what any number of {cores:g}-core nodes "
+            f"carries at {utilisation:.0%} utilisation: at most {usable.max():,.0f} with {peak} nodes ({where})",
+            "use nodes with more cores, split the tier into independent pools, or revisit the demand factors")
+    for_throughput = int(counts[enough[0]])
+    for_demand = max(for_throughput, at_least)
+    total = for_demand + 1
+    while total - lost_in_failure(total, failure_domains) < for_demand:
+        total += 1
+    lost = lost_in_failure(total, failure_domains)
+    all_up, after_loss = (float(fit.throughput(n, cores)) for n in (total, total - lost))
+    if min(all_up, after_loss) * utilisation < demand:
+        raise DesignRefused(
+            f"{tier}: {for_demand} nodes must be left after a failure and {total} are needed in all, but that is "
+            f"past N* = {fit.n_star}, where the pool carries less: {min(all_up, after_loss) * utilisation:,.0f} "
+            f"{fit.units} at {utilisation:.0%} utilisation for a peak of {demand:,.0f}",
+            "use nodes with more cores so that fewer are needed, or split the tier into independent pools")
+    return NodeCount(for_throughput, for_demand, total, lost, all_up, after_loss)
+
+
+def verdict(needed: int, vendor: int) -> str:
+    if needed == vendor:
+        return "enough"
+    return f"short by {needed - vendor}" if needed > vendor else f"oversized by {vendor - needed}"
+
+
+@dataclass(frozen=True)
+class TierDemand:
+    figures: dict[str, float]  # units -> value at peak
+    how: str
+
+
+def _cost_weighted(demand: PeakDemand, costs: Sequence[TierCost], attribute: str,
+                   protocols: tuple[str, ...] = ("http", "dav")) -> tuple[float, str] | None:
+    """Σ over request classes of peak req/s × the class's cost (or the whole mix's), with what it covers."""
+    by_request = {cost.request: cost for cost in costs if getattr(cost, attribute) is not None}
+    total = covered = 0.0
+    missing = []
+    for request, rate in demand.per_request.items():
+        if demand.protocols[request] not in protocols:
+            continue
+        cost = by_request.get(request, by_request.get(MIX))
+        if cost is None:
+            missing.append(request)
+            continue
+        total += rate * getattr(cost, attribute)
+        covered += rate
+    if not covered:
+        return None
+    share = covered / (covered + sum(demand.per_request[r] for r in missing))
+    how = f"measured cost per request × peak req/s of each class ({share:.0%} of the requests covered"
+    return total, how + (f"; no cost for {', '.join(missing)})" if missing else ")")
+
+
+def tier_demands(demand: PeakDemand, costs: Sequence[TierCost] = ()) -> dict[str, TierDemand]:
+    """Peak demand per design tier, in the tier's own units, where it can be known."""
+    found: dict[str, TierDemand] = {}
+    http = demand.of_protocols("http")
+    total_how = "users × session share × requests per session per second × peak factor"
+    if http is None:
+        found["middleware_groupware"] = TierDemand({"req/s": demand.requests_per_second},
+                                                   total_how + " (no profile mix: every request taken as HTTP)")
+        found["balancer"] = found["middleware_groupware"]
+    else:
+        found["middleware_groupware"] = TierDemand({"req/s": http}, total_how + ", the profile's HTTP requests")
+        found["balancer"] = TierDemand({"req/s": demand.of_protocols("http", "dav") or 0.0},
+                                       total_how + ", every HTTP and DAV request passes the balancer")
+    if not demand.per_request:
+        return found
+    imap_direct = demand.of_protocols("imap") or 0.0
+    imap = _cost_weighted(demand, costs, "imap_ops_per_request")
+    if imap or imap_direct:
+        value, how = imap or (0.0, "")
+        parts = [how] if how else []
+        if imap_direct:
+            parts.append("plus the profile's own IMAP requests, one operation each")
+        found["imap"] = TierDemand({"IMAP ops/s": value + imap_direct}, "; ".join(parts))
+    queries, writes = (_cost_weighted(demand, costs, name)
+                       for name in ("db_queries_per_request", "db_writes_per_request"))
+    if queries or writes:
+        figures = {**({"queries/s": queries[0]} if queries else {}), **({"writes/s": writes[0]} if writes else {})}
+        found["database"] = TierDemand(figures, (queries or writes)[1])
+    filestore = _cost_weighted(demand, costs, "filestore_ops_per_request")
+    if filestore:
+        found["filestore"] = TierDemand({"filestore ops/s": filestore[0]}, filestore[1])
+    sends = sum(rate for request, rate in demand.per_request.items() if request in ("mail.send", "smtp.send"))
+    if sends:
+        found["mta"] = TierDemand({"messages/s": sends}, "the profile's sends at peak, one submission each")
+    return found
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    name: str
+    role: str
+    basis: Literal["extrapolated", "not measured"]
+    vendor_count: int
+    cores: int
+    vendor_ram_gib: int
+    verdict: str
+    demand: dict[str, float] = field(default_factory=dict)
+    demand_how: str = "no demand model for this tier"
+    nodes: int | None = None  # needed, spares included
+    for_demand: int | None = None  # nodes that must be left after a failure
+    bound_by: Literal["throughput", "sessions", "memory"] | None = None  # what sets for_demand
+    lost_in_failure: int | None = None
+    capacity_per_node: float | None = None  # X(1, c) at SLO, in the tier's units
+    utilisation_all_up: float | None = None
+    utilisation_after_loss: float | None = None
+    ram_gib: float | None = None
+    ram_how: str = "not measured"
+    vendor_source: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return self.verdict.startswith("refused")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "notes": list(self.notes), "refused": self.refused}
+
+
+def memory_per_session(fit: UslFit) -> float | None:
+    """Median measured MiB per session of the fit's points; None when none was measured."""
+    measured = [p.memory_per_session_mib for p in fit.points if p.memory_per_session_mib is not None]
+    return statistics.median(measured) if measured else None
+
+
+def _node_floors(tier: str, role: str, ram_gib: int, base_gib: float, sessions: float,
+                 per_session_mib: float | None) -> list[tuple[int, str, str]]:
+    """Nodes that must be left after a failure whatever the throughput: for the session limit of OX's
+    middleware, and for the sessions' memory in the design's RAM per node."""
+    floors = []
+    if role == "middleware":
+        floors.append((math.ceil(sessions / MAX_SESSIONS_PER_MIDDLEWARE_NODE), "sessions",
+                       f"{sessions:,.0f} sessions at most {MAX_SESSIONS_PER_MIDDLEWARE_NODE:,} per node "
+                       "(OX's default session limit)"))
+    if per_session_mib:
+        room_mib = (ram_gib - base_gib) * 1024
+        if room_mib <= 0:
+            raise DesignRefused(f"{tier}: {ram_gib} GiB per node leave no memory for sessions after the "
+                                f"{base_gib:g} GiB base",
+                                "give the tier's nodes more RAM or lower demand.memory_base_gib")
+        floors.append((math.ceil(sessions * per_session_mib / room_mib), "memory",
+                       f"{sessions:,.0f} sessions × {per_session_mib:.2f} MiB in {ram_gib} GiB nodes "
+                       f"less the {base_gib:g} GiB base"))
+    return floors
+
+
+def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: UslFit, need: float,
+                   how: str, base: dict[str, Any]) -> TierPlan:
+    tier = design.tiers[name]
+    factors = design.demand
+    cores = tier.cores * factors.per_core_scaling.value
+    utilisation = factors.target_utilisation.value
+    measured_cpu = max(p.cpu_per_node for p in fit.points)
+    notes = [f"capacity per core λ = {fit.per_core:,.1f} {fit.units} measured at up to {measured_cpu:g} cores per "
+             f"node and {max(p.nodes for p in fit.points)} nodes; extrapolated to {tier.cores} cores "
+             f"(×{tier.cores / measured_cpu:.0f}) with per-core scaling {factors.per_core_scaling.value:g} "
+             f"({factors.per_core_scaling.source})"]
+    per_session = memory_per_session(fit)
+    try:
+        floors = _node_floors(name, tier.role, tier.ram_gib, factors.memory_base_gib.value, demand.sessions,
+                              per_session)
+        at_least = max((nodes for nodes, _, _ in floors), default=1)
+        count = nodes_needed(fit, cores, need, utilisation, name, design.failure_domains, at_least)
+    except DesignRefused as refusal:
+        return TierPlan(**base, basis="extrapolated", verdict=f"refused: {refusal.message}",
+                        demand={fit.units: need}, demand_how=how, notes=tuple(notes))
+    binding = [(kind, why) for nodes, kind, why in floors
+               if nodes == count.for_demand and nodes > count.for_throughput]
+    notes += [f"{count.for_demand} nodes must be left after a failure: {why}" for _, why in binding]
+    if fit.n_star is not None and count.total > fit.n_star:
+        notes.append(f"{count.total} nodes is past N* = {fit.n_star}: the spare lowers throughput while all are up")
+    ram, ram_how = None, "no memory per session measured"
+    if per_session is not None:
+        sessions = demand.sessions / count.survivors
+        ram = factors.memory_base_gib.value + sessions * per_session / 1024
+        ram_how = (f"{factors.memory_base_gib.value:g} GiB base + {sessions:,.0f} sessions per node after a failure "
+                   f"× {per_session:.2f} MiB measured per session (one session per live user)")
+    return TierPlan(**base, basis="extrapolated", verdict=verdict(count.total, tier.count),
+                    demand={fit.units: need}, demand_how=how, nodes=count.total, for_demand=count.for_demand,
+                    bound_by=binding[0][0] if binding else "throughput",
+                    lost_in_failure=count.lost, capacity_per_node=float(fit.throughput(1, cores)),
+                    utilisation_all_up=need / count.capacity_all_up,
+                    utilisation_after_loss=need / count.capacity_after_loss, ram_gib=ram, ram_how=ram_how,
+                    notes=tuple(notes))
+
+
+def plan_tiers(design: SizingDesign, demand: PeakDemand, fits: Mapping[str, UslFit],
+               costs: Sequence[TierCost] = ()) -> tuple[TierPlan, ...]:
+    """A plan for every tier of the design: extrapolated where a capacity curve and a demand exist,
+    otherwise the demand where known and the vendor's count."""
+    demands = tier_demands(demand, costs)
+    plans = []
+    for name, tier in design.tiers.items():
+        base = dict(name=name, role=tier.role, vendor_count=tier.count, cores=tier.cores,
+                    vendor_ram_gib=tier.ram_gib, vendor_source=tier.source)
+        known = demands.get(name)
+        fit = fits.get(MEASURED.get(name, ""))
+        need = known.figures.get(UNITS[fit.tier]) if known and fit else None
+        if fit is not None and need is not None:
+            plans.append(_measured_plan(name, design, demand, fit, need, known.how, base))
+            continue
+        why = KEPT
+        if fit is not None:
+            why = f"demand unknown in {fit.units} (no cost per request measured): the vendor design's count kept"
+        elif name in MEASURED:
+            why = "not measured (no capacity points): the vendor design's count kept"
+        plans.append(TierPlan(**base, basis="not measured", verdict=why,
+                              demand=dict(known.figures) if known else {},
+                              demand_how=known.how if known else "no demand model for this tier"))
+    return tuple(plans)

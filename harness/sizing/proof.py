@@ -1,0 +1,120 @@
+"""The N+1 proof: at the load its nodes carry with one spare, the groupware pool loses a node and keeps its SLO.
+
+The pool runs with all its measured members under the sweep's CPU quota
+and a constant load equal to the throughput measured with one node fewer
+(the capacity that must survive a lost node); `middleware-node-killed` is
+injected through the failover suite's fault-under-load path. The claim
+holds when the fault's own judge finds nothing (users saw no failure after
+their one retry, the run got back within its SLO after the heal) and, once
+Locust's 10-second window holds only seconds with the node gone, the p95 and
+error ratio stay within the profile's default SLO.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.backends.endpoints import Endpoints
+from harness.load.profile import LoadProfile
+from harness.load.session import LoadOptions
+from harness.scenario.under_load import run_load_with_fault
+from harness.sizing.measure import cpu_limited, pool_narrowed
+from harness.sizing.points import CapacityPoint
+
+Progress = Callable[[str], None]
+SCENARIO = "middleware-node-killed"
+FAULT_AT = 25.0
+HOLD = 35.0  # long enough for Locust's window to see 25 s of the pool without the node
+DURATION = 100.0
+WINDOW = 10  # seconds Locust's current percentiles look back
+
+
+@dataclass
+class ProofResult:
+    nodes: int
+    cpu_per_node: float
+    load_per_second: float  # the throughput of nodes - 1, offered to all nodes
+    users: int
+    holds: bool
+    reasons: list[str] = field(default_factory=list)
+    steady_p95_ms: float | None = None  # worst per-second p95 once the window saw only the node gone
+    error_ratio_during: float | None = None
+    killed: list[str] = field(default_factory=list)
+    folder: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def design_point(points: list[CapacityPoint]) -> tuple[CapacityPoint, CapacityPoint] | None:
+    """(the largest measured pool, the same quota with one node fewer): the pool to kill a node in and the
+    throughput it must still carry. None when no such pair was measured."""
+    middleware = [p for p in points if p.tier == "middleware" and not p.generator_bound]
+    for top in sorted(middleware, key=lambda p: (p.nodes, p.cpu_per_node), reverse=True):
+        if top.nodes < 2:
+            break
+        spare = [p for p in middleware if p.nodes == top.nodes - 1 and p.cpu_per_node == top.cpu_per_node]
+        if spare:
+            return top, spare[0]
+    return None
+
+
+def steady_figures(history: Path, injected: float, healed: float) -> tuple[float | None, float | None]:
+    """Worst per-second p95 from `WINDOW` s after the kill until the heal, and the error ratio in that span."""
+    with history.open() as handle:
+        rows = [row for row in csv.DictReader(handle) if row["Name"] == "Aggregated"
+                and injected + WINDOW <= int(row["Timestamp"]) < healed]
+    if not rows:
+        return None, None
+    p95 = [float(row["95%"]) for row in rows if row["95%"] not in ("N/A", "")]
+    requests = sum(float(row["Requests/s"]) for row in rows)
+    failures = sum(float(row["Failures/s"]) for row in rows)
+    return max(p95, default=None), (failures / requests if requests else None)
+
+
+def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, points: list[CapacityPoint],
+                     per_user: float, speedup: float, folder: Path, progress: Progress,
+                     confirm: str | None = None) -> ProofResult | None:
+    """Run the proof at the design point of `points`; None when the sweep measured no pool to prove it on."""
+    found = design_point(points)
+    if found is None:
+        return None
+    top, spare = found
+    members = tuple(node.name for node in endpoints.access.layout.pool_members("oxcluster"))[:top.nodes]
+    users = max(2, math.ceil(spare.throughput / per_user))
+    progress(f"N+1 proof: {top.nodes} groupware nodes at {top.cpu_per_node:g} core under {spare.throughput:.1f}/s "
+             f"({users} users: what {spare.nodes} node(s) carry), {SCENARIO} after {FAULT_AT:g} s")
+    options = LoadOptions(shape="constant", users=users, spawn_rate=users, duration=DURATION, speedup=speedup)
+    quota = top.cpu_per_node if hasattr(endpoints.access, "limit_cpu") else None
+    with pool_narrowed(endpoints.access, "oxcluster", members), cpu_limited(endpoints.access, members, quota):
+        results = run_load_with_fault(endpoints, profile, profile_path, options, folder, progress,
+                                      f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)
+    fault = results["fault"]
+    slo = profile.slos["default"]
+    result = ProofResult(top.nodes, top.cpu_per_node, spare.throughput, users, True, list(fault["violations"]),
+                         killed=fault.get("nodes", []), folder=folder.name)
+    if "injected_second" in fault:
+        start = _first_second(folder / "locust_stats_history.csv")
+        p95, errors = steady_figures(folder / "locust_stats_history.csv", start + fault["injected_second"],
+                                     start + fault["healed_second"])
+        result.steady_p95_ms, result.error_ratio_during = p95, errors
+        if p95 is None:
+            result.reasons.append(f"the node was back before Locust's {WINDOW}-s window saw only its absence")
+        elif p95 > slo.p95_ms:
+            result.reasons.append(f"p95 {p95:.0f} ms with one node gone, over the SLO's {slo.p95_ms:.0f} ms")
+        if errors is not None and errors > slo.max_error_ratio:
+            result.reasons.append(f"error ratio {errors:.1%} with one node gone, over the SLO's "
+                                  f"{slo.max_error_ratio:.1%}")
+    if results["generator"]["bound"] or results["generator"]["invalid"]:
+        result.reasons.append("the generator could not keep up: the proof's load was not offered")
+    result.holds = not result.reasons
+    return result
+
+
+def _first_second(history: Path) -> float:
+    with history.open() as handle:
+        return min((int(row["Timestamp"]) for row in csv.DictReader(handle)), default=0)

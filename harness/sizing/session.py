@@ -1,0 +1,130 @@
+"""One `oxh size` from start to end: points (measured now or read from earlier sweeps), the N+1 proof, the
+model, and the sizing folder (sizing.json, design.yaml, plots, the sweep's runs).
+
+A sweep's own record, `sweep.json`, names the topology, the target and the
+profiles it was measured on, so that points of different clusters or mixes
+are never fitted together.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.backends.endpoints import Endpoints
+from harness.load.profile import find, load_profile
+from harness.sizing.errors import SizingError
+from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, points_from_json
+from harness.sizing.proof import ProofResult, prove_n_plus_one
+from harness.sizing.result import SizingResult, size
+from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
+from harness.topology.sizing import SizingDesign
+
+Progress = Callable[[str], None]
+SWEEP_FILE = "sweep.json"
+
+
+@dataclass
+class Sweep:
+    """Points and costs of one or more sweeps, with where they were measured."""
+    points: list[CapacityPoint]
+    costs: list[TierCost]
+    topology: str
+    target: str
+    profile: str
+    imap_profile: str
+    runs: list[dict[str, Any]]
+    seconds: float
+    proof: ProofResult | None = None
+
+
+def sweep_file(run: Path) -> Path:
+    return run / "sizing" / "points" / SWEEP_FILE
+
+
+def measure(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress,
+            proof: bool = True, confirm: str | None = None) -> Sweep:
+    """Run the sweep (and the N+1 proof) into `folder/points/`; `sweep.json` there records it."""
+    started = time.monotonic()
+    points_folder = folder / "points"
+    found = run_sweep(endpoints, settings, points_folder, progress)
+    topology = getattr(endpoints.access, "topology", None)
+    sweep = Sweep(found.points, found.costs, topology.name if topology else endpoints.name, endpoints.name,
+                  settings.profile, settings.imap_profile, found.runs, 0.0)
+    if proof:
+        profile_path = find(settings.profile)
+        profile = load_profile(profile_path)
+        speedup = settings.speedup["middleware"]
+        sweep.proof = prove_n_plus_one(endpoints, profile, profile_path, found.points,
+                                       requests_per_user_second(profile, speedup), speedup,
+                                       points_folder / "n-plus-one", progress, confirm)
+        if sweep.proof is None:
+            progress("N+1 proof not made: the sweep measured no pool of 2 or more nodes next to one with a node fewer")
+    sweep.seconds = time.monotonic() - started
+    _write_sweep(sweep, sweep_file(folder.parent))
+    return sweep
+
+
+def _write_sweep(sweep: Sweep, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "topology": sweep.topology, "target": sweep.target, "profile": sweep.profile,
+        "imap_profile": sweep.imap_profile, "seconds": round(sweep.seconds, 1),
+        "points": [p.to_dict() for p in sweep.points], "costs": [c.to_dict() for c in sweep.costs],
+        "runs": sweep.runs, "proof": sweep.proof.to_dict() if sweep.proof else None}, indent=2))
+
+
+def read_sweeps(runs: list[Path]) -> Sweep:
+    """The points of earlier sweeps; refused when they come from different topologies or profiles."""
+    records = []
+    for run in runs:
+        path = sweep_file(run)
+        if not path.is_file():
+            raise SizingError(f"{run} holds no capacity sweep ({path.relative_to(run)} is missing)",
+                              "give the run of an `oxh size --measure`; a load run's steps are one point, not a sweep")
+        try:
+            records.append((run, json.loads(path.read_text())))
+        except json.JSONDecodeError as exc:
+            raise SizingError(f"{path}: not JSON ({exc})", "measure again; the sweep record is damaged") from None
+    for key, what in (("topology", "topologies"), ("profile", "load profiles")):
+        seen = {record[key] for _, record in records}
+        if len(seen) > 1:
+            listing = "; ".join(f"{run.name}: {record[key]}" for run, record in records)
+            raise SizingError(f"the runs were measured on different {what} ({listing})",
+                              "size from runs of one topology and one profile")
+    first = records[0][1]
+    proofs = [record["proof"] for _, record in records if record.get("proof")]
+    return Sweep(
+        points=[p for _, record in records for p in points_from_json(record["points"])],
+        costs=[c for _, record in records for c in costs_from_json(record["costs"])],
+        topology=first["topology"], target=first["target"], profile=first["profile"],
+        imap_profile=first.get("imap_profile", "imap"),
+        runs=[{**item, "run": run.name} for run, record in records for item in record["runs"]],
+        seconds=sum(record.get("seconds", 0) for _, record in records),
+        proof=ProofResult(**proofs[-1]) if proofs else None)
+
+
+def model(design: SizingDesign, users: int, sweep: Sweep) -> SizingResult:
+    design = design.model_copy(update={"users": users})
+    return size(design, sweep.points, sweep.costs, load_profile(find(sweep.profile)))
+
+
+def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,
+                  wall_seconds: float) -> dict[str, Any]:
+    """sizing.json, design.yaml and the plots into `folder`; returns what sizing.json holds."""
+    from harness.sizing.design_yaml import write_design
+    from harness.sizing.plots import plot_all
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = [path.name for path in plot_all(result, folder)]
+    write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml")
+    record = {**result.to_dict(), "measured_on": {"topology": sweep.topology, "target": sweep.target,
+                                                   "profile": sweep.profile, "imap_profile": sweep.imap_profile},
+              "sweep": {"runs": sweep.runs, "seconds": round(sweep.seconds, 1)},
+              "proof": sweep.proof.to_dict() if sweep.proof else None,
+              "plots": plots, "design_file": "design.yaml", "wall_seconds": round(wall_seconds, 1)}
+    (folder / "sizing.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    return record

@@ -1,0 +1,196 @@
+"""The capacity sweep of `oxh size --measure`: which points to measure, in which order, with which steps.
+
+The groupware pool is measured with 1, 2 and 3 members under each CPU
+quota, the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
+the throughput a point is expected to carry (nodes × cores × what one core
+carried in the points measured so far), so each run brackets its knee
+with few steps; the first point starts from a guess and a wider spread.
+Test users are provisioned once for the whole sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from statistics import median
+from typing import Any, Callable
+
+from harness.backends.endpoints import Endpoints
+from harness.clients.provisioning import Provisioning
+from harness.errors import UserError
+from harness.load.accounts import MAX_USERS, load_users
+from harness.load.profile import LoadProfile, find, load_profile
+from harness.sizing.measure import PointPlan, measure_point, node_cores
+from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
+
+Progress = Callable[[str], None]
+SEED_MESSAGES = 5
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    profile: str = "webmail"
+    imap_profile: str = "imap"
+    quotas: tuple[float, ...] = (0.1, 0.15)  # cores per middleware node
+    nodes: tuple[int, ...] = (1, 2, 3)
+    imap_nodes: tuple[int, ...] = (1, 2)
+    imap_quotas: tuple[float, ...] = (0.25, 0.5)  # Dovecot shares its quota with the FUSE NFS client of its mail
+    # IMAP sessions are cheap per operation: a higher speed-up reaches the mail tier's knee with fewer users.
+    speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 180.0})
+    hold_seconds: float = 15
+    # Multiples of the expected throughput; the first point, with only a guess, spreads wider.
+    spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4)
+    first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2)
+    budget_seconds: float = 20 * 60  # past it a point is not measured again with moved steps
+    # What one core carried on this kind of machine (webmail req/s, IMAP ops/s); only the first steps use it.
+    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 60.0})
+
+    def points(self) -> list[tuple[str, int, float]]:
+        """(tier, nodes, cores per node) in the order measured: smallest first, so later steps are well placed."""
+        middleware = [("middleware", n, q) for q in sorted(self.quotas) for n in sorted(self.nodes)]
+        imap = [("imap", n, q) for q in sorted(self.imap_quotas) for n in sorted(self.imap_nodes)]
+        return middleware + imap
+
+    def planned_seconds(self) -> float:
+        """An upper bound of the sweep's load time (each step held at most twice)."""
+        points = len(self.points())
+        return (len(self.first_spread) + (points - 1) * len(self.spread)) * 2 * self.hold_seconds
+
+
+def requests_per_user_second(profile: LoadProfile, speedup: float) -> float:
+    """What one simulated user sends per second at `speedup`, from the profile's rates and class weights."""
+    total_weight = sum(user_class.weight for user_class in profile.classes)
+    per_hour = sum(user_class.weight * user_class.actions_per_hour for user_class in profile.classes) / total_weight
+    return per_hour * speedup / 3600
+
+
+def steps_for(expected: float, per_user: float, spread: tuple[float, ...]) -> tuple[int, ...]:
+    """Users per step so that the steps' throughput spans `spread` × `expected`."""
+    users = sorted({max(2, math.ceil(expected * factor / per_user)) for factor in spread})
+    return tuple(min(count, MAX_USERS) for count in users)
+
+
+@dataclass
+class SweepResult:
+    points: list[CapacityPoint]
+    costs: list[TierCost]
+    runs: list[dict[str, Any]]  # per point: settings, capacity at SLO, folder
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"points": [point.to_dict() for point in self.points], "costs": [cost.to_dict() for cost in self.costs],
+                "runs": self.runs, "seconds": round(self.seconds, 1)}
+
+
+def _largest_expected(settings: SweepSettings, tier: str) -> float:
+    """The highest throughput a step of `tier` may ask for: the guess, widened as for a first point and by half
+    again in case the guess is low."""
+    quotas = settings.quotas if tier == "middleware" else settings.imap_quotas
+    nodes = settings.nodes if tier == "middleware" else settings.imap_nodes
+    return settings.guess_per_core[tier] * max(settings.spread) * 1.5 * max(nodes) * max(quotas)
+
+
+def _per_core(points: list[CapacityPoint], tier: str) -> float | None:
+    rates = [p.throughput / (p.nodes * p.cpu_per_node) for p in points if p.tier == tier]
+    return median(rates) if rates else None
+
+
+def point_from_results(results: dict[str, Any], profile: LoadProfile, run: str) -> tuple[CapacityPoint | None, SloCapacity]:
+    """The capacity point of one measured run, or None (with why) when it carries no usable throughput."""
+    found = capacity_at_slo(results["steps"], profile.slos)
+    settings = results["point"]
+    if found.status != "at_slo":  # no knee inside the steps: a lower bound or nothing, not a capacity
+        return None, found
+    tier = settings["tier"]
+    point = CapacityPoint(tier=tier, nodes=len(settings["members"]), cpu_per_node=settings["cpu_per_node"],
+                          throughput=round(found.throughput, 2), run=run,
+                          generator_bound=bool(results["generator"]["bound"] or results["generator"]["invalid"]),
+                          held_out=len(settings["members"]) >= 3,
+                          memory_per_session_mib=results.get("memory_per_session_mib"))
+    return point, found
+
+
+def mix_cost(results: dict[str, Any], run: str) -> TierCost | None:
+    """Database work per request of the profile's mix during one run."""
+    requests = sum(c["requests"] for c in results["classes"])
+    if not requests or not results.get("database_work"):
+        return None
+    return TierCost.from_counters("*", run, requests, database=results["database_work"],
+                                  imap_ops=results.get("imap_commands"))
+
+
+def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress) -> SweepResult:
+    """Measure every point of `settings` against the project; each point's run goes into `folder/<point>/`."""
+    if endpoints.access is None:
+        raise UserError(f"{endpoints.name} gives no node access", "a sweep narrows pools and sets CPU quotas through "
+                                                                 "node access: use the reference project or a staging target")
+    groupware = [node.name for node in endpoints.access.layout.pool_members("oxcluster")]
+    if len(groupware) < max(settings.nodes):
+        raise UserError(f"the groupware pool of {endpoints.name} has {len(groupware)} member(s); the sweep measures up "
+                        f"to {max(settings.nodes)}", "bring up the `sizing` topology (oxh up --topology sizing) "
+                                                     "or lower the node counts")
+    imap_nodes = endpoints.access.layout.names("imap")
+    if not hasattr(endpoints.access, "limit_cpu"):  # a staging cluster: its nodes as they are, members drained only
+        cores = {"middleware": node_cores(endpoints.access, groupware[0]), "imap": node_cores(endpoints.access, imap_nodes[0])}
+        progress(f"{endpoints.access.description} sets no CPU quotas: measuring whole nodes "
+                 f"({cores['middleware']:g} cores groupware, {cores['imap']:g} cores Dovecot)")
+        settings = replace(settings, quotas=(cores["middleware"],), imap_quotas=(cores["imap"],))
+        limit = False
+    else:
+        limit = True
+    profiles = {"middleware": _profile(settings.profile), "imap": _profile(settings.imap_profile)}
+    per_user = {tier: requests_per_user_second(profile, settings.speedup[tier])
+                for tier, (profile, _) in profiles.items()}
+    users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in profiles))
+    started = time.monotonic()
+    points: list[CapacityPoint] = []
+    costs: list[TierCost] = []
+    runs: list[dict[str, Any]] = []
+    provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
+    plan = settings.points()
+    progress(f"sweep of {len(plan)} points, at most {settings.planned_seconds() / 60:.0f} min of load "
+             f"(steps held {settings.hold_seconds:g} s); {users} test users")
+    with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
+                    imap=endpoints.imap) as accounts:
+        for index, (tier, nodes, quota) in enumerate(plan, 1):
+            profile, profile_path = profiles[tier]
+            known = _per_core(points, tier)
+            expected = (known or settings.guess_per_core[tier]) * nodes * quota
+            spread = settings.spread if known else settings.first_spread
+            members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
+            for attempt in (1, 2):
+                steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
+                point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
+                                       settings.speedup[tier], node_cores=None if limit else quota)
+                label = f"[{index}/{len(plan)}] {point_plan.label}"
+                progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
+                run_folder = folder / (point_plan.folder_name + ("" if attempt == 1 else "-again"))
+                results = measure_point(endpoints, profile, profile_path, accounts, point_plan, run_folder, progress)
+                point, found = point_from_results(results, profile, run_folder.name)
+                runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "steps": list(steps),
+                             "folder": run_folder.name, "capacity": found.to_dict(),
+                             "generator_bound": bool(results["generator"]["bound"]),
+                             "invalid": results["generator"]["invalid"]})
+                progress(f"{label}: {found.note}")
+                cost = mix_cost(results, run_folder.name) if tier == "middleware" else None
+                if cost is not None:
+                    costs.append(cost)
+                # Once more, with the steps moved, when the knee was not inside them.
+                over_budget = time.monotonic() - started > settings.budget_seconds
+                if found.status == "at_slo" or attempt == 2 or over_budget or \
+                        users in steps and found.status == "lower_bound":
+                    break
+                expected *= 0.5 if found.status == "first_step_fails" else 2.0
+            if point is not None:
+                points.append(point)
+    result = SweepResult(points, costs, runs, time.monotonic() - started)
+    (folder / "sweep.json").write_text(json.dumps(result.to_dict(), indent=2))
+    return result
+
+
+def _profile(name: str) -> tuple[LoadProfile, Path]:
+    path = find(name)
+    return load_profile(path), path

@@ -1,0 +1,239 @@
+"""The Universal Scalability Law over nodes, linear in cores within a node, fitted to capacity points.
+
+    X(N, c) = λ·c·N / (1 + σ(N−1) + κ·N(N−1))
+
+N is the number of nodes in the pool, c the CPU cores per node, λ the
+throughput per core of one node, σ the contention (serialised share) and κ
+the coherency cost between nodes. Throughput peaks at N* = √((1−σ)/κ).
+
+σ, κ and λ are fitted by least squares on relative residuals
+(`scipy.optimize.least_squares`, σ and κ in [0, 1], λ > 0). One- and two-node
+points alone only fix σ + 2κ, and a handful of points cannot carry three
+parameters: with fewer than 6 points or fewer than 3 node counts the fit
+falls back to Amdahl's law (κ = 0) and says so. Confidence intervals come
+from a bootstrap that resamples the points with replacement (a resample that
+lacks the node counts the model needs is drawn again).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from harness.sizing.errors import SizingError
+from harness.sizing.points import CapacityPoint
+
+USL_MIN_POINTS = 6
+USL_MIN_NODE_COUNTS = 3
+LEVEL = 0.9
+RESAMPLES = 500
+# A fitted κ below this is numerically zero: its N* (beyond 30,000 nodes) would be noise, not a peak.
+KAPPA_ZERO = 1e-9
+Model = Literal["usl", "amdahl"]
+
+
+def usl(nodes: Any, cpu: Any, sigma: float, kappa: float, per_core: float) -> Any:
+    """Throughput of `nodes` nodes with `cpu` cores each (scalars or numpy arrays)."""
+    nodes = np.asarray(nodes, dtype=float)
+    return per_core * np.asarray(cpu, dtype=float) * nodes / (1 + sigma * (nodes - 1) + kappa * nodes * (nodes - 1))
+
+
+def peak_nodes(sigma: float, kappa: float) -> int | None:
+    """N* = floor(√((1−σ)/κ)), the node count of highest throughput; None when κ = 0 (no peak)."""
+    if kappa < KAPPA_ZERO:
+        return None
+    return max(1, math.floor(math.sqrt((1 - sigma) / kappa)))
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def to_list(self) -> list[float]:
+        return [self.low, self.high]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    nodes: int
+    cpu_per_node: float
+    value: float
+    curve: Interval | None  # where the fitted curve lies (bootstrap of σ, κ, λ)
+    interval: Interval | None  # where a new measurement is expected: the curve's spread and the fit's scatter
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"nodes": self.nodes, "cpu_per_node": self.cpu_per_node, "value": self.value,
+                "curve": self.curve.to_list() if self.curve else None,
+                "interval": self.interval.to_list() if self.interval else None}
+
+
+@dataclass(frozen=True)
+class UslFit:
+    tier: str
+    model: Model
+    reason: str
+    sigma: float
+    kappa: float
+    per_core: float  # λ: throughput per core of one node
+    points: tuple[CapacityPoint, ...]
+    excluded: tuple[tuple[CapacityPoint, str], ...]
+    residuals: tuple[float, ...]  # relative: fitted / measured − 1, per point
+    level: float
+    seed: int
+    sigma_interval: Interval | None = None
+    kappa_interval: Interval | None = None
+    per_core_interval: Interval | None = None
+    draws: np.ndarray = field(default_factory=lambda: np.empty((0, 3)), repr=False, compare=False)
+
+    @property
+    def units(self) -> str:
+        return self.points[0].units
+
+    @property
+    def n_star(self) -> int | None:
+        return peak_nodes(self.sigma, self.kappa)
+
+    def throughput(self, nodes: Any, cpu: Any) -> Any:
+        return usl(nodes, cpu, self.sigma, self.kappa, self.per_core)
+
+    def predict(self, nodes: int, cpu: float) -> Prediction:
+        value = float(self.throughput(nodes, cpu))
+        if not len(self.draws):
+            return Prediction(nodes, cpu, value, None, None)
+        curves = usl(nodes, cpu, self.draws[:, 0], self.draws[:, 1], self.draws[:, 2])
+        free = len(self.residuals) - (3 if self.model == "usl" else 2)
+        inflate = math.sqrt(len(self.residuals) / free) if free > 0 else 1.0
+        rng = np.random.default_rng([self.seed, nodes, round(cpu * 1000)])
+        scatter = 1 + inflate * rng.choice(np.asarray(self.residuals), size=len(curves))
+        return Prediction(nodes, cpu, value, _percentiles(curves, self.level),
+                          _percentiles(curves * scatter, self.level))
+
+    def to_dict(self) -> dict[str, Any]:
+        interval = (lambda found: found.to_list() if found else None)
+        return {
+            "tier": self.tier, "units": self.units, "model": self.model, "reason": self.reason,
+            "sigma": self.sigma, "kappa": self.kappa, "lambda_per_core": self.per_core, "n_star": self.n_star,
+            "level": self.level, "resamples": len(self.draws),
+            "intervals": {"sigma": interval(self.sigma_interval), "kappa": interval(self.kappa_interval),
+                          "lambda_per_core": interval(self.per_core_interval)},
+            "points": [{**point.to_dict(), "fitted": float(self.throughput(point.nodes, point.cpu_per_node)),
+                        "residual": residual} for point, residual in zip(self.points, self.residuals)],
+            "excluded": [{**point.to_dict(), "why": why} for point, why in self.excluded],
+        }
+
+
+def _percentiles(values: np.ndarray, level: float) -> Interval:
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Interval(float(low), float(high))
+
+
+def choose_model(points: Sequence[CapacityPoint]) -> tuple[Model, str]:
+    """USL or Amdahl for these points, and why; SizingError when not even Amdahl can be fitted."""
+    count, node_counts = len(points), sorted({point.nodes for point in points})
+    if count < 3 or len(node_counts) < 2:
+        raise SizingError(
+            f"{count} usable capacity point(s) over node count(s) {', '.join(map(str, node_counts)) or 'none'}: "
+            "a scalability fit needs at least 3 points over at least 2 node counts",
+            "measure the tier with 1, 2 and 3 nodes at two or three CPU quotas each")
+    if count < USL_MIN_POINTS:
+        return "amdahl", (f"only {count} points (the USL needs {USL_MIN_POINTS}): Amdahl's law fitted, "
+                          "κ = 0, no coherency cost and no peak")
+    if len(node_counts) < USL_MIN_NODE_COUNTS:
+        return "amdahl", (f"only node counts {', '.join(map(str, node_counts))}: they fix σ + 2κ, not σ and κ; "
+                          "Amdahl's law fitted, κ = 0, no coherency cost and no peak")
+    return "usl", f"USL fitted on {count} points over node counts {', '.join(map(str, node_counts))}"
+
+
+def _solve(nodes: np.ndarray, cpu: np.ndarray, measured: np.ndarray, model: Model,
+           starts: Sequence[tuple[float, float, float]]) -> np.ndarray:
+    """(σ, κ, λ) of least relative error, the best of the fits from each start."""
+    with_kappa = model == "usl"
+    serial, crosstalk = nodes - 1, nodes * (nodes - 1)
+
+    def unpack(params: np.ndarray) -> tuple[float, float, float]:
+        return tuple(params) if with_kappa else (params[0], 0.0, params[1])
+
+    def relative(params: np.ndarray) -> np.ndarray:
+        return usl(nodes, cpu, *unpack(params)) / measured - 1
+
+    def jacobian(params: np.ndarray) -> np.ndarray:
+        sigma, kappa, per_core = unpack(params)
+        denominator = 1 + sigma * serial + kappa * crosstalk
+        fitted = usl(nodes, cpu, sigma, kappa, per_core) / measured
+        columns = [-fitted * serial / denominator, -fitted * crosstalk / denominator, fitted / per_core]
+        return np.column_stack(columns if with_kappa else [columns[0], columns[2]])
+
+    low, high = ([0, 0, 1e-9], [1, 1, np.inf]) if with_kappa else ([0, 1e-9], [1, np.inf])
+    best = None
+    for sigma, kappa, per_core in starts:
+        start = [sigma, kappa, per_core] if with_kappa else [sigma, per_core]
+        found = least_squares(relative, start, jac=jacobian, bounds=(low, high), x_scale="jac")
+        if best is None or found.cost < best.cost:
+            best = found
+    return np.array(unpack(best.x), dtype=float)
+
+
+def _starts(nodes: np.ndarray, cpu: np.ndarray, measured: np.ndarray) -> list[tuple[float, float, float]]:
+    smallest = nodes == nodes.min()
+    per_core = float(np.median(measured[smallest] / (cpu[smallest] * nodes[smallest])))
+    return [(sigma, kappa, per_core) for sigma in (0.02, 0.2, 0.6) for kappa in (1e-4, 1e-2)]
+
+
+def usable_points(points: Sequence[CapacityPoint]) -> tuple[list[CapacityPoint], list[tuple[CapacityPoint, str]]]:
+    """The points a fit may use, and the ones left out with the reason (a saturated load generator
+    measured itself, not the tier)."""
+    used, excluded = [], []
+    for point in points:
+        if point.generator_bound:
+            excluded.append((point, "the load generator was the bottleneck: a lower bound, not the tier's capacity"))
+        else:
+            used.append(point)
+    return used, excluded
+
+
+def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL,
+            model: Model | None = None) -> UslFit:
+    """The fit of one tier's points (all of them but the generator-bound ones; `held_out` matters only to
+    validation), with bootstrap intervals at `level` from `resamples` resamples (0: none)."""
+    tiers = sorted({point.tier for point in points})
+    if len(tiers) > 1:
+        raise SizingError(f"capacity points of several tiers ({', '.join(tiers)}) in one fit", "fit each tier alone")
+    used, excluded = usable_points(points)
+    chosen, reason = choose_model(used)
+    if model == "amdahl" and chosen == "usl":
+        chosen, reason = "amdahl", "Amdahl's law asked for: κ = 0"
+    nodes = np.array([point.nodes for point in used], dtype=float)
+    cpu = np.array([point.cpu_per_node for point in used])
+    measured = np.array([point.throughput for point in used])
+    sigma, kappa, per_core = _solve(nodes, cpu, measured, chosen, _starts(nodes, cpu, measured))
+    residuals = tuple(float(r) for r in usl(nodes, cpu, sigma, kappa, per_core) / measured - 1)
+    draws = _bootstrap(nodes, cpu, measured, chosen, (sigma, kappa, per_core), resamples, seed)
+    intervals = [_percentiles(draws[:, column], level) if len(draws) else None for column in range(3)]
+    return UslFit(tiers[0], chosen, reason, float(sigma), float(kappa), float(per_core), tuple(used), tuple(excluded),
+                  residuals, level, seed, intervals[0], intervals[1] if chosen == "usl" else None, intervals[2], draws)
+
+
+def _bootstrap(nodes: np.ndarray, cpu: np.ndarray, measured: np.ndarray, model: Model,
+               estimate: tuple[float, float, float], resamples: int, seed: int) -> np.ndarray:
+    """(σ, κ, λ) refitted on `resamples` resamples of the points; a resample with fewer node counts than
+    the model needs cannot be fitted and is drawn again."""
+    rng = np.random.default_rng(seed)
+    needed = min(len(np.unique(nodes)), USL_MIN_NODE_COUNTS if model == "usl" else 2)
+    starts = [estimate, (0.1, 1e-3, estimate[2])]
+    draws: list[np.ndarray] = []
+    attempts = 0
+    while len(draws) < resamples and attempts < 10 * resamples:
+        attempts += 1
+        chosen = rng.integers(0, len(nodes), size=len(nodes))
+        if len(np.unique(nodes[chosen])) >= needed:
+            draws.append(_solve(nodes[chosen], cpu[chosen], measured[chosen], model, starts))
+    return np.array(draws).reshape(-1, 3)

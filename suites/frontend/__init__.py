@@ -1,0 +1,1 @@
+"""Frontend suite: a real browser runs App Suite's user journeys in the web UI."""

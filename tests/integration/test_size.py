@@ -1,0 +1,91 @@
+"""`oxh size --measure` on the `sizing` topology, cut to one CPU quota and short steps: the groupware pool
+measured with 1, 2 and 3 members and the mail tier with 1 and 2 Dovecot nodes, the N+1 proof killing a
+groupware node under load, then the fit, the plan per tier and the files; and `--from` that run again.
+
+The figures of a run this short on a shared machine are not capacity figures (the full sweep's are, see
+`oxh size --measure`); what is checked is that each part really ran against the cluster and says what
+it found."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.topology.sizing import load_sizing
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def oxh(*args: str, reports: Path, timeout: float = 1200) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli.main", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=timeout, env={**os.environ, "OXH_REPORTS_DIR": str(reports)})
+
+
+@pytest.fixture(scope="module")
+def sizing_project(start_topology):
+    from harness.topology.loader import load
+
+    with start_topology(load("sizing"), prefix="oxh-size") as (cluster, _):
+        yield cluster
+
+
+def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every_tier(sizing_project, tmp_path):
+    cluster = sizing_project
+    result = oxh("size", "--measure", "--project", cluster.project, "--quotas", "0.15", "--imap-quotas", "0.5",
+                 "--hold", "8", "--users", "1000000", reports=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode in (0, 1), output[-5000:]
+    folder = Path(re.search(r"sizing written to (\S+)/ ", result.stdout).group(1))
+    record = json.loads((folder / "sizing.json").read_text())
+    sweep = json.loads((folder / "points" / "sweep.json").read_text())
+
+    assert sweep["topology"] == "sizing"
+    measured = {(run["tier"], run["nodes"]) for run in sweep["runs"]}
+    assert {("middleware", 1), ("middleware", 2), ("middleware", 3), ("imap", 1), ("imap", 2)} <= measured
+    for run in sweep["runs"]:  # each point's own load run, with its steps, is kept beside the sweep
+        steps = json.loads((folder / "points" / run["folder"] / "results.json").read_text())["steps"]
+        assert len(steps) == len(run["steps"]), run
+        assert run["capacity"]["note"], run
+
+    fit = record["fits"]["middleware"]
+    # Three points at one quota are too few for the USL: the model must say it fell back to Amdahl.
+    assert fit["model"] == "amdahl" and "Amdahl" in fit["reason"], fit
+    assert fit["lambda_per_core"] > 0 and fit["intervals"]["lambda_per_core"]
+    assert "validation" in fit and ("held_out" in fit["validation"] or fit["validation"]["not_done"])
+
+    proof = record["proof"]
+    assert proof is not None, "the N+1 proof was not made"
+    assert proof["nodes"] == 3 and proof["killed"] == ["ox-1"], proof
+    assert "N+1 proof:" in result.stdout
+    assert (result.returncode == 1) == (not proof["holds"] or any(
+        tier["verdict"].startswith(("short", "refused")) for tier in record["tiers"])), output[-3000:]
+
+    tiers = {tier["name"]: tier for tier in record["tiers"]}
+    assert tiers["middleware_groupware"]["basis"] == "extrapolated" and tiers["middleware_groupware"]["nodes"] >= 2
+    assert tiers["database"]["basis"] == "not measured"  # costed per request, not extrapolated
+    assert load_sizing(folder / "design.yaml").users == 1_000_000
+    assert yaml.safe_load((folder / "design.yaml").read_text())["tiers"]["middleware_groupware"]["count"] == \
+        tiers["middleware_groupware"]["nodes"]
+    assert all((folder / plot).stat().st_size > 5000 for plot in record["plots"]) and len(record["plots"]) >= 2
+    assert "Nodes per tier" in result.stdout
+
+    # The same points again, from the run folder, without measuring: the same plan.
+    again = oxh("size", "--from", str(folder.parent), "--users", "1000000", reports=tmp_path, timeout=300)
+    assert again.returncode == result.returncode, again.stdout[-3000:] + again.stderr[-2000:]
+    replanned = json.loads((folder / "sizing.json").read_text())
+    assert [t["nodes"] for t in replanned["tiers"]] == [t["nodes"] for t in record["tiers"]]
+
+    # The sweep left the cluster as it found it: every member of every pool enabled, no CPU quota.
+    manager = cluster.node("lb-1").exec("curl -s -H 'Referer: http://127.0.0.1/' "
+                                        "'http://127.0.0.1/balancer-manager?xml=1'").output
+    assert "<httpd:status>" in manager and " Dis " not in manager, manager[-2000:]
+    for node in ("ox-1", "ox-2", "ox-3", "imap-1", "imap-2"):
+        assert cluster.node(node).container.attrs["HostConfig"]["CpuQuota"] in (0, -1), node

@@ -1,0 +1,300 @@
+"""The sizing model of `oxh size`: capacity at SLO, the USL fit and its validation, demand, nodes per tier."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.load.profile import LoadProfile, Slo, load_profile
+from harness.sizing.demand import peak_demand, request_mix, requests_per_session_per_second
+from harness.sizing.design_yaml import write_design
+from harness.sizing.errors import SizingError
+from harness.sizing.plan import DesignRefused, nodes_needed, plan_tiers, verdict
+from harness.sizing.plots import plot_all
+from harness.sizing.points import CapacityPoint, TierCost, capacity_at_slo, points_from_json
+from harness.sizing.result import size
+from harness.sizing.usl import fit_usl, usl
+from harness.sizing.validation import validate_fit
+from harness.topology.sizing import SizingDesign, load_sizing
+
+QUOTAS = (0.1, 0.2, 0.3)
+
+
+def points_on_curve(sigma: float, kappa: float, per_core: float, nodes=(1, 2, 3), noise: float = 0.0,
+                    seed: int = 0, tier: str = "middleware", **extra) -> list[CapacityPoint]:
+    rng = np.random.default_rng(seed)
+    return [CapacityPoint(tier, n, c, float(usl(n, c, sigma, kappa, per_core)) * (1 + rng.normal(0, noise)),
+                          f"run-{n}n-{c}", **extra) for n in nodes for c in QUOTAS]
+
+
+# --- throughput at SLO from a stepped run ---
+
+SLOS = {"default": Slo(p95_ms=1000, p99_ms=2000, max_error_ratio=0.01),
+        "mail.send": Slo(p95_ms=2000, p99_ms=4000, max_error_ratio=0.01)}
+
+
+def step(users: int, **classes: tuple[float, int, int]) -> dict:
+    """classes: name=(rps, p95, failures), 300 requests each."""
+    return {"users": users, "seconds": 30.0, "requests": {
+        name.replace("_", "."): {"requests": 300, "failures": failures, "rps": rps, "p50": p95 // 2, "p95": p95,
+                                 "p99": p95 * 2} for name, (rps, p95, failures) in classes.items()}}
+
+
+def test_capacity_is_interpolated_toward_the_first_failing_step_by_the_worst_p95_ratio():
+    steps = [step(10, mail_all=(5, 300, 0), mail_send=(5, 1000, 0)),   # worst ratio 0.5 (mail.send, SLO 2000)
+             step(20, mail_all=(10, 600, 0), mail_send=(10, 1000, 0)),  # worst 0.6
+             step(40, mail_all=(14, 1600, 0), mail_send=(14, 1200, 0))]  # worst 1.6: fails
+    found = capacity_at_slo(steps, SLOS)
+    assert found.status == "at_slo"
+    assert found.throughput == pytest.approx(20 + (28 - 20) * (1 - 0.6) / (1.6 - 0.6))
+    assert (found.last_passing_users, found.first_failing_users) == (20, 40)
+    assert "mail.all: p95 1600 ms over 1000 ms" in found.note
+
+
+def test_a_step_failing_on_errors_only_gives_the_last_passing_step():
+    steps = [step(10, mail_all=(10, 300, 0)), step(20, mail_all=(20, 400, 30))]
+    found = capacity_at_slo(steps, SLOS)
+    assert found.throughput == pytest.approx(10)
+    assert "errors 10.0% over 1.0%" in found.note
+
+
+def test_classes_with_few_requests_are_not_judged():
+    steps = [step(10, mail_all=(10, 300, 0)), step(20, mail_all=(20, 400, 0))]
+    steps[1]["requests"]["login"] = {"requests": 5, "failures": 5, "rps": 0.2, "p95": 9000}
+    found = capacity_at_slo(steps, SLOS, min_requests=20)
+    assert found.status == "lower_bound"
+    assert capacity_at_slo(steps, SLOS, min_requests=5).status == "at_slo"
+
+
+def test_no_failing_step_gives_a_lower_bound():
+    found = capacity_at_slo([step(10, mail_all=(10, 300, 0)), step(20, mail_all=(19, 400, 0))], SLOS)
+    assert found.status == "lower_bound" and found.throughput == pytest.approx(19)
+    assert "lower bound, SLO not reached" in found.note
+
+
+def test_a_first_step_that_fails_says_so():
+    found = capacity_at_slo([step(10, mail_all=(10, 3000, 0)), step(20, mail_all=(19, 4000, 0))], SLOS)
+    assert found.status == "first_step_fails" and found.throughput is None
+    assert "first step (10 users) already misses the SLOs" in found.note
+
+
+# --- points and costs ---
+
+def test_points_and_costs_go_to_json_and_back():
+    point = CapacityPoint("imap", 2, 0.2, 123.4, "runs/x", held_out=True, memory_per_session_mib=0.8)
+    assert points_from_json(json.loads(json.dumps([point.to_dict()]))) == [point]
+    with pytest.raises(SizingError, match="unknown key"):
+        CapacityPoint.from_dict({**point.to_dict(), "colour": "blue"})
+    with pytest.raises(SizingError, match="throughput must be positive"):
+        CapacityPoint("middleware", 1, 0.1, 0.0, "r")
+
+
+def test_a_cost_per_request_comes_from_counter_growth():
+    cost = TierCost.from_counters("mail.all", "r", requests=200, database={"Questions": 1000, "Com_insert": 30,
+                                                                            "Com_update": 10}, imap_ops=400)
+    assert (cost.db_queries_per_request, cost.db_writes_per_request, cost.imap_ops_per_request) == (5, 0.2, 2)
+    assert cost.filestore_ops_per_request is None
+    assert TierCost.from_dict(cost.to_dict()) == cost
+
+
+# --- the fit ---
+
+def test_the_fit_recovers_known_parameters_and_its_intervals_contain_them():
+    truth = dict(sigma=0.05, kappa=0.02, per_core=400.0)
+    fit = fit_usl(points_on_curve(**truth, nodes=(1, 2, 3, 4, 5, 6), noise=0.02, seed=7), resamples=120, seed=1)
+    assert fit.model == "usl"
+    assert fit.sigma == pytest.approx(truth["sigma"], abs=0.03)
+    assert fit.kappa == pytest.approx(truth["kappa"], abs=0.006)
+    assert fit.per_core == pytest.approx(truth["per_core"], rel=0.03)
+    assert fit.sigma_interval.contains(truth["sigma"])
+    assert fit.kappa_interval.contains(truth["kappa"])
+    assert fit.per_core_interval.contains(truth["per_core"])
+    assert fit.n_star == 6  # floor(sqrt(0.95 / 0.02))
+    prediction = fit.predict(8, 0.2)
+    assert prediction.interval.contains(float(usl(8, 0.2, **truth)))
+    assert prediction.interval.low <= prediction.curve.low <= prediction.value <= prediction.curve.high
+
+
+def test_few_points_fall_back_to_amdahl_and_say_so():
+    few = points_on_curve(0.1, 0.0, 100.0)[:5]
+    fit = fit_usl(few, resamples=0)
+    assert fit.model == "amdahl" and fit.kappa == 0 and fit.n_star is None
+    assert "only 5 points" in fit.reason
+    two_counts = fit_usl(points_on_curve(0.1, 0.0, 100.0, nodes=(1, 2)), resamples=0)
+    assert two_counts.model == "amdahl" and "only node counts 1, 2" in two_counts.reason
+    assert two_counts.sigma == pytest.approx(0.1, abs=1e-6)
+
+
+def test_too_few_points_or_one_node_count_is_refused():
+    with pytest.raises(SizingError, match="at least 3 points over at least 2 node counts"):
+        fit_usl(points_on_curve(0.1, 0.0, 100.0)[:2])
+    with pytest.raises(SizingError, match="node count\\(s\\) 1:"):
+        fit_usl(points_on_curve(0.1, 0.0, 100.0, nodes=(1,)))
+
+
+def test_generator_bound_points_are_left_out_of_the_fit():
+    points = points_on_curve(0.1, 0.0, 100.0, nodes=(1, 2, 3))
+    points.append(CapacityPoint("middleware", 3, 0.3, 5.0, "saturated", generator_bound=True))
+    fit = fit_usl(points, resamples=0)
+    assert len(fit.points) == 9 and fit.excluded[0][0].run == "saturated"
+    assert fit.sigma == pytest.approx(0.1, abs=1e-6)
+
+
+# --- self-validation ---
+
+def test_the_three_node_prediction_error_is_predicted_over_measured():
+    training = points_on_curve(0.1, 0.0, 100.0, nodes=(1, 2))
+    exact = float(usl(3, 0.2, 0.1, 0.0, 100.0))  # 100 * 0.2 * 3 / 1.2 = 50
+    held = [CapacityPoint("middleware", 3, 0.2, 40.0, "low", held_out=True),
+            CapacityPoint("middleware", 3, 0.1, exact / 2, "right", held_out=True)]
+    check = validate_fit(training + held, resamples=10)
+    by_run = {c.point.run: c for c in check.held_out}
+    assert by_run["low"].predicted == pytest.approx(exact, rel=1e-6)
+    assert by_run["low"].error == pytest.approx(50 / 40 - 1, rel=1e-6)
+    assert by_run["right"].error == pytest.approx(0, abs=1e-6)
+    assert check.held_out_max_error == pytest.approx(0.25, rel=1e-6)
+    assert check.target_met is False and "NOT met (worst 25.0%" in check.verdict()
+    assert "amdahl" in check.held_out_model
+    assert len(check.leave_one_out) == 8
+    assert check.loo_max_error == pytest.approx(max(abs(c.error) for c in check.leave_one_out))
+
+
+def test_without_marks_the_largest_pool_is_held_out():
+    check = validate_fit(points_on_curve(0.05, 0.0, 200.0, noise=0.01, seed=2), resamples=0)
+    assert {c.point.nodes for c in check.held_out} == {3}
+    assert check.target_met is True
+
+
+# --- nodes per tier ---
+
+def linear_fit():
+    return fit_usl(points_on_curve(0.0, 0.0, 100.0), resamples=0)  # X = 100 per core and node
+
+
+def test_nodes_include_a_spare_for_one_lost_node_or_domain():
+    count = nodes_needed(linear_fit(), cores=1, demand=240, utilisation=1.0, tier="middleware_groupware")
+    assert (count.for_demand, count.total, count.lost) == (3, 4, 1)
+    assert nodes_needed(linear_fit(), 1, 240, 0.5, "t").for_demand == 5
+    domains = nodes_needed(linear_fit(), 1, 240, 1.0, "t", failure_domains=2)
+    assert (domains.total, domains.lost) == (6, 3)
+
+
+def test_a_demand_past_the_curves_peak_is_refused_with_the_tier_and_n_star():
+    fit = fit_usl(points_on_curve(0.1, 0.01, 100.0, nodes=(1, 2, 3, 4, 5)), resamples=0)
+    assert fit.n_star == 9
+    peak = float(usl(9, 1, 0.1, 0.01, 100.0))
+    assert nodes_needed(fit, 1, peak * 0.9, 1.0, "imap").for_demand <= 9
+    with pytest.raises(DesignRefused, match=r"imap: the peak demand of .* \(N\* = 9: past it"):
+        nodes_needed(fit, 1, peak * 1.01, 1.0, "imap")
+
+
+def test_verdicts_compare_with_the_vendor_count():
+    assert verdict(16, 16) == "enough"
+    assert verdict(17, 16) == "short by 1"
+    assert verdict(4, 8) == "oversized by 4"
+
+
+# --- demand ---
+
+TINY = {
+    "name": "tiny", "defaults": {"users": 1, "spawn_rate": 1, "duration": 1},
+    "steps": {"users": [1], "hold_seconds": 1},
+    "classes": [{"name": "web", "protocol": "http", "weight": 1,
+                 "session": {"minutes": 30, "logout_share": 0.5, "source": "test"},
+                 "actions": [{"request": "mail.all", "per_hour": 36, "source": "test"},
+                             {"request": "mail.send", "per_hour": 9, "source": "test"}]}],
+    "slos": {"default": {"p95_ms": 1000, "p99_ms": 2000, "max_error_ratio": 0.01}},
+}
+
+
+def tiny_design(**demand) -> SizingDesign:
+    data = load_sizing("reference-1m").model_dump(exclude_none=True)
+    data["users"] = 1000
+    data["demand"]["peak_session_share"]["value"] = 0.2
+    data["demand"]["peak_factor"]["value"] = 2
+    data["demand"]["requests_per_session_per_second"] = {"from_profile": "tiny", "source": "test"}
+    data["demand"].update(demand)
+    return SizingDesign.model_validate(data)
+
+
+def test_peak_demand_multiplies_users_share_profile_rate_and_peak_factor():
+    profile = LoadProfile.model_validate(TINY)
+    per_hour = 36 + 9 + 2 * 3 + 2 * 0.5  # actions, then login/rampup/config twice an hour, logout in half
+    assert requests_per_session_per_second(profile) == pytest.approx(per_hour / 3600)
+    assert request_mix(profile)["logout"] == ("http", pytest.approx(1 / 3600))
+    demand = peak_demand(tiny_design(), profile)
+    assert demand.sessions == pytest.approx(200)
+    assert demand.requests_per_second == pytest.approx(1000 * 0.2 * per_hour / 3600 * 2)
+    assert demand.per_request["mail.send"] == pytest.approx(200 * 9 / 3600 * 2)
+    with pytest.raises(SizingError, match="comes from load profile 'tiny' but the capacity was measured with"):
+        peak_demand(tiny_design(), load_profile("webmail"))
+
+
+def test_webmail_requests_per_session_per_second():
+    assert requests_per_session_per_second(load_profile("webmail")) == pytest.approx((53 + 9 + 1.8) / 3600)
+
+
+def test_other_tiers_get_their_demand_in_their_own_units_and_keep_the_vendor_count():
+    profile = LoadProfile.model_validate(TINY)
+    design = tiny_design()
+    demand = peak_demand(design, profile)
+    costs = [TierCost("mail.all", "r", db_queries_per_request=4.0), TierCost("*", "r", db_queries_per_request=1.0)]
+    plans = {p.name: p for p in plan_tiers(design, demand, {"middleware": linear_fit()}, costs)}
+    queries = demand.per_request["mail.all"] * 4 + (demand.requests_per_second - demand.per_request["mail.all"])
+    assert plans["database"].demand["queries/s"] == pytest.approx(queries)
+    assert plans["database"].basis == "not measured" and plans["database"].nodes is None
+    assert plans["database"].verdict == "not measured: the vendor design's count kept"
+    assert plans["mta"].demand["messages/s"] == pytest.approx(demand.per_request["mail.send"])
+    assert plans["imap"].verdict.startswith("not measured (no capacity points)")
+    groupware = plans["middleware_groupware"]
+    assert groupware.basis == "extrapolated" and groupware.nodes == groupware.for_demand + 1
+
+
+def test_memory_per_session_can_set_the_node_count():
+    design = tiny_design()  # 200 sessions at peak, 16 GiB groupware nodes, 2 GiB base
+    fit = fit_usl(points_on_curve(0.0, 0.0, 100.0, memory_per_session_mib=100.0), resamples=0)
+    plans = {p.name: p for p in plan_tiers(design, peak_demand(design, LoadProfile.model_validate(TINY)),
+                                            {"middleware": fit})}
+    groupware = plans["middleware_groupware"]
+    assert (groupware.for_demand, groupware.nodes, groupware.bound_by) == (2, 3, "memory")
+    assert groupware.ram_gib == pytest.approx(2 + 100 * 100 / 1024)
+    assert groupware.verdict == "oversized by 13"
+
+
+# --- the whole result, the generated design, the plots ---
+
+@pytest.fixture(scope="module")
+def result():
+    points = points_on_curve(0.02, 0.0002, 100.0, noise=0.02, seed=3, memory_per_session_mib=1.0)
+    return size(load_sizing("reference-1m"), points, [TierCost("*", "r", 3.0, 0.5, 0.1, 2.0)],
+                load_profile("webmail"), resamples=20)
+
+
+def test_the_result_serialises_and_separates_measured_from_assumed(result):
+    data = json.loads(result.to_json())
+    assert set(data) >= {"design", "demand", "planning_factors", "fits", "tiers", "refused", "provenance"}
+    assert data["fits"]["middleware"]["validation"]["held_out"]["points"]
+    groupware = next(t for t in data["tiers"] if t["name"] == "middleware_groupware")
+    assert groupware["basis"] == "extrapolated" and groupware["nodes"] > groupware["for_demand"]
+    assert any("middleware_groupware" in line for line in data["provenance"]["extrapolated"])
+    assert any(line.startswith("database") for line in data["provenance"]["vendor"])
+    assert any(line.startswith("per_core_scaling") for line in data["provenance"]["assumptions"])
+
+
+def test_the_generated_design_loads_and_says_where_counts_come_from(result, tmp_path):
+    path = write_design(load_sizing("reference-1m"), result.tiers, tmp_path / "sized.yaml")
+    design = load_sizing(path)
+    groupware = next(p for p in result.tiers if p.name == "middleware_groupware")
+    assert design.name == "reference-1m-sized"
+    assert design.tiers["middleware_groupware"].count == groupware.nodes
+    assert design.tiers["middleware_groupware"].source.startswith("oxh size, extrapolated from measured capacity")
+    assert "vendor design" in design.tiers["database"].source
+    assert path.read_text().startswith("# Generated by `oxh size`")
+
+
+def test_plots_are_written_as_png(result, tmp_path):
+    files = plot_all(result, tmp_path)
+    assert {f.name for f in files} == {"usl_middleware.png", "capacity_per_tier.png"}
+    assert all(f.read_bytes()[:4] == b"\x89PNG" for f in files)

@@ -1,0 +1,141 @@
+"""The capacity sweep's plan, the N+1 proof's arithmetic, reading earlier sweeps, and `oxh size`'s bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cli.main import main
+from harness.clients.balancer import drain_command
+from harness.load.profile import load_profile
+from harness.sizing.errors import SizingError
+from harness.sizing.points import CapacityPoint
+from harness.sizing.proof import design_point, steady_figures
+from harness.sizing.session import read_sweeps, sweep_file
+from harness.sizing.sweep import SweepSettings, point_from_results, requests_per_user_second, steps_for
+
+
+def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
+    settings = SweepSettings(quotas=(0.15, 0.1), imap_quotas=(0.1,))
+    assert settings.points() == [("middleware", 1, 0.1), ("middleware", 2, 0.1), ("middleware", 3, 0.1),
+                                 ("middleware", 1, 0.15), ("middleware", 2, 0.15), ("middleware", 3, 0.15),
+                                 ("imap", 1, 0.1), ("imap", 2, 0.1)]
+    assert len([p for p in settings.points() if p[0] == "middleware"]) >= 6  # enough for a USL fit
+
+
+def test_the_default_sweep_is_bounded_to_25_minutes_of_load():
+    assert SweepSettings().planned_seconds() <= 25 * 60
+
+
+def test_steps_bracket_the_expected_throughput():
+    profile = load_profile("webmail")
+    per_user = requests_per_user_second(profile, 60)
+    assert 0.5 < per_user < 1.5  # about 65 actions an hour, sped up 60 times
+    steps = steps_for(20.0, per_user, (0.6, 0.85, 1.1, 1.4))
+    assert steps == tuple(sorted(steps)) and len(steps) == 4
+    assert steps[0] * per_user < 20 < steps[-1] * per_user
+
+
+def _results(nodes: int, steps: list[tuple[int, float, int]], bound: bool = False) -> dict:
+    """Load results with steps of (users, req/s, p95 ms) in one class."""
+    return {"point": {"tier": "middleware", "members": [f"ox-{i}" for i in range(1, nodes + 1)], "cpu_per_node": 0.1},
+            "generator": {"bound": bound, "invalid": ""},
+            "steps": [{"users": users, "requests": {"mail.all": {"requests": 100, "failures": 0, "rps": rps,
+                                                                   "p95": p95}}} for users, rps, p95 in steps]}
+
+
+def test_a_point_is_the_throughput_at_the_slo_and_a_knee_outside_the_steps_is_no_point():
+    profile = load_profile("webmail")
+    point, found = point_from_results(_results(3, [(10, 10.0, 400), (20, 20.0, 1400)]), profile, "run")
+    assert found.status == "at_slo" and point is not None
+    assert 10 < point.throughput < 20 and point.nodes == 3 and point.held_out
+    missing, found = point_from_results(_results(1, [(10, 10.0, 400), (20, 20.0, 600)]), profile, "run")
+    assert missing is None and found.status == "lower_bound"
+    missing, found = point_from_results(_results(1, [(10, 10.0, 1400)]), profile, "run")
+    assert missing is None and found.status == "first_step_fails"
+
+
+def test_a_generator_bound_point_is_marked_so_the_fit_leaves_it_out():
+    point, _ = point_from_results(_results(2, [(10, 10.0, 400), (20, 20.0, 1400)], bound=True),
+                                  load_profile("webmail"), "run")
+    assert point.generator_bound
+
+
+def _point(nodes: int, cpu: float, throughput: float) -> CapacityPoint:
+    return CapacityPoint("middleware", nodes, cpu, throughput, "run")
+
+
+def test_the_n_plus_one_design_point_is_the_largest_pool_under_the_load_of_one_node_fewer():
+    points = [_point(1, 0.1, 8), _point(2, 0.1, 17), _point(3, 0.1, 25), _point(1, 0.15, 13), _point(2, 0.15, 27),
+              _point(3, 0.15, 39)]
+    top, spare = design_point(points)
+    assert (top.nodes, top.cpu_per_node) == (3, 0.15) and (spare.nodes, spare.throughput) == (2, 27)
+    assert design_point([_point(1, 0.1, 8)]) is None
+
+
+def test_the_proof_judges_only_seconds_when_locusts_window_held_the_node_gone(tmp_path: Path):
+    history = tmp_path / "history.csv"
+    rows = ["Timestamp,Name,Requests/s,Failures/s,95%"]
+    for second in range(100, 160):
+        p95 = 3000 if 130 <= second < 135 else 400  # the kill's own spike, inside the 10-s window
+        rows.append(f"{second},Aggregated,20,{1 if second == 131 else 0},{p95}")
+        rows.append(f"{second},mail.all,5,0,9999")
+    history.write_text("\n".join(rows) + "\n")
+    p95, errors = steady_figures(history, injected=130, healed=150)
+    assert p95 == 400 and errors == 0
+    p95, errors = steady_figures(history, injected=120, healed=150)  # the window then still holds the kill
+    assert p95 == 3000 and errors == pytest.approx(1 / 400)
+
+
+def test_draining_a_member_goes_through_the_balancer_manager_with_its_nonce():
+    command = drain_command("oxcluster", "http://172.30.0.32:8009", True)
+    assert "balancer-manager?xml=1" in command and "nonce=$n" in command
+    assert "w_status_D=1" in command and "b=oxcluster" in command and "w=http://172.30.0.32:8009" in command
+    assert "w_status_D=0" in drain_command("oxcluster", "http://172.30.0.32:8009", False)
+
+
+def _sweep(run: Path, topology: str, profile: str = "webmail") -> Path:
+    path = sweep_file(run)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"topology": topology, "target": f"{topology} (project p)", "profile": profile,
+                                "imap_profile": "imap", "seconds": 600,
+                                "points": [_point(1, 0.1, 8).to_dict()], "costs": [], "runs": [], "proof": None}))
+    return run
+
+
+def test_sweeps_of_different_topologies_are_never_fitted_together(tmp_path: Path):
+    one, other = _sweep(tmp_path / "a", "sizing"), _sweep(tmp_path / "b", "ci-small")
+    with pytest.raises(SizingError, match="different topologies"):
+        read_sweeps([one, other])
+    assert len(read_sweeps([one]).points) == 1
+
+
+def test_a_run_without_a_sweep_is_refused_with_what_to_give(tmp_path: Path):
+    (tmp_path / "load").mkdir()
+    with pytest.raises(SizingError, match="holds no capacity sweep"):
+        read_sweeps([tmp_path])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["size"], "no capacity to size from"),
+    (["size", "--from", "no-such-run"], "no run 'no-such-run'"),
+    (["size", "--measure", "--quotas", "0,x"], "not a list of numbers"),
+    (["size", "--measure", "--quotas", "9"], "at most 4 cores"),
+    (["size", "--measure", "--hold", "1"], "--hold 1"),
+    (["size", "--measure", "--from", "x"], "not both"),
+    (["size", "--users", "0", "--from", "x"], "at least one user"),
+])
+def test_bad_input_to_size_is_named_and_exits_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("OXH_REPORTS_DIR", str(tmp_path))
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_run_of_another_topology_is_refused_by_size_with_exit_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("OXH_REPORTS_DIR", str(tmp_path))
+    _sweep(tmp_path / "r1", "sizing")
+    _sweep(tmp_path / "r2", "ci-small")
+    assert main(["size", "--from", "r1", "r2"]) == 2
+    assert "different topologies" in capsys.readouterr().err
