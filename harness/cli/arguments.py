@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--measure", action="store_true", help="run the capacity sweep now (about 20 minutes)")
     size.add_argument("--from", dest="from_runs", nargs="+", metavar="RUN", default=[],
                       help="run ids (folders under reports/) or paths of earlier sweeps to reuse")
+    size.add_argument("--run", metavar="RUN", help="write the sizing into this run's folder (e.g. the `oxh qualify "
+                                                   "--suites load` run whose HTML report should show it)")
     size.add_argument("--users", type=int, default=1_000_000, help="users to size for (default: 1,000,000)")
     size.add_argument("--design", default="reference-1m",
                       help="sizing design to compare with and take the demand factors from (default: reference-1m)")

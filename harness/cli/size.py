@@ -36,6 +36,20 @@ def _quotas(text: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
     return quotas
 
 
+def _check_profile(design, name: str) -> None:
+    """Refuse, before 20 minutes of measuring, a profile the design's demand cannot use or that sends nothing."""
+    from harness.load.profile import find, load_profile
+    from harness.sizing.demand import peak_demand
+    from harness.sizing.sweep import requests_per_user_second
+
+    profile = load_profile(find(name))
+    if not any(user_class.protocol == "http" for user_class in profile.classes) or \
+            requests_per_user_second(profile, 1) <= 0:
+        raise SizingError(f"load profile {profile.name} has no HTTP API rates for the groupware pool to carry",
+                          "measure with a profile of App Suite UI users, e.g. --profile webmail")
+    peak_demand(design, profile)
+
+
 def _run_folder(name: str) -> Path:
     path = Path(name)
     if not path.is_dir():
@@ -75,21 +89,23 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
                                                     "sweep (oxh size --from RUN)")
     design = load_sizing(args.design)
     runs = [_run_folder(name) for name in args.from_runs]
+    into = _run_folder(args.run) if args.run else None
     if args.measure:
+        _check_profile(design, args.profile)
         if args.hold < 5:
             raise UserError(f"--hold {args.hold:g}: a step needs at least 5 s to say anything", "give --hold 5 or more")
         defaults = SweepSettings()
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
                                  imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold)
         endpoints = _endpoints(console, args, project)
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        folder = reports_dir() / run_id / "sizing"
-        console.print(f"sizing run {run_id} against {endpoints.name}; results in {folder}/", soft_wrap=True)
+        folder = (into or reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}") / "sizing"
+        console.print(f"sizing run {folder.parent.name} against {endpoints.name}; results in {folder}/", soft_wrap=True)
         sweep = measure(endpoints, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm)
     else:
         sweep = read_sweeps(runs)
-        folder = (runs[0] if len(runs) == 1 else reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-"
-                                                                  f"{secrets.token_hex(2)}") / "sizing"
+        sweep_run = runs[0] if len(runs) == 1 else None
+        folder = (into or sweep_run or reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}") \
+            / "sizing"
     result = model(design, args.users, sweep)
     record = write_outputs(result, design, sweep, folder, time.monotonic() - started)
     render(result, console)

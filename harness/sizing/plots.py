@@ -10,6 +10,7 @@ utilisation, and what the vendor's count would carry.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -27,8 +28,20 @@ SIZE = (10, 5)
 MOST_NODES_SHOWN = 24
 
 
-def _save(figure, path: Path) -> Path:
-    figure.tight_layout()
+CAPTION_WIDTH = 150  # characters per line of a caption under the plot
+CAPTION_LINES = 4
+
+
+def _save(figure, path: Path, caption: str = "") -> Path:
+    """Write the figure; a caption (the validation's verdict) goes under the axes, wrapped, never over them."""
+    if caption:
+        lines = textwrap.wrap(caption, CAPTION_WIDTH)
+        if len(lines) > CAPTION_LINES:
+            lines = lines[:CAPTION_LINES - 1] + [lines[CAPTION_LINES - 1][:CAPTION_WIDTH - 2] + " …"]
+        figure.text(0.01, 0.01, "\n".join(lines), fontsize="small", color="crimson", va="bottom")
+        figure.tight_layout(rect=(0, 0.035 * len(lines) + 0.02, 1, 1))
+    else:
+        figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
     return path
@@ -67,9 +80,6 @@ def plot_fit(fit: UslFit, validation: Validation | None, path: Path) -> Path:
         axis.annotate(f"{check.error:+.1%}", (point.nodes + 0.12, check.predicted), fontsize="small", color="crimson")
     if fit.n_star and fit.n_star <= shown:
         axis.axvline(fit.n_star, color="grey", ls=":", label=f"N* = {fit.n_star}")
-    if validation is not None:
-        axis.text(0.99, 0.02, validation.verdict(), transform=axis.transAxes, ha="right", fontsize="small",
-                  color="crimson")
     peak = f"N* = {fit.n_star}" if fit.n_star else "no peak"
     axis.set_title(f"{fit.tier}: {fit.model.upper()} fit, σ = {fit.sigma:.3g}, κ = {fit.kappa:.3g}, "
                    f"λ = {fit.per_core:,.1f} {fit.units} per core, {peak}")
@@ -78,7 +88,7 @@ def plot_fit(fit: UslFit, validation: Validation | None, path: Path) -> Path:
     axis.set_xticks(whole)
     axis.set_ylim(bottom=0)
     axis.legend(fontsize="small")
-    return _save(figure, path)
+    return _save(figure, path, validation.verdict() if validation is not None else "")
 
 
 def plot_capacity(result: SizingResult, path: Path) -> Path | None:

@@ -126,6 +126,9 @@ def test_a_run_without_a_sweep_is_refused_with_what_to_give(tmp_path: Path):
     (["size", "--measure", "--hold", "1"], "--hold 1"),
     (["size", "--measure", "--from", "x"], "not both"),
     (["size", "--users", "0", "--from", "x"], "at least one user"),
+    (["size", "--measure", "--profile", "imap"], "has no HTTP API rates"),
+    (["size", "--measure", "--profile", "groupware"], "the throughput of one mix says nothing about another"),
+    (["size", "--measure", "--design", "ci-small"], "sizing design"),
 ])
 def test_bad_input_to_size_is_named_and_exits_2(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("OXH_REPORTS_DIR", str(tmp_path))
@@ -139,3 +142,27 @@ def test_a_run_of_another_topology_is_refused_by_size_with_exit_2(capsys, tmp_pa
     _sweep(tmp_path / "r2", "ci-small")
     assert main(["size", "--from", "r1", "r2"]) == 2
     assert "different topologies" in capsys.readouterr().err
+
+
+def test_a_run_folder_with_a_sizing_shows_it_in_its_report(tmp_path: Path):
+    from harness.report.render import render
+    from harness.sizing.proof import ProofResult
+    from harness.sizing.session import Sweep, model, write_outputs
+    from harness.topology.sizing import load_sizing
+
+    points = [_point(n, q, 95 * q * n / (1 + 0.05 * (n - 1))) for q in (0.1, 0.15) for n in (1, 2, 3)]
+    proof = ProofResult(3, 0.15, 27.0, 30, False, ["p95 1400 ms with one node gone, over the SLO's 1000 ms"],
+                        1400.0, 0.0, ["ox-1"], "n-plus-one")
+    sweep = Sweep(points, [], "sizing", "sizing (project p)", "webmail", "imap", [], 600.0, proof)
+    design = load_sizing("reference-1m")
+    (tmp_path / "run.json").write_text(json.dumps({
+        "run_id": "r1", "target": "t", "kind": "docker", "use": "ci", "suites": ["load"], "narrowed": True,
+        "harness_version": "0", "started_text": "now", "versions": {}}))
+    (tmp_path / "results.json").write_text(json.dumps({"started": 0, "finished": 1, "exit_status": 0,
+                                                       "exit_reason": None, "tests": []}))
+    write_outputs(model(design, 500_000, sweep), design, sweep, tmp_path / "sizing", 700.0)
+    html = render(tmp_path).read_text()
+    assert "Sizing for 500,000 users" in html and 'href="sizing/design.yaml"' in html
+    assert "middleware_groupware" in html and "extrapolated" in html
+    assert "failed: p95 1400 ms with one node gone" in html  # a failed N+1 claim is shown as failed
+    assert 'src="sizing/usl_middleware.png"' in html
