@@ -78,6 +78,8 @@ def test_ctrl_c_during_up_leaves_nothing_running(docker_client, project):
     process = subprocess.Popen(
         [sys.executable, "-m", "harness.cli.main", "up", "--project", project, "--no-build"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a test run started in the background would hand on SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wait_for(lambda: project_containers(docker_client, project), timeout=120, interval=0.2,
              waiting_for="up to start a container")
