@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--quotas", metavar="CORES,...", help="CPU quotas per middleware node, cores "
                                                             "(default: 0.1,0.15)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
-                                                                 "(default: 0.25,0.5)")
+                                                                 "(default: 0.2,0.4)")
     size.add_argument("--hold", type=float, default=15.0, help="seconds each step is held at least (default: 15; "
                                                                "a step is held up to twice that until steady)")
     size.add_argument("--no-proof", action="store_true", help="with --measure: skip the N+1 proof")

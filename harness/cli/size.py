@@ -100,7 +100,8 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         endpoints = _endpoints(console, args, project)
         folder = (into or reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}") / "sizing"
         console.print(f"sizing run {folder.parent.name} against {endpoints.name}; results in {folder}/", soft_wrap=True)
-        sweep = measure(endpoints, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm)
+        sweep = measure(endpoints, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm,
+                        utilisation=design.demand.target_utilisation.value)
     else:
         sweep = read_sweeps(runs)
         sweep_run = runs[0] if len(runs) == 1 else None
@@ -134,7 +135,8 @@ def _print_proof(console: Console, proof) -> None:
         console.print("N+1 proof: [yellow]not made[/] (--no-proof, or no pool with a node fewer was measured)")
         return
     head = (f"N+1 proof: {proof.nodes} groupware nodes at {proof.cpu_per_node:g} core under {proof.load_per_second:.1f}"
-            f"/s ({proof.users} users), {', '.join(proof.killed) or 'no node'} killed: ")
+            f"/s ({proof.users} users; {proof.nodes - 1} node(s) at the target utilisation {proof.utilisation:g}), "
+            f"{', '.join(proof.killed) or 'no node'} killed: ")
     figures = (f"p95 {proof.steady_p95_ms:.0f} ms, error ratio {proof.error_ratio_during:.1%} with the node gone"
                if proof.steady_p95_ms is not None and proof.error_ratio_during is not None else "")
     if proof.holds:

@@ -7,8 +7,10 @@ time, and healed. Judged from Locust's per-second history: the error ratio
 and the worst p95 before, during and after the fault, the time from the heal
 until the run is back within the profile's default SLO for 10 s in a row,
 and the calls users saw fail (second attempts that failed too: users retry
-once). The design's promise for a middleware node's loss is that users see
-no failed call.
+once), told apart by whether they failed before the fault or once it was in.
+The design's promise for a middleware node's loss is that users see no
+failed call; calls failing before the fault mean the load alone was too much,
+which is named as such.
 """
 
 from __future__ import annotations
@@ -127,6 +129,27 @@ def back_to_slo(rows: list[dict[str, str]], healed: float, slo: Slo) -> float | 
     return None
 
 
+def visible_failures(rows: list[dict[str, str]], classes: list[dict[str, Any]],
+                     injected: float) -> tuple[dict[str, int], dict[str, int]]:
+    """Retried calls that failed again, (before the fault, from the fault on), per retry class: the split
+    comes from each class's running failure count in the per-second history (all counted from the fault on
+    when the history has no row of the class before it)."""
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for item in classes:
+        name, total = item["name"], int(item["failures"])
+        if not name.endswith(RETRY_SUFFIX) or not total:
+            continue
+        counts = [int(row["Total Failure Count"]) for row in rows
+                  if row["Name"] == name and int(row["Timestamp"]) < injected and row.get("Total Failure Count")]
+        early = min(max(counts, default=0), total)
+        if early:
+            before[name] = early
+        if total - early:
+            after[name] = total - early
+    return before, after
+
+
 def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], slo: Slo) -> dict[str, Any]:
     """The fault's entry of results.json, with its violations."""
     found: dict[str, Any] = {"scenario": timer.scenario, "at": timer.at, "nodes": timer.nodes,
@@ -137,12 +160,12 @@ def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], 
     rows = _history(prefix)
     start = min((int(row["Timestamp"]) for row in rows), default=timer.injected_at)
     end = max((int(row["Timestamp"]) for row in rows), default=timer.healed_at) + 1
-    visible = {c["name"]: c["failures"] for c in classes if c["name"].endswith(RETRY_SUFFIX) and c["failures"]}
+    early, visible = visible_failures(rows, classes, timer.injected_at)
     found.update({
         "injected_second": round(timer.injected_at - start, 1), "healed_second": round(timer.healed_at - start, 1),
         "before": _window(rows, start, timer.injected_at), "during": _window(rows, timer.injected_at, timer.healed_at),
         "after": _window(rows, timer.healed_at, end), "back_to_slo_seconds": back_to_slo(rows, timer.healed_at, slo),
-        "user_visible_failures": visible,
+        "user_visible_failures": visible, "user_visible_failures_before": early,
     })
     if timer.problem:
         found["violations"].append(timer.problem)
@@ -151,6 +174,10 @@ def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], 
     if timer.scenario in NO_USER_VISIBLE_FAILURE and visible:
         found["violations"].append("users saw failed calls after one retry: " +
                                    ", ".join(f"{name} × {n}" for name, n in visible.items()))
+    if early:
+        found["violations"].append("users saw failed calls after one retry before the fault, so the load alone was "
+                                   "more than the cluster carried: " +
+                                   ", ".join(f"{name} × {n}" for name, n in early.items()))
     return found
 
 

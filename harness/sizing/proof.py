@@ -1,9 +1,12 @@
 """The N+1 proof: at the load its nodes carry with one spare, the groupware pool loses a node and keeps its SLO.
 
 The pool runs with all its measured members under the sweep's CPU quota
-and a constant load equal to the throughput measured with one node fewer
-(the capacity that must survive a lost node); `middleware-node-killed` is
-injected through the failover suite's fault-under-load path. The claim
+and a constant load equal to what the sizing lets one node fewer carry:
+the throughput measured with one node fewer times the design's target
+utilisation, which is the load a sized pool still carries once it has lost
+its spare. Users arrive over `RAMP` seconds, as a morning's sign-ins do,
+and `middleware-node-killed` is injected through the failover suite's
+fault-under-load path once they are all in. The claim
 holds when the fault's own judge finds nothing (users saw no failure after
 their one retry, the run got back within its SLO after the heal) and, once
 Locust's 10-second window holds only seconds with the node gone, the p95 and
@@ -27,9 +30,10 @@ from harness.sizing.points import CapacityPoint
 
 Progress = Callable[[str], None]
 SCENARIO = "middleware-node-killed"
-FAULT_AT = 25.0
+RAMP = 10.0
+FAULT_AT = 30.0
 HOLD = 35.0  # long enough for Locust's window to see 25 s of the pool without the node
-DURATION = 100.0
+DURATION = 105.0
 WINDOW = 10  # seconds Locust's current percentiles look back
 
 
@@ -37,7 +41,7 @@ WINDOW = 10  # seconds Locust's current percentiles look back
 class ProofResult:
     nodes: int
     cpu_per_node: float
-    load_per_second: float  # the throughput of nodes - 1, offered to all nodes
+    load_per_second: float  # the throughput of nodes - 1 at the target utilisation, offered to all nodes
     users: int
     holds: bool
     reasons: list[str] = field(default_factory=list)
@@ -45,6 +49,7 @@ class ProofResult:
     error_ratio_during: float | None = None
     killed: list[str] = field(default_factory=list)
     folder: str = ""
+    utilisation: float = 1.0  # the share of the nodes-1 capacity offered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,26 +82,30 @@ def steady_figures(history: Path, injected: float, healed: float) -> tuple[float
 
 
 def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, points: list[CapacityPoint],
-                     per_user: float, speedup: float, folder: Path, progress: Progress,
+                     per_user: float, speedup: float, utilisation: float, folder: Path, progress: Progress,
                      confirm: str | None = None) -> ProofResult | None:
-    """Run the proof at the design point of `points`; None when the sweep measured no pool to prove it on."""
+    """Run the proof at the design point of `points` (`utilisation`: the design's target utilisation); None
+    when the sweep measured no pool to prove it on."""
     found = design_point(points)
     if found is None:
         return None
     top, spare = found
     members = tuple(node.name for node in endpoints.access.layout.pool_members("oxcluster"))[:top.nodes]
-    users = max(2, math.ceil(spare.throughput / per_user))
-    progress(f"N+1 proof: {top.nodes} groupware nodes at {top.cpu_per_node:g} core under {spare.throughput:.1f}/s "
-             f"({users} users: what {spare.nodes} node(s) carry), {SCENARIO} after {FAULT_AT:g} s")
-    options = LoadOptions(shape="constant", users=users, spawn_rate=users, duration=DURATION, speedup=speedup)
+    load = spare.throughput * utilisation
+    users = max(2, math.ceil(load / per_user))
+    progress(f"N+1 proof: {top.nodes} groupware nodes at {top.cpu_per_node:g} core under {load:.1f}/s ({users} "
+             f"users: what {spare.nodes} node(s) carry, {spare.throughput:.1f}/s, at the target utilisation "
+             f"{utilisation:g}), {SCENARIO} after {FAULT_AT:g} s")
+    options = LoadOptions(shape="constant", users=users, spawn_rate=max(1.0, users / RAMP), duration=DURATION,
+                          speedup=speedup)
     quota = top.cpu_per_node if hasattr(endpoints.access, "limit_cpu") else None
     with pool_narrowed(endpoints.access, "oxcluster", members), cpu_limited(endpoints.access, members, quota):
         results = run_load_with_fault(endpoints, profile, profile_path, options, folder, progress,
                                       f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)
     fault = results["fault"]
     slo = profile.slos["default"]
-    result = ProofResult(top.nodes, top.cpu_per_node, spare.throughput, users, True, list(fault["violations"]),
-                         killed=fault.get("nodes", []), folder=folder.name)
+    result = ProofResult(top.nodes, top.cpu_per_node, round(load, 2), users, True, list(fault["violations"]),
+                         killed=fault.get("nodes", []), folder=folder.name, utilisation=utilisation)
     if "injected_second" in fault:
         start = _first_second(folder / "locust_stats_history.csv")
         p95, errors = steady_figures(folder / "locust_stats_history.csv", start + fault["injected_second"],

@@ -46,8 +46,9 @@ def sweep_file(run: Path) -> Path:
 
 
 def measure(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress,
-            proof: bool = True, confirm: str | None = None) -> Sweep:
-    """Run the sweep (and the N+1 proof) into `folder/points/`; `sweep.json` there records it."""
+            proof: bool = True, confirm: str | None = None, utilisation: float = 1.0) -> Sweep:
+    """Run the sweep (and the N+1 proof at `utilisation` of the capacity with one node fewer) into
+    `folder/points/`; `sweep.json` there records it."""
     started = time.monotonic()
     points_folder = folder / "points"
     found = run_sweep(endpoints, settings, points_folder, progress)
@@ -59,7 +60,7 @@ def measure(endpoints: Endpoints, settings: SweepSettings, folder: Path, progres
         profile = load_profile(profile_path)
         speedup = settings.speedup["middleware"]
         sweep.proof = prove_n_plus_one(endpoints, profile, profile_path, found.points,
-                                       requests_per_user_second(profile, speedup), speedup,
+                                       requests_per_user_second(profile, speedup), speedup, utilisation,
                                        points_folder / "n-plus-one", progress, confirm)
         if sweep.proof is None:
             progress("N+1 proof not made: the sweep measured no pool of 2 or more nodes next to one with a node fewer")

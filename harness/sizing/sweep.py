@@ -37,16 +37,16 @@ class SweepSettings:
     quotas: tuple[float, ...] = (0.1, 0.15)  # cores per middleware node
     nodes: tuple[int, ...] = (1, 2, 3)
     imap_nodes: tuple[int, ...] = (1, 2)
-    imap_quotas: tuple[float, ...] = (0.25, 0.5)  # Dovecot shares its quota with the FUSE NFS client of its mail
-    # IMAP sessions are cheap per operation: a higher speed-up reaches the mail tier's knee with fewer users.
-    speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 180.0})
+    imap_quotas: tuple[float, ...] = (0.2, 0.4)  # Dovecot shares its quota with the FUSE NFS client of its mail
+    # IMAP operations are cheap: a higher speed-up reaches the mail tier's knee with fewer users.
+    speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 480.0})
     hold_seconds: float = 15
     # Multiples of the expected throughput; the first point, with only a guess, spreads wider.
     spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4)
     first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2)
     budget_seconds: float = 20 * 60  # past it a point is not measured again with moved steps
     # What one core carried on this kind of machine (webmail req/s, IMAP ops/s); only the first steps use it.
-    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 60.0})
+    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 300.0})
 
     def points(self) -> list[tuple[str, int, float]]:
         """(tier, nodes, cores per node) in the order measured: smallest first, so later steps are well placed."""
@@ -86,16 +86,28 @@ class SweepResult:
 
 
 def _largest_expected(settings: SweepSettings, tier: str) -> float:
-    """The highest throughput a step of `tier` may ask for: the guess, widened as for a first point and by half
-    again in case the guess is low."""
+    """The highest throughput a step of `tier` may ask for: the guess, widened as for a first point and twice
+    over in case the guess is low."""
     quotas = settings.quotas if tier == "middleware" else settings.imap_quotas
     nodes = settings.nodes if tier == "middleware" else settings.imap_nodes
-    return settings.guess_per_core[tier] * max(settings.spread) * 1.5 * max(nodes) * max(quotas)
+    return settings.guess_per_core[tier] * max(settings.spread) * 2 * max(nodes) * max(quotas)
 
 
-def _per_core(points: list[CapacityPoint], tier: str) -> float | None:
+def _per_core(points: list[CapacityPoint], tier: str, floors: dict[str, float]) -> float | None:
+    """What one core of `tier` carried: the median of its points, and at least what a lower bound showed."""
     rates = [p.throughput / (p.nodes * p.cpu_per_node) for p in points if p.tier == tier]
-    return median(rates) if rates else None
+    known = median(rates) if rates else None
+    floor = floors.get(tier)
+    return known if floor is None else max(known or 0.0, floor)
+
+
+def moved(expected: float, found: SloCapacity) -> float:
+    """The throughput to place the steps of a second attempt around, when the first had no knee inside: lower
+    when even the first step failed; when every step passed, above both twice the guess and half again what
+    the last step carried."""
+    if found.status == "first_step_fails":
+        return expected * 0.5
+    return max(expected * 2.0, 1.5 * (found.throughput or 0.0))
 
 
 def point_from_results(results: dict[str, Any], profile: LoadProfile, run: str) -> tuple[CapacityPoint | None, SloCapacity]:
@@ -147,6 +159,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
     users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in profiles))
     started = time.monotonic()
     points: list[CapacityPoint] = []
+    floors: dict[str, float] = {}  # per tier: the most one core carried in a run without its knee
     costs: list[TierCost] = []
     runs: list[dict[str, Any]] = []
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
@@ -157,7 +170,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                     imap=endpoints.imap) as accounts:
         for index, (tier, nodes, quota) in enumerate(plan, 1):
             profile, profile_path = profiles[tier]
-            known = _per_core(points, tier)
+            known = _per_core(points, tier, floors)
             expected = (known or settings.guess_per_core[tier]) * nodes * quota
             spread = settings.spread if known else settings.first_spread
             members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
@@ -175,6 +188,8 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                              "generator_bound": bool(results["generator"]["bound"]),
                              "invalid": results["generator"]["invalid"]})
                 progress(f"{label}: {found.note}")
+                if found.status == "lower_bound" and found.throughput:
+                    floors[tier] = max(floors.get(tier, 0.0), found.throughput / (nodes * quota))
                 cost = mix_cost(results, run_folder.name) if tier == "middleware" else None
                 if cost is not None:
                     costs.append(cost)
@@ -183,7 +198,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                 if found.status == "at_slo" or attempt == 2 or over_budget or \
                         users in steps and found.status == "lower_bound":
                     break
-                expected *= 0.5 if found.status == "first_step_fails" else 2.0
+                expected = moved(expected, found)
             if point is not None:
                 points.append(point)
     result = SweepResult(points, costs, runs, time.monotonic() - started)

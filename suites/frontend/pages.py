@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 CLASSIC = "7.10.0-7.10.5"
 LATER = "7.10.6 and later"
 
@@ -117,6 +119,17 @@ class Shell:
 
     def refresh(self) -> None:
         self.refresh_icon.click()
+
+    def refresh_unless_covered_by(self, modal, timeout_ms: int = 15_000) -> None:
+        """Refresh, unless `modal` opens over the shell first (a modal makes the shell inert, so it cannot be
+        clicked); either way, something on screen then asks the user."""
+        if modal.is_visible():
+            return
+        try:
+            self.refresh_icon.click(timeout=timeout_ms)
+        except PlaywrightTimeout:
+            if not modal.is_visible():
+                raise
 
     def sign_out(self) -> None:
         self.account_menu.click()

@@ -175,12 +175,18 @@ def test_a_fault_under_load_is_named_with_its_time_and_judged_from_the_history(t
                           ("middleware-node-killed@-1", "must not be negative")):
         with pytest.raises(UserError, match=expected):
             parse_fault(bad)
-    header = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+    header = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,"
+              "100%,Total Request Count,Total Failure Count")
     rows = [header]
     for second in range(100, 160):
         failing = 130 <= second < 134
         rows.append(f"{second},10,,Aggregated,10,{5 if failing else 0},50,60,70,80,90,{3000 if failing else 200},"
-                    "300,400,500,600,700")
+                    "300,400,500,600,700,,")
+        # mail.get retry failed once before the fault (second 110), mail.all retry twice with it (second 131)
+        rows.append(f"{second},10,GET,mail.get retry,1,0,50,60,70,80,90,200,300,400,500,600,700,{second},"
+                    f"{1 if second >= 110 else 0}")
+        rows.append(f"{second},10,GET,mail.all retry,1,0,50,60,70,80,90,200,300,400,500,600,700,{second},"
+                    f"{2 if second >= 131 else 0}")
     (tmp_path / "locust_stats_history.csv").write_text("\n".join(rows) + "\n")
     slo = load_profile("smoke").slos["default"]
     assert back_to_slo(list(__import__("csv").DictReader((tmp_path / "locust_stats_history.csv").open())), 131, slo) == 3
@@ -191,6 +197,11 @@ def test_a_fault_under_load_is_named_with_its_time_and_judged_from_the_history(t
     assert found["during"]["error_ratio"] == round(20 / 60, 4) and found["before"]["error_ratio"] == 0.0
     assert found["during"]["worst_p95_ms"] == 3000.0 and found["back_to_slo_seconds"] == 0
     assert found["violations"] == ["users saw failed calls after one retry: mail.all retry × 2"]
+    early = judge_fault(timer, tmp_path / "locust", [*classes, {"name": "mail.get retry", "failures": 1}], slo)
+    assert early["user_visible_failures"] == {"mail.all retry": 2}
+    assert early["user_visible_failures_before"] == {"mail.get retry": 1}
+    assert early["violations"][-1].startswith("users saw failed calls after one retry before the fault, so the load "
+                                              "alone was more than the cluster carried: mail.get retry × 1")
     never = judge_fault(FaultTimer(None, "mta-stopped", 30, problem="the load ended before the fault was due"),
                         tmp_path / "locust", [], slo)
     assert never["violations"] == ["the load ended before the fault was due"]

@@ -14,7 +14,8 @@ from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint
 from harness.sizing.proof import design_point, steady_figures
 from harness.sizing.session import read_sweeps, sweep_file
-from harness.sizing.sweep import SweepSettings, point_from_results, requests_per_user_second, steps_for
+from harness.sizing.points import SloCapacity
+from harness.sizing.sweep import SweepSettings, _per_core, moved, point_from_results, requests_per_user_second, steps_for
 
 
 def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
@@ -36,6 +37,17 @@ def test_steps_bracket_the_expected_throughput():
     steps = steps_for(20.0, per_user, (0.6, 0.85, 1.1, 1.4))
     assert steps == tuple(sorted(steps)) and len(steps) == 4
     assert steps[0] * per_user < 20 < steps[-1] * per_user
+
+
+def test_steps_move_past_a_lower_bound_and_the_next_points_start_from_it():
+    every_step_passed = SloCapacity("lower_bound", 63.0, "lower bound", 37, None)
+    assert moved(15.0, every_step_passed) == pytest.approx(94.5)  # half again what the last step carried
+    assert moved(60.0, every_step_passed) == 120.0  # or twice the guess, whichever is higher
+    assert moved(60.0, SloCapacity("first_step_fails", None, "too much", None, 5)) == 30.0
+    point = CapacityPoint(tier="imap", nodes=1, cpu_per_node=0.2, throughput=40.0, run="r")
+    assert _per_core([point], "imap", {}) == 200.0
+    assert _per_core([point], "imap", {"imap": 250.0}) == 250.0  # a lower bound above the points counts
+    assert _per_core([], "imap", {"imap": 250.0}) == 250.0 and _per_core([], "middleware", {}) is None
 
 
 def _results(nodes: int, steps: list[tuple[int, float, int]], bound: bool = False) -> dict:
