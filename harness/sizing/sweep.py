@@ -183,6 +183,11 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                 run_folder = folder / (point_plan.folder_name + ("" if attempt == 1 else "-again"))
                 results = measure_point(endpoints, profile, profile_path, accounts, point_plan, run_folder, progress)
                 point, found = point_from_results(results, profile, run_folder.name)
+                if attempt == 2 and point is None:
+                    # The knee between the two attempts' steps (noise can put it there): judge them together.
+                    results = merged(first, results)
+                    point, found = point_from_results(results, profile, run_folder.name)
+                first = results
                 runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "steps": list(steps),
                              "folder": run_folder.name, "capacity": found.to_dict(),
                              "generator_bound": bool(results["generator"]["bound"]),
@@ -204,6 +209,15 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
     result = SweepResult(points, costs, runs, time.monotonic() - started)
     (folder / "sweep.json").write_text(json.dumps(result.to_dict(), indent=2))
     return result
+
+
+def merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The results of two attempts at one point as one run: their steps in order of users, the generator bound
+    when it was in either."""
+    steps = sorted([*first["steps"], *second["steps"]], key=lambda step: step["users"])
+    generator = {"bound": bool(first["generator"]["bound"] or second["generator"]["bound"]),
+                 "invalid": first["generator"]["invalid"] or second["generator"]["invalid"]}
+    return {**second, "steps": steps, "generator": generator}
 
 
 def _profile(name: str) -> tuple[LoadProfile, Path]:

@@ -69,6 +69,19 @@ def test_a_point_is_the_throughput_at_the_slo_and_a_knee_outside_the_steps_is_no
     assert missing is None and found.status == "first_step_fails"
 
 
+def test_two_attempts_that_straddle_the_knee_are_judged_together():
+    from harness.sizing.sweep import merged
+
+    profile = load_profile("webmail")
+    too_high = _results(2, [(25, 24.0, 1100), (35, 30.0, 1500)])  # noise: the first step already missed
+    too_low = _results(2, [(13, 12.0, 300), (18, 17.0, 500), (23, 21.0, 800), (29, 23.7, 950)])
+    assert point_from_results(too_high, profile, "a")[0] is None and point_from_results(too_low, profile, "b")[0] is None
+    both = merged(too_high, too_low)
+    assert [step["users"] for step in both["steps"]] == [13, 18, 23, 25, 29, 35]
+    point, found = point_from_results(both, profile, "b")
+    assert found.status == "at_slo" and 21.0 <= point.throughput <= 24.0
+
+
 def test_a_generator_bound_point_is_marked_so_the_fit_leaves_it_out():
     point, _ = point_from_results(_results(2, [(10, 10.0, 400), (20, 20.0, 1400)], bound=True),
                                   load_profile("webmail"), "run")
