@@ -174,6 +174,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
             expected = (known or settings.guess_per_core[tier]) * nodes * quota
             spread = settings.spread if known else settings.first_spread
             members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
+            first: dict[str, Any] = {}  # the results of the first attempt, when there is a second
             for attempt in (1, 2):
                 steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
                 point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
@@ -183,7 +184,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                 run_folder = folder / (point_plan.folder_name + ("" if attempt == 1 else "-again"))
                 results = measure_point(endpoints, profile, profile_path, accounts, point_plan, run_folder, progress)
                 point, found = point_from_results(results, profile, run_folder.name)
-                if attempt == 2 and point is None:
+                if first and point is None:
                     # The knee between the two attempts' steps (noise can put it there): judge them together.
                     results = merged(first, results)
                     point, found = point_from_results(results, profile, run_folder.name)

@@ -69,11 +69,18 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
         tier["verdict"].startswith(("short", "refused")) for tier in record["tiers"])), output[-3000:]
 
     tiers = {tier["name"]: tier for tier in record["tiers"]}
-    assert tiers["middleware_groupware"]["basis"] == "extrapolated" and tiers["middleware_groupware"]["nodes"] >= 2
+    groupware = tiers["middleware_groupware"]
+    assert groupware["basis"] == "extrapolated"
+    generated = yaml.safe_load((folder / "design.yaml").read_text())["tiers"]["middleware_groupware"]
+    # A short sweep on a shared machine may measure a curve too flat for 1M users: then the tier is refused with
+    # the reason, and the generated design keeps the vendor's count and says why; otherwise it holds the count.
+    if groupware["refused"]:
+        assert groupware["nodes"] is None and groupware["verdict"].startswith("refused: ")
+        assert generated["count"] == groupware["vendor_count"] and "refuses" in generated["source"], generated
+    else:
+        assert groupware["nodes"] >= 2 and generated["count"] == groupware["nodes"], (groupware, generated)
     assert tiers["database"]["basis"] == "not measured"  # costed per request, not extrapolated
     assert load_sizing(folder / "design.yaml").users == 1_000_000
-    assert yaml.safe_load((folder / "design.yaml").read_text())["tiers"]["middleware_groupware"]["count"] == \
-        tiers["middleware_groupware"]["nodes"]
     assert all((folder / plot).stat().st_size > 5000 for plot in record["plots"]) and len(record["plots"]) >= 2
     assert "Nodes per tier" in result.stdout
 
