@@ -45,8 +45,8 @@ def sweep_file(run: Path) -> Path:
     return run / "sizing" / "points" / SWEEP_FILE
 
 
-def measure(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress,
-            proof: bool = True, confirm: str | None = None, utilisation: float = 1.0) -> Sweep:
+def measure(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress, *,
+            utilisation: float, proof: bool = True, confirm: str | None = None) -> Sweep:
     """Run the sweep (and the N+1 proof at `utilisation` of the capacity with one node fewer) into
     `folder/points/`; `sweep.json` there records it."""
     started = time.monotonic()
