@@ -8,11 +8,8 @@ io.oxh.role, so that `down` (and the clean-up after a failed or interrupted
 from __future__ import annotations
 
 import contextlib
-import io
 import signal
-import socket
 import threading
-import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,8 +21,9 @@ from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from harness.backends.docker import images
-from harness.backends.docker.configs import render_node
+from harness.backends.docker.configs import as_archive, render_node
 from harness.backends.docker.node import NodeHandle
+from harness.backends.docker.ports import free_port, published_ports, require_free_port
 from harness.backends.docker.engine import LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, LABEL_TOPOLOGY
 from harness.backends.docker.relocate import relocate
 from harness.backends.docker.roles import ContainerSpec, Probe, edge_spec, spec_for
@@ -99,7 +97,7 @@ class DockerCluster:
         """Start the topology and wait until every node is healthy; returns the topology as placed."""
         self._refuse_leftovers()
         if http_port is not None:
-            _require_free_port(http_port)
+            require_free_port(http_port)
         try:
             if build:
                 images.build_all(self.client, reporter.step)
@@ -190,7 +188,7 @@ class DockerCluster:
         # Host ports are chosen here, not by the engine: a port the engine picks changes when a fault
         # restarts the container, and the suites' endpoints would point at nothing.
         ports = {
-            f"{port}/tcp": ("127.0.0.1", host_port_for_first if index == 0 and host_port_for_first else _free_port())
+            f"{port}/tcp": ("127.0.0.1", host_port_for_first if index == 0 and host_port_for_first else free_port())
             for index, port in enumerate(spec.ports)
         }
         container = self.client.containers.create(
@@ -214,7 +212,7 @@ class DockerCluster:
         network.disconnect(container)
         network.connect(container, ipv4_address=address)
         if files:
-            container.put_archive("/", _tar(files))
+            container.put_archive("/", as_archive(files))
         try:
             container.start()
         except APIError as exc:
@@ -268,7 +266,7 @@ class DockerCluster:
                 address=network.get("IPAddress", ""),
                 state=container.status,
                 health=self._health(container, role, node, topology),
-                ports=_published_ports(container),
+                ports=published_ports(container),
                 holds_vip=[vip for vip, nodes in holders.items() if node in nodes],
             )
 
@@ -382,14 +380,6 @@ def _remove_network(network, seconds: float = 10.0) -> str | None:
     return None
 
 
-def _published_ports(container: Container) -> dict[str, int]:
-    ports = {}
-    for port, bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).items():
-        for binding in bindings or []:
-            ports[port.split("/")[0]] = int(binding["HostPort"])
-    return ports
-
-
 @contextlib.contextmanager
 def _signals_deferred():
     """Let a clean-up finish even when the user presses Ctrl-C again."""
@@ -402,40 +392,3 @@ def _signals_deferred():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _tar(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for path, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(path.lstrip("/"))
-            info.size = len(data)
-            info.mode = 0o600 if path.endswith(".sql") else 0o644
-            info.mtime = int(time.time())
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-_handed_out: set[int] = set()
-_handing_out = threading.Lock()
-
-
-def _free_port() -> int:
-    """A loopback port free now and not handed to another container of this process."""
-    with _handing_out:
-        while True:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = sock.getsockname()[1]
-            if port not in _handed_out:
-                _handed_out.add(port)
-                return port
-
-
-def _require_free_port(port: int) -> None:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            raise UserError(f"port 127.0.0.1:{port} is already in use", "choose another --http-port or omit it") from None

@@ -6,6 +6,9 @@ content; the backend copies it into the container before it starts.
 
 from __future__ import annotations
 
+import io
+import tarfile
+import time
 from typing import Any
 
 import jinja2
@@ -83,3 +86,18 @@ def _role_context(topology: Topology, role: str, node: Any) -> dict[str, Any]:
     if role == "filestore":
         return {"exports": EXPORTS}
     return {}
+
+
+def as_archive(files: dict[str, str]) -> bytes:
+    """Rendered files (path in the container -> content) as a tar archive to copy into the container;
+    SQL files readable by their owner only."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size = len(data)
+            info.mode = 0o600 if path.endswith(".sql") else 0o644
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
