@@ -9,9 +9,49 @@ import argparse
 import os
 
 from harness import __version__
+from harness.durations import EXAMPLES, parse_duration
 
 DEFAULT_PROJECT = os.environ.get("OXH_PROJECT", "oxh")
 PROJECT_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
+
+
+# Per command, the examples its --help ends with.
+EXAMPLES_OF = {
+    "up": ["oxh up", "oxh up --topology sizing --project sizing", "oxh up --http-port 8080"],
+    "down": ["oxh down", "oxh down --project sizing", "oxh down --all"],
+    "status": ["oxh status", "oxh status --json"],
+    "images": ["oxh images build", "oxh images build --only balancer middleware"],
+    "validate": ["oxh validate ci-small", "oxh validate acme-target.yaml", "oxh validate reference-1m"],
+    "bench": ["oxh bench", "oxh bench --cold --runs 3"],
+    "compare": ["oxh compare 20261206-101500-ab12", "oxh compare RUN BASELINE"],
+    "drill": ["oxh drill --target staging.yaml --scenario middleware-node-killed --dry-run",
+              "oxh drill --target staging.yaml --scenario middleware-node-killed --confirm staging-acme"],
+    "doctor": ["oxh doctor", "oxh doctor --target acme-target.yaml"],
+    "load": ["oxh load --profile smoke --users 5 --duration 30s",
+             "oxh load --shape steps --profile webmail",
+             "oxh load --duration 2m --fault middleware-node-killed@45s"],
+    "size": ["oxh size --measure", "oxh size --measure --quotas 0.1,0.2 --hold 20s", "oxh size --from RUN1 RUN2"],
+    "report": ["oxh report 20261206-101500-ab12"],
+    "bench-api": ["oxh bench-api --seconds 20s --workers 8"],
+    "bench-generator": ["oxh bench-generator --seconds 30s --runs 3"],
+    "bench-hung": ["oxh bench-hung --node ox-2 --runs 3"],
+}
+
+
+def duration(text: str) -> float:
+    """argparse type: a duration as Locust and pytest users write it (30s, 5m, 1h30m), in seconds."""
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: write it as {EXAMPLES}") from None
+
+
+def _with_examples(commands) -> None:
+    for name, parser in commands.choices.items():
+        lines = EXAMPLES_OF.get(name)
+        if lines and not parser.epilog:
+            parser.formatter_class = argparse.RawDescriptionHelpFormatter
+            parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,10 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=1, help="warm up/down cycles to measure (median is printed)")
     qualify = with_project(commands.add_parser(
         "qualify", help="run the suites against the reference topology (brought up if needed) or a target file",
-        description="Run every suite (or those named) against the target and judge the run against the required "
-                    "set of its kind: QUALIFIED only when every required requirement ran and passed; NOT QUALIFIED "
-                    "names each failure and each required requirement not run, with the reason; a run narrowed with "
-                    "--suites or pytest selection is PARTIAL and qualifies nothing."))
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run every suite (or those named) against the target and judge the run against the required\n"
+                    "set of its kind: QUALIFIED only when every required requirement ran and passed; NOT QUALIFIED\n"
+                    "names each failure and each required requirement not run, with the reason. A run that did not\n"
+                    "run every test of its suites (--suites, or any pytest selection: -k, -m, --deselect, --ignore,\n"
+                    "node ids, a plugin) is PARTIAL and qualifies nothing; each requirement with a test left out is\n"
+                    "'not run (deselected)'. A limit the target file sets looser than the design's is a waiver,\n"
+                    "printed beside the verdict ('QUALIFIED with 1 waiver: ...'); a file that allows lost data is\n"
+                    "refused.",
+        epilog="exit codes:\n  0  QUALIFIED\n  1  NOT QUALIFIED (something failed, a required requirement did not "
+               "run, or a regression against --baseline)\n  2  bad input (target file, suites, arguments)\n"
+               "  3  PARTIAL with nothing failed\n\nexamples:\n  oxh qualify\n"
+               "  oxh qualify --suites functional failover\n  oxh qualify --target acme.yaml\n"
+               "  oxh qualify -- -k sessions        # PARTIAL: the other tests are deselected"))
     qualify.add_argument("--target", metavar="FILE", help="target file of kind remote (default: the reference project)")
     qualify.add_argument("--topology", default="ci-small", help="topology to bring up when the project is not running")
     qualify.add_argument("--suites", nargs="+", default=None, metavar="SUITE",
@@ -119,12 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--confirm", metavar="TARGET_NAME", help="say yes to load on a remote target by naming it")
     load.add_argument("--users", type=int, help="users of a constant or soak run (default: the profile's)")
     load.add_argument("--spawn-rate", type=float, help="users started per second (default: the profile's)")
-    load.add_argument("--duration", type=float, help="seconds of a constant or soak run (default: the profile's)")
+    load.add_argument("--duration", type=duration, help="length of a constant or soak run, e.g. 30s, 5m, 1h30m "
+                                                        "(default: the profile's)")
     load.add_argument("--shape", choices=("constant", "steps", "soak"), default="constant",
                       help="constant users; steps: the profile's steps, each held until throughput is steady; soak")
     load.add_argument("--speedup", type=float, help="hours of user behaviour per hour of run (default: the profile's)")
-    load.add_argument("--fault", metavar="SCENARIO@SECONDS",
-                      help=f"inject a failover scenario that many seconds into the run (one of: {', '.join(SCENARIOS)})")
+    load.add_argument("--fault", metavar="SCENARIO@TIME",
+                      help=f"inject a failover scenario that long into the run, e.g. @45s (one of: {', '.join(SCENARIOS)})")
     load.add_argument("--workers", type=int, default=1, help="local Locust worker processes under a master "
                                                              "(Locust's --processes; one per core)")
     load.add_argument("--master", action="store_true", help="be a Locust master for workers on other machines")
@@ -161,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "(default: 0.1,0.15)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
-    size.add_argument("--hold", type=float, default=15.0, help="seconds each step is held at least (default: 15; "
+    size.add_argument("--hold", type=duration, default=15.0, help="how long each step is held at least (default: 15s; "
                                                                "a step is held up to twice that until steady)")
     size.add_argument("--no-proof", action="store_true", help="with --measure: skip the N+1 proof")
     size.add_argument("--target", metavar="FILE", help="staging target to sweep by draining pool members "
@@ -173,14 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_api = with_project(commands.add_parser(
         "bench-api", help="print req/s and p50/p95 of API calls through the balancer of a running project"))
-    bench_api.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement (default: 10)")
+    bench_api.add_argument("--seconds", type=duration, default=10.0, help="length of each measurement (default: 10s)")
     bench_api.add_argument("--workers", type=int, default=16, help="concurrent requests when saturating (default: 16)")
     bench_generator = with_project(commands.add_parser(
         "bench-generator", help="print req/s and requests per generator CPU-second, bare Locust vs oxh load",
         description="Bare Locust (a FastHttpUser fetching the balancer's static start page without think time) "
                     "against oxh load's webmail users without think time on a running project: req/s and requests "
                     "per CPU-second of the generator, and their ratio (medians)."))
-    bench_generator.add_argument("--seconds", type=float, default=20.0, help="length of each run (default: 20)")
+    bench_generator.add_argument("--seconds", type=duration, default=20.0, help="length of each run (default: 20s)")
     bench_generator.add_argument("--users", type=int, default=20, help="Locust users (default: 20)")
     bench_generator.add_argument("--runs", type=int, default=3, help="runs of each (median is printed)")
     bench_hung = with_project(commands.add_parser(
@@ -189,4 +240,5 @@ def build_parser() -> argparse.ArgumentParser:
                     "(BAL-ANSWER) names it and until the balancers' member watch takes it out; medians over runs."))
     bench_hung.add_argument("--node", help="the groupware node to pause (default: the first)")
     bench_hung.add_argument("--runs", type=int, default=3, help="pauses to measure (default: 3)")
+    _with_examples(commands)
     return parser

@@ -31,21 +31,21 @@ def run_bench_hung(console: Console, project: str, node: str | None, runs: int) 
     chosen = next((m for m in members if m.name == node), None) if node else members[0]
     if chosen is None:
         raise UserError(f"{node} is not a member of oxcluster", f"choose one of {', '.join(m.name for m in members)}")
-    handle = target.cluster.node(chosen.name)
+    access = target.access
     table = Table(title=f"oxh bench-hung: {chosen.name} (route {chosen.route}) paused", title_justify="left")
     for column in ("run", "pool check names it", "member watch takes it out", "back after the pause"):
         table.add_column(column)
     named, taken_out = [], []
     for run in range(1, runs + 1):
         console.print(f"run {run}: pausing {chosen.name}")
-        handle.pause()
+        access.whole_node(chosen.name, "freeze")
         started = time.monotonic()
         try:
             probe_seconds = _until(lambda: not probe_member(target.http_url, "oxcluster", "/appsuite/api",
                                                             chosen.route).answered, started)
             watch_seconds = _until(lambda: _taken_out(target.http_url, chosen.route), started)
         finally:
-            handle.unpause()
+            access.whole_node(chosen.name, "thaw")
         back = _until(lambda: probe_member(target.http_url, "oxcluster", "/appsuite/api", chosen.route).answered,
                       time.monotonic())
         named.append(probe_seconds)

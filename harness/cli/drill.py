@@ -15,6 +15,7 @@ from rich.console import Console
 
 from harness.errors import UserError
 from harness.scenario.named import SCENARIOS, thresholds_for
+from harness.scenario.waivers import failover_waivers
 from harness.topology.target import RemoteTarget, load_target
 
 
@@ -37,22 +38,28 @@ def check_guard_rails(target: RemoteTarget, scenario: str, confirm: str | None, 
 
 def run_drill(console: Console, target_file: str, scenario: str, confirm: str | None, dry_run: bool) -> int:
     from harness.backends.ssh import SshAccess
-    from harness.faults.ssh_driver import SshFaults
+    from harness.faults.drivers import ssh_faults
 
     target = load_target(target_file)
     check_guard_rails(target, scenario, confirm, dry_run)
     named = SCENARIOS[scenario]
-    driver = SshFaults(SshAccess(target.drill, target.name))
+    driver = ssh_faults(SshAccess(target.drill, target.name), target.drill)
     console.print(f"drill {scenario} on {target.name}: {named.fault.describe()}, held {named.hold:g} s")
-    console.print(f"thresholds: {thresholds_for(scenario, {n: t.overrides() for n, t in target.failover_thresholds.items()})}")
+    overrides = {name: thresholds.overrides() for name, thresholds in target.failover_thresholds.items()}
+    console.print(f"thresholds: {thresholds_for(scenario, overrides)}")
+    for line in failover_waivers({scenario: overrides.get(scenario, {})}):
+        console.print(f"[yellow]waiver:[/] {line}", highlight=False)
     try:
-        plan = driver.plan(named.fault, probe=False)
+        plan, commands = driver.plan(named.fault, probe=False), driver.commands(named.fault)
     except ValueError as exc:  # the selector cannot pick nodes on this target
         raise UserError(f"scenario {scenario} cannot run on {target.name}: {exc}",
                         "choose another scenario, or describe the nodes in the target's drill section") from None
     if dry_run:
-        console.print("[bold]dry run[/]: these commands would run (nothing was touched):")
+        console.print("[bold]dry run[/]: these steps would run (nothing was touched), as on the reference topology:")
         for line in plan:
+            console.print(f"  {line}", highlight=False)
+        console.print("with these commands:")
+        for line in commands:
             console.print(f"  {line}", highlight=False)
         return 0
     return _execute(console, target, scenario)

@@ -2,12 +2,17 @@
 
 With no `--suites`, every suite runs and the run is judged against the
 required set of the target's kind: QUALIFIED only when every required
-requirement ran and passed. A run narrowed with `--suites` or pytest
-selection arguments is PARTIAL. The run folder `reports/<run-id>/` gets
-run.json (what was run against what), results.json (every test with its
+requirement ran and passed. Before the suites run, they are collected once
+without the user's pytest arguments (inventory.json): a run that did not
+select every test of that inventory, whatever removed it (`--suites`, `-k`,
+`-m`, `--deselect`, `--ignore`, node ids, a plugin), is PARTIAL, and each
+requirement with a removed test is "not run (deselected)". Limits the target
+sets looser than the design's are waivers, written to run.json and printed
+beside the verdict. The run folder `reports/<run-id>/` gets run.json (what
+was run against what), inventory.json, results.json (every test with its
 evidence and figures), junit.xml, report.html and, with `--baseline`,
-comparison.json. Exit code 0 when the verdict is QUALIFIED (or PARTIAL with
-nothing failed), 1 otherwise or on a regression, 2 for bad input.
+comparison.json. Exit codes: 0 QUALIFIED, 1 NOT QUALIFIED (or anything
+failed, or a regression), 2 bad input, 3 PARTIAL with nothing failed.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from harness import __version__, resources
 from harness.errors import UserError
 from harness.report.render import render
 from harness.report.run_folder import find, reports_dir, verdict_of
-from harness.report.verdict import PARTIAL, QUALIFIED
+from harness.report import inventory
+from harness.report.verdict import EXIT_BAD_INPUT, EXIT_NOT_QUALIFIED, PARTIAL, QUALIFIED
+from harness.scenario.waivers import waivers_of
 
 # Faults last: they leave the cluster as a failover leaves it (a write VIP on the other master, say).
 SUITE_ORDER = ("functional", "frontend", "load", "failover")
-SELECTING_ARGS = ("-k", "-m", "--deselect", "--lf", "--last-failed", "--ff", "-x", "--exitfirst", "--maxfail")
 STYLE = {"passed": "green", "failed": "red", "not run": "yellow", "not required": "dim"}
 
 
@@ -51,11 +57,6 @@ def check_suites(names: list[str] | None) -> list[str]:
     return [name for name in known if name in names]
 
 
-def narrowed(suites: list[str], pytest_args: list[str]) -> bool:
-    selecting = any(arg.split("=")[0] in SELECTING_ARGS or "::" in arg for arg in pytest_args)
-    return set(suites) != set(available_suites()) or selecting
-
-
 def run_qualify(console: Console, *, project: str, target_file: str | None, topology: str, suites: list[str] | None,
                 pytest_args: list[str], confirm: str | None = None, baseline: str | None = None) -> int:
     suites = check_suites(suites)
@@ -70,23 +71,25 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
         "kind": endpoints.kind,
         "use": endpoints.use,
         "suites": suites,
-        "narrowed": narrowed(suites, pytest_args),
+        "narrowed": set(suites) != set(available_suites()),
+        "waivers": waivers_of(endpoints.thresholds, endpoints.load_slos),
         "harness_version": __version__,
         "started_text": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "versions": {**_versions(endpoints), **(_browser_version() if "frontend" in suites else {})},
     }
     (folder / "run.json").write_text(json.dumps(run, indent=2))
-    command = [
+    pytest_base = [
         sys.executable, "-m", "pytest", *[str(resources.suites_dir() / name) for name in suites],
         "--rootdir", str(resources.suites_dir()), "-c", str(resources.suites_config()), "-p", "no:cacheprovider",
-        "--run-id", run_id, "--report-dir", str(folder.resolve()), "--junitxml", str(folder.resolve() / "junit.xml"),
-        "-q", "-rfEs", *pytest_args,
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        command += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
+        pytest_base += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
         if "frontend" in suites:
-            command += ["-p", "pytest_playwright.pytest_playwright"]
-    command += ["--target", str(Path(target_file).resolve())] if target_file else ["--project", project]
+            pytest_base += ["-p", "pytest_playwright.pytest_playwright"]
+    pytest_base += ["--target", str(Path(target_file).resolve())] if target_file else ["--project", project]
+    _take_inventory(pytest_base, folder)
+    command = [*pytest_base, "--run-id", run_id, "--report-dir", str(folder.resolve()),
+               "--junitxml", str(folder.resolve() / "junit.xml"), "-q", "-rfEs", *pytest_args]
     if confirm:
         command += ["--confirm", confirm]
     console.print(f"running {', '.join(suites)} against {endpoints.name}; report in {folder}/")
@@ -105,8 +108,18 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
     code = _summary(console, folder, report, seconds)
     stopped = verdict_of(folder).stopped
     if returncode == 2 and stopped and stopped != "interrupted":
-        return 2  # bad input found at collection: a requirement marker, the catalogue, the target
-    return 1 if code == 0 and regressions else code
+        return EXIT_BAD_INPUT  # found at collection: a requirement marker, the catalogue, the target
+    return EXIT_NOT_QUALIFIED if regressions else code
+
+
+def _take_inventory(pytest_base: list[str], folder: Path) -> None:
+    """Collect the chosen suites without the user's selection: the tests this run is meant to run."""
+    result = subprocess.run([*pytest_base, "--collect-only", "-q", "--inventory", str(folder.resolve() / inventory.FILE)],
+                            capture_output=True, text=True)
+    if result.returncode != 0 or not (folder / inventory.FILE).exists():
+        lines = (result.stdout + result.stderr).strip().splitlines()
+        raise UserError(f"the suites could not be collected (pytest exit code {result.returncode}): "
+                        + "\n".join(lines[-15:]), "mend what the lines above name and run again")
 
 
 def _run_suites(command: list[str]) -> int:
@@ -209,9 +222,14 @@ def _summary(console: Console, folder: Path, report: Path, seconds: float) -> in
     console.print(f"report: {report}")
     for line in verdict.reasons():
         console.print(f"  {line}", highlight=False, markup=False)
+    for line in verdict.waivers:
+        console.print(f"  waiver: {line}", highlight=False, markup=False)
+    if verdict.deselected:
+        console.print(f"  {len(verdict.deselected)} test(s) of the chosen suites deselected, e.g. "
+                      f"{', '.join(verdict.deselected[:3])}", highlight=False, markup=False)
     colour = {QUALIFIED: "green", PARTIAL: "yellow"}.get(verdict.status, "red")
-    console.print(f"[bold {colour}]{verdict.status}[/]: {verdict.headline()}", highlight=False)
-    return 0 if verdict.ok else 1
+    console.print(f"[bold {colour}]{verdict.title()}[/]: {verdict.headline()}", highlight=False)
+    return verdict.exit_code
 
 
 def rerender(console: Console, run: str) -> int:

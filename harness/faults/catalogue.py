@@ -1,10 +1,13 @@
-"""The fault catalogue: what can be done to which nodes, as inject/heal pairs.
+"""The fault catalogue: what can be done to which nodes, and what each kind means on every backend.
 
-A `Fault` names a kind (kill, stop, pause, restart, isolate, partition,
-netem) and a selector of nodes (one node of a role, the VIP holder, the
-write master, a minority, all, or named nodes). Drivers (docker, ssh) turn
-it into actions and undo them; every injected fault is healed at the end of
-a scenario, whatever happened in between.
+A `Fault` names a kind and a selector of nodes (one node of a role, the VIP
+holder, the write master, a minority, all, or named nodes). Each kind means
+the same on the reference topology in Docker and on a staging cluster over
+SSH: harness.faults.steps writes its inject and heal steps once, and every
+backend runs them through its process and network control. Where a host
+and a container differ, the catalogue has both faults: a service killed
+while its node lives (keepalived and the rest keep running, so health checks
+must notice), and a node lost (everything on it gone at once).
 """
 
 from __future__ import annotations
@@ -13,18 +16,29 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Literal
 
-Kind = Literal["kill", "stop", "pause", "restart", "isolate", "partition", "netem"]
+Kind = Literal["kill", "stop", "pause", "restart", "lose", "shutdown", "freeze", "isolate", "partition", "netem"]
 Pick = Literal["one", "vip_holder", "write_master", "minority", "two", "all", "named"]
 
 KINDS: dict[str, str] = {
-    "kill": "SIGKILL the node's main process (the container or the service dies at once)",
-    "stop": "stop the node gracefully",
-    "pause": "freeze the node (all its processes stop, sockets stay open)",
-    "restart": "restart the node",
-    "isolate": "cut the node off the network",
+    "kill": "SIGKILL the node's service; the node and the rest on it (keepalived, agents) live on, so a health "
+            "check must notice. Where the service is a container's only process, the container ends with it",
+    "stop": "stop the node's service gracefully; the node lives",
+    "pause": "freeze the node's service (SIGSTOP): its sockets stay open and nothing answers",
+    "restart": "restart the node's service",
+    "lose": "lose the whole node at once, as a host that crashed: every process on it gone (Docker: the "
+            "container killed; SSH: the host cut off the network but for SSH, and its services killed)",
+    "shutdown": "shut the whole node down gracefully: its services stop in order and a VIP is handed over "
+                "(Docker: the container stopped; SSH: the service and keepalived stopped)",
+    "freeze": "freeze the whole node: every process on it stops, sockets stay open (Docker: the container "
+              "paused; SSH: the service and keepalived sent SIGSTOP)",
+    "isolate": "cut the node off the network: every packet in or out dropped but loopback and SSH (port 22)",
     "partition": "cut the selected nodes off from each other (each still reaches the rest)",
-    "netem": "add latency and loss to the node's network with tc netem",
+    "netem": "delay every packet the node sends (tc netem; where the kernel has none, an NFQUEUE agent holds "
+             "each packet, and packets are dropped, not passed, if the agent dies)",
 }
+SERVICE_KINDS = ("kill", "stop", "pause", "restart")
+NODE_KINDS = ("lose", "shutdown", "freeze")
+NETWORK_KINDS = ("isolate", "partition", "netem")
 
 
 @dataclass(frozen=True)
@@ -53,9 +67,16 @@ class Fault:
 
     def describe(self) -> str:
         target = self.selector.describe()
-        text = {"isolate": f"cut {target} off the network",
+        text = {"kill": f"kill the service of {target}",
+                "stop": f"stop the service of {target}",
+                "pause": f"freeze the service of {target}",
+                "restart": f"restart the service of {target}",
+                "lose": f"lose {target}",
+                "shutdown": f"shut down {target}",
+                "freeze": f"freeze {target}",
+                "isolate": f"cut {target} off the network",
                 "partition": f"cut {target} off from each other",
-                "netem": f"slow down the network of {target}"}.get(self.kind, f"{self.kind} {target}")
+                "netem": f"slow down the network of {target}"}[self.kind]
         if self.kind == "netem":
             text += f" ({self.delay_ms} ms delay, {self.loss_percent:g} % loss)"
         return text
@@ -63,14 +84,17 @@ class Fault:
 
 @dataclass
 class Injected:
-    """A fault as a driver injected it: the nodes it hit and, per node, the commands that undo it."""
+    """A fault as a driver injected it: the nodes it hit, the steps that undo it, and whether it took effect."""
 
     fault: Fault
     nodes: list[str]
-    undo: list[tuple[str, object]] = field(default_factory=list)  # (node, the driver's form of a command)
+    undo: list[tuple[str, object]] = field(default_factory=list)  # (node, the step that undoes one done)
     healed: bool = False
     heal_failures: list[str] = field(default_factory=list)  # undo steps that failed, as sentences
     note: str = ""  # how the driver made the fault, where that is not the usual way
+    took_effect: list[str] = field(default_factory=list)  # what was measured in the cluster to prove it
+    not_in_effect: list[str] = field(default_factory=list)  # why it did not take effect, per node
+    agents: dict[int, object] = field(default_factory=dict, repr=False)  # NFQUEUE number -> its latency agent
 
 
 def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None = None,

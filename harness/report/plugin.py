@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.report.inventory import InventoryWriter
 from harness.report.render import mask
 from harness.report.requirement_markers import requirements_of, suite_of
 
@@ -28,7 +29,11 @@ LOG_LINES = 25
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("ox-harness").addoption("--report-dir", help="write results.json (and evidence) into this folder")
+    group = parser.getgroup("ox-harness")
+    group.addoption("--report-dir", help="write results.json (and evidence) into this folder")
+    group.addoption("--inventory", metavar="FILE",
+                    help="write every collected test with its requirements to FILE (with --collect-only: the "
+                         "tests a run of these suites is meant to run)")
 
 
 class ResultsRecorder:
@@ -37,6 +42,16 @@ class ResultsRecorder:
         self.started = time.time()
         self.tests: dict[str, dict] = {}
         self.exit_reason: str | None = None
+        self.selected: list[str] | None = None
+        self.deselected: list[str] = []
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += [item.nodeid for item in items]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """What the run selected, after every plugin's selection: the verdict compares it with the inventory."""
+        self.selected = [item.nodeid for item in session.items]
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -94,12 +109,23 @@ class ResultsRecorder:
             "finished": time.time(),
             "exit_status": int(exitstatus),
             "exit_reason": getattr(session.config, "oxh_exit_reason", None) or self.exit_reason,
+            "waivers": _waivers(self.folder),
+            "selected": self.selected,
+            "deselected": self.deselected,
             "tests": list(self.tests.values()),
         }
         (self.folder / "results.json").write_text(json.dumps(results, indent=2))
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.exit_reason = "interrupted"
+
+
+def _waivers(folder: Path) -> list[str]:
+    """The waivers `oxh qualify` found in the target's policy (run.json), kept beside the results they qualify."""
+    try:
+        return list(json.loads((folder / "run.json").read_text()).get("waivers") or [])
+    except (OSError, ValueError):
+        return []
 
 
 def playwright_artifacts(properties: list[tuple[str, object]]) -> dict[str, str]:
@@ -155,3 +181,6 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = config.getoption("--report-dir", default=None)
     if folder:
         config.pluginmanager.register(ResultsRecorder(Path(folder)), "oxh-results")
+    inventory = config.getoption("--inventory", default=None)
+    if inventory:
+        config.pluginmanager.register(InventoryWriter(Path(inventory)), "oxh-inventory")

@@ -17,10 +17,8 @@ from pathlib import Path
 import jinja2
 
 from harness import resources
-from harness.report.catalogue import load_catalogue
-from harness.report.run_folder import load
+from harness.report.run_folder import load, verdict_of
 from harness.report.timeline import timeline_svg
-from harness.report.verdict import judge
 
 MASK = "••••••"
 
@@ -34,7 +32,7 @@ def mask(text: str, secrets: list[str]) -> str:
 
 def render(folder: Path, secrets: list[str] | None = None) -> Path:
     run, results = load(folder)
-    verdict = judge(results, run, load_catalogue())
+    verdict = verdict_of(folder)
     tests = sorted(results["tests"], key=lambda t: t["duration"], reverse=True)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(resources.report_templates_dir()),
                                      autoescape=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
+from harness.report import inventory
 from harness.report.catalogue import load_catalogue
 from harness.report.verdict import RunVerdict, judge
 
@@ -36,8 +37,9 @@ def load(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def verdict_of(folder: Path) -> RunVerdict:
+    """The folder's verdict, judged against the tests the run was meant to run where the folder lists them."""
     run, results = load(folder)
-    return judge(results, run, load_catalogue())
+    return judge(results, run, load_catalogue(), inventory.read(folder))
 
 
 def runs() -> list[Path]:

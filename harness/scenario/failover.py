@@ -56,10 +56,14 @@ class ScenarioResult:
     problems_before: list[str] = field(default_factory=list)
     problems_after: list[str] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
+    took_effect: list[str] = field(default_factory=list)  # what was measured in the cluster to prove the fault
+    not_in_effect: list[str] = field(default_factory=list)  # why the fault did not take effect
 
     @property
     def violations(self) -> list[str]:
-        return ([finding.problem for finding in self.findings if not finding.ok]
+        return ([f"the fault did not take effect, so users were not judged under it: {problem}"
+                 for problem in self.not_in_effect]
+                + [finding.problem for finding in self.findings if not finding.ok]
                 + [f"before the fault: {problem}" for problem in self.problems_before]
                 + [f"after the heal: {problem}" for problem in self.problems_after])
 
@@ -115,6 +119,8 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
             with window:
                 say(f"injected: {scenario.fault.describe()} ({', '.join(window.nodes)})"
                     + (f"; every session on route {route}" if route else ""))
+                for line in window.injected.took_effect + window.injected.not_in_effect:
+                    say(f"fault in effect? {line}")
                 if scenario.write_on_each_side:
                     markers = write_markers(access, window.nodes, workload.tag)
                 _hold(scenario.hold, say, stats)
@@ -141,6 +147,8 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
         findings=judge(checkers_for(thresholds), run),
         note=" ".join(filter(None, [note or scenario.why, window.injected.note if window.injected else ""])),
         problems_before=problems_before, problems_after=problems_after,
+        took_effect=list(window.injected.took_effect) if window.injected else [],
+        not_in_effect=list(window.injected.not_in_effect) if window.injected else ["the fault was never injected"],
         timeline=[{"kind": op.kind, "user": op.user, "start": op.start - window.injected_at,
                    "seconds": op.end - op.start, "outcome": op.outcome, "route": op.route, "detail": op.detail}
                   for op in sorted(workload.history.operations, key=lambda o: o.start)],

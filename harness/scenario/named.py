@@ -49,12 +49,16 @@ DATABASE = Thresholds(max_probe_downtime=10.0, max_write_downtime=10.0, max_mail
 UNAFFECTED = Thresholds(max_probe_downtime=1.0, max_write_downtime=1.0, max_mail_downtime=4.0)
 
 SCENARIOS: dict[str, NamedScenario] = {
-    "balancer-vip-holder-killed": NamedScenario(Fault("kill", Selector("balancer", "vip_holder")), 6, BALANCER),
-    "balancer-vip-holder-stopped": NamedScenario(Fault("stop", Selector("balancer", "vip_holder")), 6, BALANCER),
+    "balancer-vip-holder-killed": NamedScenario(Fault("lose", Selector("balancer", "vip_holder")), 6, BALANCER),
+    "balancer-vip-holder-stopped": NamedScenario(Fault("shutdown", Selector("balancer", "vip_holder")), 6, BALANCER),
+    "balancer-vip-holder-apache-killed": NamedScenario(
+        Fault("kill", Selector("balancer", "vip_holder")), 6, BALANCER,
+        why="Apache dies while keepalived lives on, as on a real host: only keepalived's health check of Apache "
+            "can move the VIP"),
     "middleware-node-killed": NamedScenario(
-        Fault("kill", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
+        Fault("lose", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
     "middleware-node-paused": NamedScenario(
-        Fault("pause", Selector("middleware", "one")), 15, HUNG_NODE, sessions_on_faulted_node=True,
+        Fault("freeze", Selector("middleware", "one")), 15, HUNG_NODE, sessions_on_faulted_node=True,
         why="every measured session sticks to the paused node. The one request in flight when it froze waits for "
             "the client's own timeout (8 s): a balancer cannot fail over a request it has sent. The probe, which "
             "never retries, may so lose up to 10 s; users, who retry once, must see no failed call, which holds "
@@ -63,16 +67,20 @@ SCENARIOS: dict[str, NamedScenario] = {
     "middleware-node-cut-off": NamedScenario(
         Fault("isolate", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
     "two-middleware-nodes-killed": NamedScenario(
-        Fault("kill", Selector("middleware", "two", spare="oxcluster")), 6, NO_USER_VISIBLE_ERROR,
+        Fault("lose", Selector("middleware", "two", spare="oxcluster")), 6, NO_USER_VISIBLE_ERROR,
         sessions_on_faulted_node=True,
         why="the groupware pool keeps one member; a pool whose every member is gone is an outage by design"),
-    "database-write-master-killed": NamedScenario(Fault("kill", Selector("database", "write_master")), 8, DATABASE),
+    "database-write-master-killed": NamedScenario(Fault("lose", Selector("database", "write_master")), 8, DATABASE),
+    "database-write-master-mariadb-killed": NamedScenario(
+        Fault("kill", Selector("database", "write_master")), 8, DATABASE,
+        why="MariaDB dies while keepalived lives on, as on a real host: only keepalived's health check of MariaDB "
+            "can move the write VIP"),
     "database-masters-partitioned": NamedScenario(
         Fault("partition", Selector("database", "all")), 8, DATABASE, write_on_each_side=True),
     "database-latency-200ms": NamedScenario(
         Fault("netem", Selector("database", "all"), delay_ms=200), 6, BALANCER),
     "filestore-restarted": NamedScenario(Fault("restart", Selector("filestore", "one")), 2, BALANCER),
-    "imap-node-killed": NamedScenario(Fault("kill", Selector("imap", "one")), 6, NO_USER_VISIBLE_ERROR),
+    "imap-node-killed": NamedScenario(Fault("lose", Selector("imap", "one")), 6, NO_USER_VISIBLE_ERROR),
     "mta-stopped": NamedScenario(
         Fault("stop", Selector("mta", "all")), 6, replace(UNAFFECTED, max_mail_downtime=None),
         why="with every MTA down no mail can be sent until one is back; nothing sent may be lost "

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from harness.durations import parse_duration
 from harness.errors import UserError
 from harness.faults.driver import FaultDriver
 from harness.load.profile import RETRY_SUFFIX, Slo
@@ -40,13 +41,13 @@ def parse_fault(text: str) -> tuple[str, float]:
     name, _, at = text.partition("@")
     if name not in SCENARIOS:
         raise UserError(f"--fault {text}: unknown scenario {name!r}", f"choose one of: {', '.join(SCENARIOS)}")
+    if at.strip().startswith("-"):
+        raise UserError(f"--fault {text}: the time must not be negative", "give the time after the start")
     try:
-        seconds = float(at)
+        seconds = parse_duration(at)
     except ValueError:
-        raise UserError(f"--fault {text}: no time after the @", "write SCENARIO@SECONDS, e.g. "
-                                                                 "middleware-node-killed@60") from None
-    if seconds < 0:
-        raise UserError(f"--fault {text}: the time must not be negative", "give the seconds after the start")
+        raise UserError(f"--fault {text}: no time after the @", "write SCENARIO@TIME, e.g. "
+                                                                 "middleware-node-killed@60s or @2m") from None
     return name, seconds
 
 

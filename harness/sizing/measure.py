@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from harness.backends.access import NodeAccess, NodeUnreachable
+from harness.backends.capabilities import CpuLimits
 from harness.backends.endpoints import Endpoints
 from harness.clients.balancer import drain_command, manager_xml_command, parse_manager_xml
 from harness.clients.mysql import MySQLEndpoint
@@ -110,17 +111,16 @@ def cpu_limited(access: NodeAccess, nodes: tuple[str, ...], cores: float | None)
     if cores is None:
         yield
         return
-    limit = getattr(access, "limit_cpu", None)
-    if limit is None:
+    if not isinstance(access, CpuLimits):
         raise UserError(f"{access.description} cannot limit a node's CPU",
                         "measure without CPU quotas (drain pool members only) on this target")
     for node in nodes:
-        limit(node, cores)
+        access.limit_cpu(node, cores)
     try:
         yield
     finally:
         for node in nodes:
-            limit(node, None)
+            access.limit_cpu(node, None)
 
 
 def database_counters(databases: list[MySQLEndpoint]) -> dict[str, float]:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.backends.capabilities import CpuLimits
 from harness.backends.endpoints import Endpoints
 from harness.load.profile import LoadProfile
 from harness.load.session import LoadOptions
@@ -98,7 +99,7 @@ def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: P
              f"{utilisation:g}), {SCENARIO} after {FAULT_AT:g} s")
     options = LoadOptions(shape="constant", users=users, spawn_rate=max(1.0, users / RAMP), duration=DURATION,
                           speedup=speedup)
-    quota = top.cpu_per_node if hasattr(endpoints.access, "limit_cpu") else None
+    quota = top.cpu_per_node if isinstance(endpoints.access, CpuLimits) else None
     with pool_narrowed(endpoints.access, "oxcluster", members), cpu_limited(endpoints.access, members, quota):
         results = run_load_with_fault(endpoints, profile, profile_path, options, folder, progress,
                                       f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)

@@ -18,6 +18,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any, Callable
 
+from harness.backends.capabilities import CpuLimits
 from harness.backends.endpoints import Endpoints
 from harness.clients.provisioning import Provisioning
 from harness.errors import UserError
@@ -145,7 +146,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                         f"to {max(settings.nodes)}", "bring up the `sizing` topology (oxh up --topology sizing) "
                                                      "or lower the node counts")
     imap_nodes = endpoints.access.layout.names("imap")
-    if not hasattr(endpoints.access, "limit_cpu"):  # a staging cluster: its nodes as they are, members drained only
+    if not isinstance(endpoints.access, CpuLimits):  # a staging cluster: its nodes as they are, members drained only
         cores = {"middleware": node_cores(endpoints.access, groupware[0]), "imap": node_cores(endpoints.access, imap_nodes[0])}
         progress(f"{endpoints.access.description} sets no CPU quotas: measuring whole nodes "
                  f"({cores['middleware']:g} cores groupware, {cores['imap']:g} cores Dovecot)")

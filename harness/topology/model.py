@@ -177,6 +177,14 @@ class FailoverThresholds(Strict):
     max_lost_writes: int | None = Field(default=None, ge=0)
     max_lost_sessions: int | None = Field(default=None, ge=0)
 
+    @field_validator("max_lost_writes")
+    @classmethod
+    def _no_data_loss(cls, value: int | None) -> int | None:
+        if value:
+            raise ValueError("cannot be loosened: an acknowledged write, a sent mail or an uploaded file lost is "
+                             "lost data, and the HA design allows none (limit 0); remove the key")
+        return value
+
     def overrides(self) -> dict[str, float | int]:
         return {key: value for key, value in self.model_dump().items() if value is not None}
 

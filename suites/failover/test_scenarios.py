@@ -26,7 +26,7 @@ def test_scenario(name, fault_driver, cluster_checks, failover_accounts, target,
     reason = fault_driver.unsupported(scenario.fault)
     if reason:
         pytest.skip(reason)
-    note = " ".join(filter(None, [scenario.why, target.hung_member_note if scenario.fault.kind == "pause" else ""]))
+    note = " ".join(filter(None, [scenario.why, target.hung_member_note if scenario.fault.kind == "freeze" else ""]))
     result = run_scenario(name, scenario, fault_driver, cluster_checks, target.http_url, failover_accounts,
                           thresholds=thresholds_for(name, target.thresholds), verify=target.tls, note=note)
     failover_results(result)

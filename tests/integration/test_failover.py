@@ -19,7 +19,8 @@ import pytest
 from harness.checks.cluster_state import cluster_checks
 from harness.clients.provisioning import Credentials, Provisioning, temporary_context
 from harness.faults.catalogue import Fault, Selector
-from harness.faults.docker_driver import DockerFaults
+from harness.backends.docker.access import DockerAccess
+from harness.faults.driver import Faults
 from harness.load.workload import Account
 from harness.report.run_folder import verdict_of
 from harness.scenario.failover import run_scenario
@@ -52,7 +53,10 @@ def test_a_full_qualification_judges_every_requirement_and_names_what_it_could_n
     else:
         assert result.returncode == 0 and "QUALIFIED" in result.stdout
     scenarios = [json.loads(p.read_text()) for p in folder.glob("failover-*.json")]
-    assert len(scenarios) == 12 - len(missing) and all(s["passed"] for s in scenarios)
+    assert len(scenarios) == 14 - len(missing) and all(s["passed"] for s in scenarios)
+    # Every fault proved from inside the cluster that it took effect before users were judged.
+    assert all(s["took_effect"] and not s["not_in_effect"] for s in scenarios), \
+        [(s["name"], s["not_in_effect"]) for s in scenarios if s["not_in_effect"] or not s["took_effect"]]
     paused = next(s for s in scenarios if s["name"] == "middleware-node-paused")
     assert paused["route"] and paused["nodes"] == ["ox-1"], "the paused node is the one every session sticks to"
     html = (folder / "report.html").read_text()
@@ -72,9 +76,9 @@ def misconfigured(start_topology):
 
 def test_node_local_sessions_fail_the_middleware_scenario_and_say_why(misconfigured):
     cluster, accounts = misconfigured
-    driver = DockerFaults(cluster)
+    driver = Faults(DockerAccess(cluster))
     # Every session on the node that dies: they existed only there.
-    scenario = NamedScenario(Fault("kill", Selector("middleware", "one")), 5, Thresholds(), sessions_on_faulted_node=True)
+    scenario = NamedScenario(Fault("lose", Selector("middleware", "one")), 5, Thresholds(), sessions_on_faulted_node=True)
     result = run_scenario("local-sessions", scenario, driver, checks(driver), cluster.endpoints()["http"], accounts * 2,
                           thresholds=Thresholds(max_probe_downtime=4.0, max_write_downtime=1.0))
     assert not result.passed
@@ -83,14 +87,14 @@ def test_node_local_sessions_fail_the_middleware_scenario_and_say_why(misconfigu
 
 def test_broken_replication_loses_acknowledged_writes_when_the_master_dies(misconfigured):
     cluster, accounts = misconfigured
-    driver = DockerFaults(cluster)
+    driver = Faults(DockerAccess(cluster))
     topology = cluster.state.topology()
     holder = cluster.vip_holders(topology)[str(topology.database.write_vip.address)][0]
     peer = next(node.name for node in topology.database.nodes if node.name != holder)
     container = cluster.node(peer).container
     assert container.exec_run(["mariadb", "-e", "STOP SLAVE"]).exit_code == 0
     try:
-        scenario = NamedScenario(Fault("kill", Selector("database", "write_master")), 8, Thresholds())
+        scenario = NamedScenario(Fault("lose", Selector("database", "write_master")), 8, Thresholds())
         result = run_scenario("broken-replication", scenario, driver, checks(driver), cluster.endpoints()["http"],
                               accounts, thresholds=Thresholds(max_probe_downtime=10.0, max_write_downtime=10.0),
                               require_healthy=False)
@@ -116,8 +120,8 @@ def test_keepalived_with_two_masters_fails_the_balancer_scenario_and_says_why(mi
     set_router_id(vrid, own)
     try:
         wait_for(lambda: len(cluster.vip_holders(topology).get(vip, [])) == 2, timeout=20, waiting_for="the VIP doubled")
-        driver = DockerFaults(cluster)
-        scenario = NamedScenario(Fault("kill", Selector("balancer", "vip_holder")), 4, Thresholds())
+        driver = Faults(DockerAccess(cluster))
+        scenario = NamedScenario(Fault("lose", Selector("balancer", "vip_holder")), 4, Thresholds())
         result = run_scenario("two-vrrp-masters", scenario, driver, checks(driver), cluster.endpoints()["http"],
                               accounts, thresholds=Thresholds(), require_healthy=False)
     finally:

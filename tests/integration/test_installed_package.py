@@ -69,7 +69,7 @@ def test_the_installed_package_qualifies_the_running_reference_topology(installe
     outside = {key: value for key, value in os.environ.items() if key != "OXH_REPORTS_DIR"}
     result = subprocess.run([str(bin_dir / "oxh"), "qualify", "--project", cluster.project, "--suites", "functional"],
                             cwd=work, capture_output=True, text=True, timeout=900, env={**outside, **env})
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 3, result.stdout[-4000:] + result.stderr[-2000:]  # PARTIAL, nothing failed
     assert "PARTIAL" in result.stdout
     folder = Path(re.search(r"report: (\S+)/report\.html", result.stdout).group(1))
     assert folder.parent == work / "reports", "the report is written where oxh was run"

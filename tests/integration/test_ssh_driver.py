@@ -1,6 +1,7 @@
-"""SSH node access and the SSH fault driver against real sshd nodes: they log in with the target's
-key, read a node's file, cut two nodes off from each other with the default iptables commands and
-heal them, find the VIP holder, and name a VIP held twice.
+"""SSH node access and the fault driver over SSH against real sshd nodes: they log in with the target's
+key, read a node's file, cut two nodes off from each other with the catalogue's iptables steps, prove
+from inside the nodes that the partition took effect, heal it, find the VIP holder, and name a VIP held
+twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from harness.backends.docker import images
 from harness.backends.ssh import SshAccess
 from harness.checks.cluster_state import VipsHeldOnce
 from harness.faults.catalogue import Fault, Selector
-from harness.faults.ssh_driver import SshFaults
+from harness.faults.drivers import ssh_faults
 from harness.topology.target import DrillNode, DrillSettings
 
 pytestmark = pytest.mark.integration
@@ -62,7 +63,7 @@ def driver(ssh_nodes):
                for i, address in enumerate(addresses)],
         vips={"database": VIP},
     )
-    return SshFaults(SshAccess(settings, "ssh-test"))
+    return ssh_faults(SshAccess(settings, "ssh-test"), settings)
 
 
 def reaches(container, address: str) -> bool:
@@ -76,6 +77,7 @@ def test_a_partition_cuts_the_nodes_off_from_each_other_and_the_heal_undoes_it(s
     assert reaches(containers[0], addresses[1]) and reaches(containers[1], addresses[0])
     injected = driver.inject(Fault("partition", Selector("database", "all")))
     try:
+        assert injected.not_in_effect == [] and len(injected.took_effect) == 2, injected
         assert not reaches(containers[0], addresses[1]) and not reaches(containers[1], addresses[0])
     finally:
         driver.heal(injected)

@@ -1,4 +1,4 @@
-"""`oxh drill`'s guard rails and the SSH driver's commands, without touching any host."""
+"""`oxh drill`'s guard rails and the fault driver over SSH, without touching any host."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from harness.cli.drill import check_guard_rails
 from harness.cli.main import main
 from harness.errors import UserError
 from harness.faults.catalogue import Fault, Selector
-from harness.faults.ssh_driver import SshFaults
+from harness.faults.driver import Faults
+from harness.faults.drivers import ssh_faults
 from harness.topology.target import load_target
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "topologies" / "examples"
@@ -20,7 +21,7 @@ STAGING = EXAMPLES / "staging-drill.yaml"
 ACCEPTANCE = EXAMPLES / "customer-acceptance.yaml"
 
 
-def driver(answer=lambda node, command: (0, ""), settings=None) -> tuple[SshFaults, list[tuple[str, str]]]:
+def driver(answer=lambda node, command: (0, ""), settings=None) -> tuple[Faults, list[tuple[str, str]]]:
     """An SSH driver whose ssh is `answer(host, command) -> (exit code, output)`, recording what ran."""
     ran: list[tuple[str, str]] = []
     hosts = {}
@@ -33,7 +34,7 @@ def driver(answer=lambda node, command: (0, ""), settings=None) -> tuple[SshFaul
         ran.append((node, command))
         return answer(node, command)
 
-    return SshFaults(SshAccess(settings, "staging-acme", runner)), ran
+    return ssh_faults(SshAccess(settings, "staging-acme", runner), settings), ran
 
 
 def test_targets_not_marked_staging_are_refused():
@@ -56,14 +57,24 @@ def test_unknown_scenarios_are_named():
         check_guard_rails(load_target(STAGING), "meteor", "staging-acme", dry_run=True)
 
 
-def test_dry_run_prints_the_commands_and_runs_nothing(capsys):
+def test_dry_run_prints_the_steps_and_commands_and_runs_nothing(capsys):
     ssh, ran = driver()
-    lines = ssh.plan(Fault("kill", Selector("middleware", "one")), probe=False)
+    fault = Fault("kill", Selector("middleware", "one"))
+    assert ssh.plan(fault, probe=False) == ["ox-1: inject: kill the service (SIGKILL)", "ox-1: heal:   start the service"]
+    lines = ssh.commands(fault)
     assert ran == []
-    assert "ox-1: inject: ssh -p 22 -o BatchMode=yes -o ConnectTimeout=5 root@ox1.staging.acme.example" in lines[0]
+    assert lines[0].startswith("ox-1: ssh -p 22 -o BatchMode=yes -o ConnectTimeout=5 root@ox1.staging.acme.example")
     assert "systemctl kill --signal=SIGKILL open-xchange" in lines[0] and "systemctl start open-xchange" in lines[1]
     assert main(["drill", "--target", str(STAGING), "--scenario", "middleware-node-killed", "--dry-run"]) == 0
     assert "nothing was touched" in capsys.readouterr().out
+
+
+def test_a_lost_host_is_cut_off_but_for_ssh_and_its_services_killed_keepalived_too():
+    ssh, _ = driver()
+    line = " ".join(ssh.commands(Fault("lose", Selector("database", "write_master"))))
+    assert "iptables -I INPUT" in line and "-p tcp --dport 22 -m comment --comment oxh-fault -j ACCEPT" in line
+    assert "systemctl kill --signal=SIGKILL mariadb && systemctl kill --signal=SIGKILL keepalived" in line
+    assert "iptables -D INPUT" in line and "systemctl start mariadb && systemctl start keepalived" in line
 
 
 def test_inject_and_heal_run_the_pair_of_commands():
@@ -84,7 +95,7 @@ def test_the_cli_refuses_without_confirmation(capsys):
 def test_the_targets_key_and_ssh_options_are_used():
     settings = load_target(STAGING).drill.model_copy(
         update={"ssh_identity": "/keys/drill", "ssh_options": ["UserKnownHostsFile=/keys/known_hosts"]})
-    line = driver(settings=settings)[0].plan(Fault("stop", Selector("balancer", "one")))[0]
+    line = driver(settings=settings)[0].commands(Fault("stop", Selector("balancer", "one")))[0]
     assert "-i /keys/drill -o UserKnownHostsFile=/keys/known_hosts root@lb1.staging.acme.example" in line
 
 
@@ -99,7 +110,8 @@ def test_heal_commands_that_fail_and_nodes_that_do_not_answer_are_named():
     ssh, _ = driver(answer)
     injected = ssh.inject(Fault("stop", Selector("balancer", "one")))
     ssh.heal(injected)
-    assert injected.heal_failures == ["lb-1: `systemctl start apache2` exited with 1 while healing"]
+    assert injected.heal_failures == [
+        "lb-1: start the service failed while healing: lb-1: `systemctl start apache2` exited with 1: Job failed"]
     assert "lb-1 is unreachable: ssh to lb1.staging.acme.example failed: Connection refused" in \
         NodesHealthy(ssh.access).problems()
     assert VipsHeldOnce(ssh.access).problems() == ["the database VIP 10.20.0.20 is held by no node"]
@@ -107,7 +119,7 @@ def test_heal_commands_that_fail_and_nodes_that_do_not_answer_are_named():
 
 def test_a_failing_inject_heals_what_it_did():
     ssh, ran = driver(lambda node, command: (1, "refused") if node == "db-2" and " -I " in command else (0, ""))
-    with pytest.raises(RuntimeError, match="db-2: iptables -I INPUT .* failed: refused"):
+    with pytest.raises(RuntimeError, match="db-2: iptables -I .* failed: refused"):
         ssh.inject(Fault("partition", Selector("database", "all")))
     assert any(node == "db-1" and command.startswith("iptables -D INPUT") for node, command in ran)
 

@@ -67,6 +67,6 @@ def layout() -> Layout:
 
 def test_the_node_killed_is_the_one_the_browsers_route_points_to():
     fault = fault_for("middleware-node-killed", "OX2", layout())
-    assert fault == Fault("kill", Selector("middleware", "named", ("ox-2",)))
+    assert fault == Fault("lose", Selector("middleware", "named", ("ox-2",)))
     balancer = fault_for("balancer-vip-holder-killed", "OX2", layout())
     assert balancer.selector == Selector("balancer", "vip_holder")

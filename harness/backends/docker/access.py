@@ -1,10 +1,12 @@
-"""Node access to a reference project in Docker: the NodeAccess protocol over its containers."""
+"""Node access to a reference project in Docker: the NodeAccess protocol over its containers, with every
+capability of harness.backends.capabilities (process, network and CPU control, delay agents)."""
 
 from __future__ import annotations
 
 from harness.backends.access import ExecResult, NodeUnreachable, Usage
 from harness.backends.docker.cluster import DockerCluster
 from harness.backends.docker.configs import FILES
+from harness.backends.docker.control import DockerControl
 from harness.backends.docker.engine import LABEL_NODE
 from harness.backends.docker.node import set_cpu_quota
 from harness.backends.docker.usage import container_usage
@@ -21,7 +23,7 @@ def config_files() -> dict[str, tuple[str, ...]]:
             for role, files in FILES.items()}
 
 
-class DockerAccess:
+class DockerAccess(DockerControl):
     def __init__(self, cluster: DockerCluster):
         topology = cluster.state.topology()
         if topology is None:
@@ -30,6 +32,7 @@ class DockerAccess:
         self.topology = topology
         self.layout: Layout = from_topology(topology, config_files())
         self.description = f"docker project {cluster.project}"
+        super().__init__(cluster.node, lambda node: self.layout.node(node).role)
 
     def exec(self, node: str, script: str, timeout: float = 30.0) -> ExecResult:
         return self.cluster.node(node).exec(script, timeout)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from docker.models.containers import Container
 
@@ -20,8 +20,15 @@ from harness.errors import UserError
 from harness.topology.model import Node, Topology
 from harness.wait import WaitTimeout, wait_for
 
-if TYPE_CHECKING:
-    from harness.backends.docker.cluster import DockerCluster
+
+class Cluster(Protocol):
+    """What the waits need of the cluster they start (the DockerCluster)."""
+
+    def container_name(self, node: str) -> str: ...
+
+    def logs(self, node: str, lines: int = 50) -> str: ...
+
+    def vip_holders(self, topology: Topology) -> dict[str, list[str]]: ...
 
 TIER_TIMEOUT = 180.0
 VIP_TIMEOUT = 30.0
@@ -66,7 +73,7 @@ def preferred_first(topology: Topology, role: str) -> list[Node]:
 class StartupWaits:
     """The waits of one `up` of `cluster` placed as `topology`."""
 
-    def __init__(self, cluster: DockerCluster, topology: Topology, reporter: Reporter):
+    def __init__(self, cluster: Cluster, topology: Topology, reporter: Reporter):
         self.cluster, self.topology, self.reporter = cluster, topology, reporter
 
     def tier_healthy(self, items: list[Waiting]) -> None:

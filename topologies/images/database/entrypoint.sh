@@ -1,7 +1,10 @@
 #!/bin/bash
 # Initialise the data directory on first start (accounts, bootstrap schema and
-# replication from /etc/oxh/init.sql), then run MariaDB and keepalived; the
-# container ends when either of them ends.
+# replication from /etc/oxh/init.sql), then run MariaDB and keepalived. As on a
+# real host, MariaDB dying leaves keepalived running: its health check
+# (pgrep mariadbd) must hand the write VIP over, and the container (the host)
+# lives on until keepalived ends or the container is stopped. A MariaDB
+# started again later (docker exec -d mariadbd) is stopped with the container.
 set -euo pipefail
 # After a kill or a restart of the container, stale pid files would make keepalived refuse to start.
 rm -f /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/mysqld/mysqld.pid
@@ -29,9 +32,14 @@ fi
 keepalived --dont-fork --log-console --vrrp -f /etc/keepalived/keepalived.conf &
 ka_pid=$!
 
-trap 'kill -TERM $db_pid $ka_pid 2>/dev/null; wait' TERM INT
-wait -n "$db_pid" "$ka_pid"
+stop_all() {
+    kill -TERM "$ka_pid" 2>/dev/null || true
+    pkill -TERM -x mariadbd 2>/dev/null || true
+    for _ in $(seq 1 100); do pgrep -x mariadbd >/dev/null || break; sleep 0.1; done
+}
+trap 'stop_all; exit 0' TERM INT
+set +e
+wait "$ka_pid"
 status=$?
-kill -TERM "$db_pid" "$ka_pid" 2>/dev/null || true
-wait || true
+stop_all
 exit "$status"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from harness.faults import nfqueue_delay as nfq
+from harness.backends.docker import delay_agent as nfq
 
 
 def test_a_verdict_accepts_the_packet_it_names():

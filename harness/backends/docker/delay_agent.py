@@ -1,14 +1,16 @@
 """Packet latency through the kernel's NFQUEUE, for kernels without sch_netem.
 
 Run inside a node's network namespace (`nsenter -t PID -n python -m
-harness.faults.nfqueue_delay --queue N --delay-ms 200`), it binds an
+harness.backends.docker.delay_agent --queue N --delay-ms 200`), it binds an
 NFQUEUE over netfilter's netlink protocol and gives every packet an iptables
-rule hands it (`-j NFQUEUE --queue-num N --queue-bypass`) its ACCEPT verdict
-only `delay` after it arrived: each packet leaves that much later, as with
-`tc netem delay` on the same interface. The rule's `--queue-bypass` lets
-packets pass untouched whenever no agent listens, so a dead agent never cuts
-a node off. It prints `ready` once bound, gives pending packets their
-verdict at once on SIGTERM, and ends by itself after `--seconds`.
+rule hands it (`-j NFQUEUE --queue-num N`) its ACCEPT verdict only `delay`
+after it arrived: each packet leaves that much later, as with `tc netem
+delay` on the same interface. The rule has no `--queue-bypass`: while no
+agent listens the node's packets are dropped, never sent undelayed, so a
+dead agent shows as an outage and the fault's proof fails, instead of a
+latency scenario passing without latency. It prints `ready` once bound,
+gives pending packets their verdict at once on SIGTERM, and ends by itself
+after `--seconds`.
 """
 
 from __future__ import annotations
