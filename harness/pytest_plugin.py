@@ -108,6 +108,14 @@ def node_access(target):
 
 
 @pytest.fixture
+def releases(node_access):
+    """Per tier (its software's label), each node's release, or "?: why" where it could not be read."""
+    from harness.backends.access import release_of_every_node
+
+    return release_of_every_node(node_access)
+
+
+@pytest.fixture
 def layout(target):
     """Which nodes, pools, routes and VIPs the target has, where it says so."""
     if target.layout is None:
@@ -164,16 +172,17 @@ def answering_routes(groupware_routes, silent_routes) -> list[str]:
 
 @pytest.fixture
 def ox(target, recorder, silent_routes, answering_routes):
-    """Factory of OX clients through the balancer VIP: `ox()` or `ox(route="OX2")`."""
+    """Factory of OX clients through the balancer VIP: `ox()`, `ox(route="OX2")`, or `ox(unpinned=True)`, which
+    the balancer places as it places any client, even when a member is silent (stickiness is what it checks)."""
     clients: list[OXClient] = []
     answering = answering_routes
 
-    def make(route: str | None = None) -> OXClient:
+    def make(route: str | None = None, unpinned: bool = False) -> OXClient:
         if route in silent_routes:
             node = target.layout.by_route(route).name if target.layout and target.layout.by_route(route) else route
             pytest.fail(f"this check needs {node} (route {route}), which {silent_routes[route]}", pytrace=False)
         client = OXClient(target.http_url, verify=target.tls, recorder=recorder, timeout=20)
-        pinned = route or (answering[0] if silent_routes and answering else None)
+        pinned = route or (answering[0] if silent_routes and answering and not unpinned else None)
         if pinned:
             client.pin_route(pinned)
         clients.append(client)

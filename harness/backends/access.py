@@ -100,6 +100,22 @@ def versions(access: NodeAccess) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+def release_of_every_node(access: NodeAccess) -> dict[str, dict[str, str]]:
+    """Per role's label, each node's version of the role's software, or why it could not be read ("?: ...")."""
+    found: dict[str, dict[str, str]] = {}
+    for role, (label, command) in VERSION_COMMANDS.items():
+        for name in access.layout.names(role):
+            try:
+                result = access.exec(name, command, timeout=15)
+            except NodeUnreachable as exc:
+                found.setdefault(label, {})[name] = f"?: could not be asked: {exc.reason}"
+                continue
+            text = " / ".join(line.strip() for line in result.output.splitlines() if line.strip())
+            ok = result.ok and text
+            found.setdefault(label, {})[name] = text if ok else f"?: did not say ({result.output.strip()[-120:]})"
+    return found
+
+
 def holders_in(output: str, vip: str) -> bool:
     """Whether `ip -o -4 addr show` output lists the VIP."""
     return f" {vip}/" in output

@@ -106,9 +106,9 @@ class LostWrites:
     def check(self, run: RecordedRun) -> Finding:
         final = run.final_mail if self.kind == "mail" else run.final_values
         result = check_writes(run.history, final, run.tag, kind=self.kind)
-        what = "sent mail(s) never arrived" if self.kind == "mail" else "acknowledged write(s) lost"
+        what = "sent mails never arrived" if self.kind == "mail" else "acknowledged writes lost"
         return within(self.name, len(result.lost), self.limit, f"of {result.acknowledged}",
-                      f"{len(result.lost)} {what}: {result.lost[:5]}", result.lost)
+                      f"{len(result.lost)} of {result.acknowledged} {what}: {result.lost[:5]}", result.lost)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,9 @@ class LostSessions:
 
     def check(self, run: RecordedRun) -> Finding:
         count = lost_sessions(run.history)
-        return within(self.name, count, self.limit, "", f"{count} call(s) answered SES-0203 (sessions lost)")
+        calls = sum(op.kind != "probe" for op in run.history.operations)
+        return within(self.name, count, self.limit, f"of {calls} calls",
+                      f"{count} of {calls} calls answered SES-0203 (sessions lost)")
 
 
 def checkers_for(thresholds) -> list[Checker]:

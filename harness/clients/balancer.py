@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from harness.clients.ox_http import route_of
 
 NS = {"httpd": "http://httpd.apache.org"}
 ADMIN_PATHS = ("/balancer-manager", "/server-status", "/webservices/OXContextService?wsdl")
-REFUSED = (401, 403, 404)
+REFUSED = (401, 403)  # what an access rule answers; a 404 or no answer is no refusal
+PUBLIC_PATH = "/appsuite/"  # a path every client may open: the balancer answers it when it refuses the others
 PROBE_TIMEOUT = 3.0
 
 
@@ -140,7 +142,55 @@ def node_health(base_url: str) -> dict:
     return httpx.get(f"{base_url}/health", timeout=5).json()
 
 
-def node_metrics(base_url: str) -> dict[str, str]:
-    """Metric family name -> type, as the node's /metrics exposes them (Prometheus text format)."""
+REQUEST_COUNTERS = ("appsuite_httpapi_requests_seconds_count", "ox_http_requests_total")
+
+
+def node_request_count(base_url: str) -> tuple[str, float] | None:
+    """(sample name, total) of the first HTTP API request counter the node's /metrics exposes, summed over its
+    labels; None when it exposes none."""
     text = httpx.get(f"{base_url}/metrics", timeout=5).text
-    return {family.name: family.type for family in text_string_to_metric_families(text)}
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in REQUEST_COUNTERS:
+                totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return next(((name, totals[name]) for name in REQUEST_COUNTERS if name in totals), None)
+
+
+OX_CODE = re.compile(r"^[A-Z]+-\d{4}$")
+
+
+@dataclass(frozen=True)
+class PoolProbe:
+    """A request that App Suite answers on one of a pool's paths, and how to tell its answer from anyone else's."""
+
+    method: str
+    path: str
+    expects: str  # what App Suite's answer looks like, for the failure message
+
+    def judge(self, response: httpx.Response) -> str | None:
+        """None when the response is App Suite's answer; else what it was instead."""
+        if self.method == "OPTIONS":
+            if response.status_code == 200 and response.headers.get("MS-ASProtocolVersions"):
+                return None
+            return f"HTTP {response.status_code} without MS-ASProtocolVersions"
+        try:
+            body = response.json()
+        except ValueError:
+            return f"HTTP {response.status_code}, not JSON: {response.text[:80]!r}"
+        if isinstance(body, dict) and ("data" in body or OX_CODE.match(str(body.get("code", "")))):
+            return None
+        return f"HTTP {response.status_code}, JSON without data or an OX error code: {str(body)[:80]!r}"
+
+
+def pool_probe(paths: tuple[str, ...]) -> PoolProbe:
+    """The request that shows a pool's member answers as App Suite: the EAS handshake on a sync pool, an HTTP API
+    call (the OX envelope) on an API path, else a GET of the pool's first path answered with the OX envelope."""
+    if "/Microsoft-Server-ActiveSync" in paths:
+        return PoolProbe("OPTIONS", "/Microsoft-Server-ActiveSync", "the EAS handshake (MS-ASProtocolVersions)")
+    for path in paths:
+        if path in ("/appsuite/api", "/ajax"):
+            return PoolProbe("GET", f"{path}/config/identifier", "the OX envelope with data")
+        if path.startswith(("/appsuite/api/", "/ajax/")):
+            return PoolProbe("GET", path, "the OX envelope (data, or an error with its OX code)")
+    return PoolProbe("GET", paths[0], "the OX envelope (data, or an error with its OX code)")

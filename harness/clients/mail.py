@@ -59,6 +59,19 @@ def uids_of(imap: IMAPClient, message_id: str, folder: str = "INBOX") -> tuple[i
     return int(selected[b"UIDVALIDITY"]), sorted(imap.search(["HEADER", "Message-ID", message_id]))
 
 
+def relay_answer(host: str, port: int, sender: str, recipient: str) -> tuple[int, str]:
+    """The SMTP server's answer to RCPT TO `recipient` from this client, unauthenticated: (code, text). The
+    session ends with QUIT before DATA, so nothing is ever sent."""
+    with smtplib.SMTP(host, port, timeout=TIMEOUT) as smtp:
+        smtp.ehlo("relay-check.ox-harness.invalid")
+        code, text = smtp.mail(sender)
+        if code >= 400:
+            return code, text.decode(errors="replace")
+        code, text = smtp.rcpt(recipient)
+        smtp.rset()
+        return code, text.decode(errors="replace")
+
+
 def submit(host: str, port: int, sender: str, recipient: str, subject: str, body: str) -> None:
     message = email.message.EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, recipient, subject

@@ -109,6 +109,29 @@ def table_checksums(endpoint: MySQLEndpoint, schemas: list[str]) -> dict[str, in
     return result
 
 
+def checksum_differences(found: dict[str, dict[str, int | None]]) -> list[str]:
+    """Per table (of every master's list), what differs: a master without it, a master that gives no checksum
+    for it (NULL: not comparable, so not equal), or checksums that differ. Pure: master name -> its checksums."""
+    problems = []
+    masters = list(found)
+    for table in sorted(set().union(*found.values()) if found else ()):
+        missing = [name for name in masters if table not in found[name]]
+        unknown = [name for name in masters if table in found[name] and found[name][table] is None]
+        values = {name: found[name][table] for name in masters if found[name].get(table) is not None}
+        if missing:
+            problems.append(f"{table}: only on {', '.join(n for n in masters if n not in missing)}, "
+                            f"missing on {', '.join(missing)}")
+        elif unknown:
+            problems.append(f"{table}: no checksum on {', '.join(unknown)}, so it cannot be shown equal")
+        elif len(set(values.values())) > 1:
+            problems.append(f"{table}: checksums differ ({', '.join(f'{n} {v}' for n, v in values.items())})")
+    return problems
+
+
+def checksums_agree(readings: list[dict[str, int | None]]) -> bool:
+    return not checksum_differences({str(index): found for index, found in enumerate(readings)})
+
+
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 
 

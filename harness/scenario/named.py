@@ -65,7 +65,11 @@ SCENARIOS: dict[str, NamedScenario] = {
             "only when the balancer takes a member that stops answering out within those 8 s. The node stays frozen for "
             "15 s, longer than the client's timeout, so that the retry has to go elsewhere"),
     "middleware-node-cut-off": NamedScenario(
-        Fault("isolate", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
+        Fault("isolate", Selector("middleware", "one")), 6, HUNG_NODE, sessions_on_faulted_node=True,
+        why="every packet to and from the node is dropped, while its address still resolves (ARP is not IP): to the "
+            "balancer it is a member that stops answering, like a hung one, so the probe, which never retries, may "
+            "wait for the client's timeout until the member watch takes it out; users, who retry once, must see no "
+            "failed call"),
     "two-middleware-nodes-killed": NamedScenario(
         Fault("lose", Selector("middleware", "two", spare="oxcluster")), 6, NO_USER_VISIBLE_ERROR,
         sessions_on_faulted_node=True,

@@ -106,15 +106,27 @@ def test_file_uploaded_on_one_node_downloads_through_another(login, ox, groupwar
 
 @pytest.mark.requirement("API-BATCH")
 def test_batch_calls_answer_each_call_in_order(login):
-    """`multiple` answers every call of the batch, errors included, in order."""
+    """`multiple` answers every call of the batch, errors included, in order: each answer is judged by its content,
+    so two answers swapped fail as surely as a missing one."""
     client, session = login("bob")
-    answers = client.http.put("/appsuite/api/multiple", params={"session": session.id}, json=[
-        {"module": "folders", "action": "root", "columns": "1,300"},
-        {"module": "contacts", "action": "all", "folder": "no-such-folder", "columns": "1"},
-        {"module": "folders", "action": "allVisible", "content_type": "tasks", "columns": "1"},
-    ]).json()
-    assert len(answers) == 3
-    assert "data" in answers[0] and answers[1]["category"] == Category.USER_INPUT and "data" in answers[2]
+    calls = [
+        {"module": "folders", "action": "get", "id": "default0/INBOX"},
+        {"module": "contacts", "action": "all", "folder": "no-such-folder-2", "columns": "1"},
+        {"module": "folders", "action": "get", "id": "default0/Trash"},
+        {"module": "folders", "action": "allVisible", "content_type": "tasks", "columns": "1,300"},
+    ]
+    answers = client.http.put("/appsuite/api/multiple", params={"session": session.id}, json=calls).json()
+    assert isinstance(answers, list) and len(answers) == len(calls), f"{len(calls)} calls, answers: {answers!r:.300}"
+    expected = [
+        ("the INBOX folder", lambda a: (a.get("data") or {}).get("id") == "default0/INBOX"),
+        ("a USER_INPUT error naming no-such-folder-2",
+         lambda a: a.get("category") == Category.USER_INPUT and "no-such-folder-2" in str(a.get("error_params"))),
+        ("the Trash folder", lambda a: (a.get("data") or {}).get("id") == "default0/Trash"),
+        ("the visible task folders", lambda a: isinstance(a.get("data"), dict) and "private" in a["data"]),
+    ]
+    wrong = [f"answer {index + 1} should be {what}, is {answers[index]!r:.200}"
+             for index, (what, ok) in enumerate(expected) if not isinstance(answers[index], dict) or not ok(answers[index])]
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.requirement("API-ERRORS")

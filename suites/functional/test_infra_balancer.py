@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clients.balancer import (ADMIN_PATHS, REFUSED, admin_status, http_status_command, manager_xml_command,
-                                      parse_manager_xml)
+from harness.clients.balancer import (ADMIN_PATHS, PUBLIC_PATH, REFUSED, admin_status, http_status_command,
+                                      manager_xml_command, parse_manager_xml, pool_probe)
 
 requirement = pytest.mark.requirement
 
@@ -53,16 +53,23 @@ def test_every_pool_member_answers_through_the_balancer(member_probes, target):
 
 @requirement("BAL-REACH")
 def test_every_node_is_reachable_through_its_pools(layout, ox, login):
-    """Pinned to each member's route, a request on each pool's path is answered by that member."""
+    """Pinned to each member's route, a request on each pool's path is answered by that member as App Suite:
+    the OX envelope on an API path, the EAS handshake on the sync pool."""
     _, session = login("alice")
+    problems = []
     for pool in layout.pools:
-        path = layout.pool_paths[pool][0]
+        probe = pool_probe(layout.pool_paths[pool])
         for member in layout.pool_members(pool):
             client = ox(member.route)
-            # Any answer of the node counts (501 included); 502-504 would be the balancer's own failure.
-            response = client.http.get(path, params={"session": session.id})
-            assert response.status_code not in (502, 503, 504), f"pool {pool} via {path}: HTTP {response.status_code}"
-            assert client.route == member.route, f"pool {pool}: asked for {member.route}, answered by {client.route}"
+            response = client.http.request(probe.method, probe.path, params={"session": session.id})
+            wrong = probe.judge(response)
+            who = member_name(layout, member.route)
+            if wrong:
+                problems.append(f"pool {pool}: {who}: {probe.method} {probe.path} answered {wrong}; "
+                                f"App Suite answers {probe.expects}")
+            elif client.route != member.route:
+                problems.append(f"pool {pool}: asked for {who}, answered by route {client.route}")
+    assert not problems, "\n".join(problems)
 
 
 @requirement("BAL-STICKY")
@@ -79,9 +86,10 @@ def test_jsessionid_route_sticks(login, groupware_routes):
 
 @requirement("BAL-STICKY")
 def test_an_unpinned_client_stays_on_the_node_it_was_given(ox, test_context):
-    """A client without a route gets one at login and keeps it."""
+    """A client without a route gets one at login and keeps it; it is never pinned, whatever the other checks
+    found, so the balancer alone decides where it lands."""
     user = test_context.users["bob"]
-    client = ox()
+    client = ox(unpinned=True)
     session = client.login(user.login, user.password)
     first = client.route
     assert first
@@ -92,30 +100,46 @@ def test_an_unpinned_client_stays_on_the_node_it_was_given(ox, test_context):
 
 @requirement("BAL-ADMIN-LOCAL")
 def test_administrative_endpoints_refuse_clients_that_are_not_local(target):
-    """/balancer-manager, /server-status and /webservices refuse a client outside the admin networks:
-    a middleware node where the harness reaches the nodes, else the harness itself as an ordinary client."""
-    answers: dict[str, str] = {}
+    """/balancer-manager, /server-status and /webservices refuse a client outside the admin networks with 401
+    or 403, while the same balancer answers that client a public path: a middleware node where the harness
+    reaches the nodes, else the harness itself as an ordinary client. A 404 or no answer is no refusal."""
     if target.access is not None:
         layout = target.layout
         vip = layout.vip_of("balancer")
         assert vip is not None, "the layout names no balancer VIP"
         client = layout.names("middleware")[0]
-        for path in ADMIN_PATHS:
+        where = f"asked from {client}"
+
+        def status_of(path: str) -> str:
             url = f"http://{vip.address}:{layout.balancer_port}{path}"
-            status = target.access.exec(client, http_status_command(url)).output.strip()[-3:]
-            answers[path] = f"{status} (asked from {client})"
+            return target.access.exec(client, http_status_command(url)).output.strip()[-3:]
     else:
         if target.harness_is_admin_client:
             pytest.skip(f"the harness reaches /webservices through {target.soap_url}, the users' URL, so it is an "
                         "admin client of this target; set public_url (as users reach it) and soap_url (the admin "
                         "address) in the target file")
-        for path in ADMIN_PATHS:
+        where = f"asked from the harness at {target.public_url}"
+
+        def status_of(path: str) -> str:
             status = admin_status(target.public_url, path, verify=target.tls)
-            answers[path] = f"{status if status is not None else 'no connection'} (asked from the harness)"
-    refused = {str(code) for code in REFUSED} | {"000", "no connection"}
-    open_paths = {path: answer for path, answer in answers.items() if answer.split(" ")[0] not in refused}
-    assert not open_paths, "open to a client that is not local: " + "; ".join(
-        f"{path} answered HTTP {answer}" for path, answer in open_paths.items())
+            return str(status) if status is not None else "000"
+
+    answers = {path: status_of(path) for path in ADMIN_PATHS}
+    public = status_of(PUBLIC_PATH)
+    assert public.isdigit() and 200 <= int(public) < 400, (
+        f"the balancer did not answer the public path {PUBLIC_PATH} ({where}: "
+        f"{'no answer' if public == '000' else 'HTTP ' + public}), so a refusal cannot be told from an outage")
+    wrong = []
+    for path, status in answers.items():
+        if status in {str(code) for code in REFUSED}:
+            continue
+        if status == "000":
+            wrong.append(f"{path} gave no answer, while {PUBLIC_PATH} did: not a refusal")
+        elif status == "404":
+            wrong.append(f"{path} answered HTTP 404: not a refusal (an access rule answers 401 or 403)")
+        else:
+            wrong.append(f"{path} answered HTTP {status}")
+    assert not wrong, f"not refused to a client that is not local ({where}): " + "; ".join(wrong)
 
 
 def vip_holders_of(access, layout, role: str) -> tuple[str, list[str]]:

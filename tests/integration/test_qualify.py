@@ -171,6 +171,74 @@ def ox2_answers_with_member_watch(cluster, topology):
     cluster.wait_healthy(["ox-2"], 30)
 
 
+def balancer_unreachable_from_ox1(cluster, topology):
+    # What the admin check asks from cannot reach the VIP at all: a refusal cannot be told from that.
+    vip = str(topology.balancer.vip.address)
+    cluster.node("ox-1").in_netns(["iptables", "-I", "OUTPUT", "-d", vip, "-p", "tcp", "-m", "comment", "--comment",
+                                   "oxh-test", "-j", "REJECT", "--reject-with", "tcp-reset"])
+
+
+def balancer_reachable_from_ox1(cluster, topology):
+    vip = str(topology.balancer.vip.address)
+    cluster.node("ox-1").in_netns(["iptables", "-D", "OUTPUT", "-d", vip, "-p", "tcp", "-m", "comment", "--comment",
+                                   "oxh-test", "-j", "REJECT", "--reject-with", "tcp-reset"])
+
+
+def sync_pool_members_on_a_wrong_path(cluster, topology):
+    # The sync pool's members answer (a 404 of the middleware, with its route), but not as App Suite's EAS.
+    port = topology.middleware.port
+    for lb in ("lb-1", "lb-2"):
+        sh(cluster, lb, f"sed -i '/oxcluster_sync/,/<\\/Proxy>/ s#:{port} timeout#:{port}/not-app-suite timeout#' "
+                        f"{PROXY_CONF} && apache2ctl graceful")
+    time.sleep(1)
+
+
+def sync_pool_members_on_their_path(cluster, topology):
+    port = topology.middleware.port
+    for lb in ("lb-1", "lb-2"):
+        sh(cluster, lb, f"sed -i 's#:{port}/not-app-suite timeout#:{port} timeout#' {PROXY_CONF} && apache2ctl graceful")
+    time.sleep(1)
+
+
+CONFIGDB_STRAY = "SET sql_log_bin=0; CREATE TABLE configdb.oxh_stray_checksum (id INT PRIMARY KEY)"
+
+
+def configdb_table_on_the_second_master_only(cluster, topology):
+    sh(cluster, "db-2", f'mariadb -e "{CONFIGDB_STRAY}"')
+
+
+def configdb_table_gone(cluster, topology):
+    sh(cluster, "db-2", 'mariadb -e "SET sql_log_bin=0; DROP TABLE IF EXISTS configdb.oxh_stray_checksum"')
+
+
+def mta_relays_for_its_whole_network(cluster, topology):
+    sh(cluster, "mta-1", f"postconf -e 'mynetworks = 127.0.0.0/8 {topology.network.subnet}' && postfix reload")
+
+
+def mta_relays_for_its_submitters(cluster, topology):
+    submitters = " ".join(f"{node.address}/32" for node in topology.middleware.nodes)
+    sh(cluster, "mta-1", f"postconf -e 'mynetworks = 127.0.0.0/8 {submitters}' && postfix reload")
+
+
+def binlog_replay_tool_gone(cluster, topology):
+    # The settings a backup needs are all in place; a restore to a point in time still cannot be made.
+    sh(cluster, "db-1", "mv /usr/bin/mariadb-binlog /usr/bin/mariadb-binlog.away")
+
+
+def binlog_replay_tool_back(cluster, topology):
+    sh(cluster, "db-1", "mv /usr/bin/mariadb-binlog.away /usr/bin/mariadb-binlog")
+
+
+def odd_release_on_ox3(cluster, topology):
+    # A node left behind by an upgrade: a packaged middleware that reports another release.
+    sh(cluster, "ox-3", "mkdir -p /opt/open-xchange && printf '#!/bin/sh\\necho open-xchange 7.10.5-old\\n' "
+                        "> /usr/local/bin/dpkg-query && chmod +x /usr/local/bin/dpkg-query")
+
+
+def same_release_on_ox3(cluster, topology):
+    sh(cluster, "ox-3", "rm -rf /opt/open-xchange /usr/local/bin/dpkg-query")
+
+
 BREAKAGES = {
     "stickiness off": (stickiness_off, stickiness_on, "BAL-STICKY"),
     "one replication direction stopped": (replication_one_way, replication_both_ways, "DB-REPL"),
@@ -183,6 +251,17 @@ BREAKAGES = {
     "a hung middleware node": (ox2_hangs_without_member_watch, ox2_answers_with_member_watch, "BAL-ANSWER"),
     "write VIP on the other master": (lambda c, t: fail_over_writes_to(c, t, "db-2"),
                                       lambda c, t: fail_over_writes_to(c, t, "db-1"), "VIP-DB-PREFERRED"),
+    # Each of these passed the check as it was before it was mended: it judged what its text promises too little.
+    "the balancer unreachable from the admin check's client": (balancer_unreachable_from_ox1,
+                                                              balancer_reachable_from_ox1, "BAL-ADMIN-LOCAL"),
+    "sync pool members answering, but not as App Suite": (sync_pool_members_on_a_wrong_path,
+                                                          sync_pool_members_on_their_path, "BAL-REACH"),
+    "a configdb table on the second master only": (configdb_table_on_the_second_master_only, configdb_table_gone,
+                                                   "DB-CHECKSUM"),
+    "a binary log that cannot be replayed": (binlog_replay_tool_gone, binlog_replay_tool_back, "BACKUP"),
+    "an open relay for the whole network": (mta_relays_for_its_whole_network, mta_relays_for_its_submitters,
+                                            "MTA-NO-RELAY"),
+    "a middleware node left on an old release": (odd_release_on_ox3, same_release_on_ox3, "RELEASE-SAME"),
 }
 # What the failure must say, so that it names the component at fault.
 NAMED = {
@@ -192,6 +271,14 @@ NAMED = {
     "a hung middleware node": "ox-2 (route OX2) did not answer within 3 s",
     "write VIP on the other master": "the write VIP moved to db-2; the design prefers db-1; the middleware reads "
                                      "from db-2 too",
+    "the balancer unreachable from the admin check's client": "the balancer did not answer the public path /appsuite/ "
+                                                              "(asked from ox-1: no answer)",
+    "sync pool members answering, but not as App Suite": "ox-3 (route OX3): OPTIONS /Microsoft-Server-ActiveSync "
+                                                         "answered HTTP 404 without MS-ASProtocolVersions",
+    "a configdb table on the second master only": "configdb.oxh_stray_checksum: only on db-2, missing on db-1",
+    "a binary log that cannot be replayed": "db-1: replay the binary log to the moment failed",
+    "an open relay for the whole network": "is an open relay: it accepted oxh-relay-check@relay-check.ox-harness.invalid",
+    "a middleware node left on an old release": "middleware: ox-3 runs open-xchange 7.10.5-old, while ox-1, ox-2 run oxref on Python",
 }
 
 

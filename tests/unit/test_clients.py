@@ -60,3 +60,33 @@ def test_flags_bit_masks_accept_combinations_but_not_negatives(spec):
 def test_unknown_operations_are_named(spec):
     with pytest.raises(KeyError, match="GET /nothing"):
         conformance.response_schema("/nothing", "GET")
+
+
+def test_checksums_differ_when_a_table_is_on_one_master_or_a_checksum_is_null():
+    from harness.clients.mysql import checksum_differences
+
+    same = {"db-1": {"configdb.a": 1, "configdb.b": 2}, "db-2": {"configdb.a": 1, "configdb.b": 2}}
+    assert checksum_differences(same) == []
+    assert checksum_differences({"db-1": {"configdb.a": 1, "configdb.x": 5}, "db-2": {"configdb.a": 1}}) == [
+        "configdb.x: only on db-1, missing on db-2"]
+    assert checksum_differences({"db-1": {"configdb.a": None}, "db-2": {"configdb.a": None}}) == [
+        "configdb.a: no checksum on db-1, db-2, so it cannot be shown equal"]
+    assert checksum_differences({"db-1": {"configdb.a": 1}, "db-2": {"configdb.a": 3}}) == [
+        "configdb.a: checksums differ (db-1 1, db-2 3)"]
+
+
+def test_the_probe_of_each_pool_knows_app_suites_answer():
+    import httpx
+
+    from harness.clients.balancer import pool_probe
+
+    sync = pool_probe(("/usm-json", "/Microsoft-Server-ActiveSync", "/servlet/dav"))
+    assert (sync.method, sync.path) == ("OPTIONS", "/Microsoft-Server-ActiveSync")
+    assert sync.judge(httpx.Response(200, headers={"MS-ASProtocolVersions": "14.1"})) is None
+    assert "without MS-ASProtocolVersions" in sync.judge(httpx.Response(200))
+    api = pool_probe(("/appsuite/api", "/ajax"))
+    assert api.path == "/appsuite/api/config/identifier"
+    assert api.judge(httpx.Response(200, json={"data": "x"})) is None
+    assert api.judge(httpx.Response(200, json={"error": "expired", "code": "SES-0203"})) is None
+    assert "not JSON" in api.judge(httpx.Response(404, text="404: Not Found"))
+    assert "without data or an OX error code" in api.judge(httpx.Response(200, json={"status": "fine"}))

@@ -94,10 +94,10 @@ def test_each_checker_names_the_threshold_it_broke():
     found = problems(Thresholds(), run)
     assert "probe failed for 6.5 s (limit 4 s)" in found
     assert "mail failed for 5.0 s (limit 4 s)" in found
-    assert "1 acknowledged write(s) lost: ['oxh-t1-user0-2']" in found
-    assert "1 sent mail(s) never arrived: ['oxh-t1-user0-3']" in found
+    assert "1 of 2 acknowledged writes lost: ['oxh-t1-user0-2']" in found
+    assert "1 of 1 sent mails never arrived: ['oxh-t1-user0-3']" in found
     assert "values read that were never written: ['oxh-t1-user0-9']" in found
-    assert "1 call(s) answered SES-0203 (sessions lost)" in found
+    assert "1 of 6 calls answered SES-0203 (sessions lost)" in found
     assert "the probe never succeeded again after the heal" in found
     assert len(found) == 7  # writes never failed
 

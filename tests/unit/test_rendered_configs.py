@@ -134,7 +134,8 @@ def test_postfix_delivers_to_every_dovecot_over_lmtp(topology):
     conf = rendered(topology, "mta-1")["/etc/postfix/main.cf"]
     assert "virtual_mailbox_domains = ox.test" in conf
     assert "virtual_transport = lmtp:[172.30.0.51]:24, [172.30.0.52]:24" in conf
-    assert "mynetworks = 127.0.0.0/8 172.30.0.0/24" in conf
+    # Only the middleware nodes submit; every other host is refused as a relay (MTA-NO-RELAY).
+    assert "mynetworks = 127.0.0.0/8 172.30.0.31/32 172.30.0.32/32 172.30.0.33/32" in conf
 
 
 def test_dovecot_uses_nfs_safe_settings_and_sql_users(topology):
