@@ -24,6 +24,7 @@ class RecordedRun:
     healed_at: float
     final_values: dict[str, set[str]] = field(default_factory=dict)  # user -> values read back at the end
     final_mail: dict[str, set[str]] = field(default_factory=dict)  # user -> subjects in the inbox at the end
+    final_uploads: dict[str, set[str]] = field(default_factory=dict)  # user -> uploads read back byte for byte
 
 
 @dataclass(frozen=True)

@@ -101,12 +101,13 @@ class LostWrites:
 
     @property
     def name(self) -> str:
-        return "lost mail" if self.kind == "mail" else "lost writes"
+        return {"mail": "lost mail", "upload": "lost uploads"}.get(self.kind, "lost writes")
 
     def check(self, run: RecordedRun) -> Finding:
-        final = run.final_mail if self.kind == "mail" else run.final_values
+        final = {"mail": run.final_mail, "upload": run.final_uploads}.get(self.kind, run.final_values)
         result = check_writes(run.history, final, run.tag, kind=self.kind)
-        what = "sent mails never arrived" if self.kind == "mail" else "acknowledged writes lost"
+        what = {"mail": "sent mails never arrived", "upload": "acknowledged uploads lost or changed"}.get(
+            self.kind, "acknowledged writes lost")
         return within(self.name, len(result.lost), self.limit, f"of {result.acknowledged}",
                       f"{len(result.lost)} of {result.acknowledged} {what}: {result.lost[:5]}", result.lost)
 
@@ -125,17 +126,43 @@ class LostSessions:
                       f"{count} of {calls} calls answered SES-0203 (sessions lost)")
 
 
-def checkers_for(thresholds) -> list[Checker]:
-    """The checkers of a failover scenario, each with its threshold (harness.scenario.named.Thresholds)."""
+@dataclass(frozen=True)
+class ExercisedDuringFault:
+    """Operations of `kind` were made while the fault held: a scenario that promises them is not judged by
+    their absence."""
+
+    kind: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} during the fault"
+
+    def check(self, run: RecordedRun) -> Finding:
+        during = [op for op in run.history.of(self.kind) if run.injected_at <= op.start <= run.healed_at]
+        succeeded = sum(op.outcome == "ok" for op in during)
+        return Finding(self.name, bool(during), len(during), None, f"made, {succeeded} succeeded",
+                       "" if during else f"no {self.label} were made while the fault held, so the scenario cannot say "
+                                         f"how they fare under it")
+
+
+def checkers_for(thresholds, exercised: tuple[str, ...] = ()) -> list[Checker]:
+    """The checkers of a failover scenario, each with its threshold (harness.scenario.named.Thresholds);
+    `exercised`: the kinds of operation its text promises while the fault holds."""
+    labels = {"upload": "uploads", "mailread": "mail reads", "mail": "mail sent", "write": "writes"}
     return [
+        *(ExercisedDuringFault(kind, labels.get(kind, kind)) for kind in exercised),
         Outage("probe", thresholds.max_probe_downtime, "probe"),
         Outage("write", thresholds.max_write_downtime, "writes"),
+        Outage("upload", thresholds.max_upload_downtime, "uploads"),
         Outage("mail", thresholds.max_mail_downtime, "mail"),
+        Outage("mailread", thresholds.max_mail_downtime, "mail reads"),
         SlowestCall("probe", None, "probe"),
         SlowestCall("write", None, "writes"),
         Recovery(thresholds.max_recovery),
         LostWrites(thresholds.max_lost_writes),
         LostWrites(thresholds.max_lost_writes, kind="mail"),
+        LostWrites(thresholds.max_lost_writes, kind="upload"),
         NoInventedValues(),
         LostSessions(thresholds.max_lost_sessions),
     ]

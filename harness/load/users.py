@@ -111,9 +111,19 @@ class Behaviour:
     def sign_out(self) -> None:  # pragma: no cover - per protocol
         pass
 
+    def twice(self, attempt: Callable[[str], bool], name: str) -> None:
+        """Run `attempt(name)`; when it fails, once more as `<name> retry`, as a client retries: the stats tell
+        failures a user saw (those of the retries) from those a retry hid."""
+        if not attempt(name):
+            attempt(name + RETRY_SUFFIX)
+
     def fire(self, request_type: str, name: str, started: float, length: int, exception: Exception | None) -> None:
         self.environment.events.request.fire(request_type=request_type, name=name, response_time=(
             time.perf_counter() - started) * 1000, response_length=length, exception=exception, context={})
+
+
+class SessionLost(Exception):
+    """A user thrown out of a session that should have survived: a failure the user sees."""
 
 
 class OXHttpBehaviour(Behaviour):
@@ -128,8 +138,13 @@ class OXHttpBehaviour(Behaviour):
         """One API call as the UI makes it: a failed one is tried once more, as `<name> retry`, so that the
         stats tell failures a user saw (those of the retries) from those a retry hid."""
         ok, data = self.request(method, module, name, params, **kwargs)
-        if not ok and self.session_ends:
+        if ok:
+            return data
+        if self.session_ends:
             ok, data = self.request(method, module, name + RETRY_SUFFIX, params, **kwargs)
+        elif name != "login":
+            # The session was lost: the user is sent back to the login page, which no retry hides.
+            self.fire("HTTP", name + RETRY_SUFFIX, time.perf_counter(), 0, SessionLost(f"{name}: the session was lost"))
         return data
 
     def request(self, method: str, module: str, name: str, params: dict[str, Any] | None,
@@ -244,30 +259,36 @@ class DavBehaviour(Behaviour):
         self.auth = (self.account["login"], self.account["password"])
         self.collection = ""
 
+    def dav(self, method: str, path: str, name: str, expected: int, **kwargs: Any) -> Any:
+        """One DAV or EAS request, retried once as a client does; the last response's text, or None."""
+        answer: list[str | None] = [None]
+
+        def attempt(label: str) -> bool:
+            with self.client.request(method, path, name=label, auth=self.auth, catch_response=True,
+                                     **kwargs) as response:
+                if response.status_code != expected:
+                    response.failure(f"HTTP {response.status_code}")
+                    return False
+                answer[0] = response.text or ""
+                return True
+
+        self.twice(attempt, name)
+        return answer[0]
+
     def do_dav_propfind(self) -> None:
-        with self.client.request("PROPFIND", "/servlet/dav/caldav/", name="dav.propfind", auth=self.auth,
-                                 headers={"Depth": "1", "Content-Type": "application/xml"}, data=PROPFIND_BODY,
-                                 catch_response=True) as response:
-            if response.status_code != 207:
-                response.failure(f"HTTP {response.status_code}")
-                return
-            found = re.findall(r"<(?:\w+:)?href>(/servlet/dav/caldav/\d+/)</(?:\w+:)?href>", response.text or "")
-            self.collection = found[0] if found else ""
+        text = self.dav("PROPFIND", "/servlet/dav/caldav/", "dav.propfind", 207, data=PROPFIND_BODY,
+                        headers={"Depth": "1", "Content-Type": "application/xml"})
+        found = re.findall(r"<(?:\w+:)?href>(/servlet/dav/caldav/\d+/)</(?:\w+:)?href>", text or "")
+        self.collection = found[0] if found else ""
 
     def do_dav_report(self) -> None:
         if not self.collection:
             return self.do_dav_propfind()
-        with self.client.request("REPORT", self.collection, name="dav.report", auth=self.auth, data=REPORT_BODY,
-                                 headers={"Depth": "1", "Content-Type": "application/xml"},
-                                 catch_response=True) as response:
-            if response.status_code != 207:
-                response.failure(f"HTTP {response.status_code}")
+        self.dav("REPORT", self.collection, "dav.report", 207, data=REPORT_BODY,
+                 headers={"Depth": "1", "Content-Type": "application/xml"})
 
     def do_eas_options(self) -> None:
-        with self.client.request("OPTIONS", "/Microsoft-Server-ActiveSync", name="eas.options", auth=self.auth,
-                                 catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
+        self.dav("OPTIONS", "/Microsoft-Server-ActiveSync", "eas.options", 200)
 
 
 class ImapBehaviour(Behaviour):
@@ -296,17 +317,30 @@ class ImapBehaviour(Behaviour):
             self.imap = None
 
     def imap_call(self, name: str, command: Callable[[imaplib.IMAP4], tuple[str, list]]) -> None:
+        """One IMAP command; when it fails, the client connects again (to any IMAP server) and retries once."""
         if self.imap is None:
             return self.sign_in()
-        started = time.perf_counter()
-        try:
-            status, data = command(self.imap)
-            if status != "OK":
-                raise imaplib.IMAP4.error(f"{name}: {status} {data!r}"[:120])
-            self.fire("IMAP", name, started, sum(len(part) for part in data if isinstance(part, bytes)), None)
-        except Exception as exc:  # noqa: BLE001
-            self.fire("IMAP", name, started, 0, exc)
-            self.sign_out()
+
+        def attempt(label: str) -> bool:
+            if self.imap is None:
+                self.sign_in()
+                if self.imap is None:
+                    self.fire("IMAP", label, time.perf_counter(), 0, ConnectionError("no IMAP server took the login"))
+                    return False
+            started = time.perf_counter()
+            try:
+                status, data = command(self.imap)
+                if status != "OK":
+                    raise imaplib.IMAP4.error(f"{name}: {status} {data!r}"[:120])
+                self.fire("IMAP", label, started, sum(len(part) for part in data if isinstance(part, bytes)), None)
+                return True
+            except Exception as exc:  # noqa: BLE001 - every failure is a failed request in the stats
+                self.fire("IMAP", label, started, 0, exc)
+                self.sign_out()
+                return False
+
+        self.twice(attempt, name)
+        if self.imap is None:
             self.session_ends = 0
 
     def do_imap_select(self) -> None:
@@ -335,13 +369,18 @@ class SmtpBehaviour(Behaviour):
         message["From"], message["To"] = self.account["email"], self.account["email"]
         message["Subject"] = f"load smtp {secrets.token_hex(4)}"
         message.set_content("x" * random.choice(MESSAGE_SIZES))
-        started = time.perf_counter()
-        try:
-            with smtplib.SMTP(host, port, timeout=10) as smtp:
-                smtp.send_message(message)
-            self.fire("SMTP", "smtp.send", started, len(message.as_bytes()), None)
-        except Exception as exc:  # noqa: BLE001
-            self.fire("SMTP", "smtp.send", started, 0, exc)
+        def attempt(label: str) -> bool:
+            started = time.perf_counter()
+            try:
+                with smtplib.SMTP(host, port, timeout=10) as smtp:
+                    smtp.send_message(message)
+                self.fire("SMTP", label, started, len(message.as_bytes()), None)
+                return True
+            except Exception as exc:  # noqa: BLE001 - every failure is a failed request in the stats
+                self.fire("SMTP", label, started, 0, exc)
+                return False
+
+        self.twice(attempt, "smtp.send")
 
 
 BEHAVIOURS: dict[str, tuple[type, type]] = {

@@ -1,9 +1,11 @@
 """Simulated users working while faults are injected, every operation recorded.
 
 A probe calls the API every 100 ms. Each user creates contacts (writes
-whose values are unique and checked later), reads them, uploads files and
-sends mail to itself (whose subjects are checked in the inbox later). Like a
-browser, a user retries a failed call once. Every operation is fired as an
+whose values are unique and checked later), reads them, uploads files of
+unique content (each acknowledged one is downloaded after the heal and
+compared byte for byte), sends mail to itself (whose subjects are checked in
+the inbox later) and lists and opens its inbox. Like a browser, a user
+retries a failed call once. Every operation is fired as an
 event (`workload.events.operation`) with its start, end, outcome (ok, fail,
 or unknown when the answer never came, so the write may or may not have
 happened) and the node that served it; the history that checkers judge is
@@ -13,6 +15,7 @@ fault on that node hits every measured session.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import secrets
@@ -34,6 +37,16 @@ CALL_TIMEOUT = 8.0
 EVERY_FIFTH = 5
 DELIVERY_SECONDS = 30.0
 INBOX = "default0/INBOX"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An acknowledged upload: where it went and the digest of what was sent."""
+
+    user: str
+    folder: str
+    id: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,7 @@ class Workload:
         self.threads: list[threading.Thread] = []
         self.counter = itertools.count()
         self.tag = secrets.token_hex(3)  # values of this run only; older ones may sit in the same folders
+        self.uploads: dict[str, Upload] = {}  # file name -> the acknowledged upload
 
     def __enter__(self) -> "Workload":
         for user in self.users + [self.probe]:
@@ -147,15 +161,46 @@ class Workload:
             user.call("read", lambda s: s.get("contacts", "all", folder=user.contacts_folder, columns="1,500"))
             turn = next(self.counter)
             if self.upload and turn % EVERY_FIFTH == 0:
-                user.call("upload", lambda s: s.call(
-                    "POST", "infostore", "new", files={"file": ("w.bin", secrets.token_bytes(2048))},
-                    data={"json": json.dumps({"folder_id": user.files_folder})}))
+                self._upload(user, f"oxh-{self.tag}-{user.name}-{turn}.bin")
+            if user.account.email and turn % EVERY_FIFTH == 2:
+                user.call("mailread", _read_newest_mail)
             if user.account.email and turn % EVERY_FIFTH == 1:
                 subject = f"oxh-{self.tag}-{user.name}-{turn}"
                 mail = {"to": [[user.name, user.account.email]], "subject": subject,
                         "attachments": [{"content": "written while a fault is injected"}]}
                 user.call("mail", lambda s: s.call("POST", "mail", "new", data={"json_0": json.dumps(mail)}), value=subject)
             time.sleep(USER_PAUSE)
+
+    def _upload(self, user: User, name: str) -> None:
+        content = secrets.token_bytes(2048)
+        folder = user.files_folder
+        new_id = user.call("upload", lambda s: s.call(
+            "POST", "infostore", "new", files={"file": (name, content)},
+            data={"json": json.dumps({"folder_id": folder})}), value=name)
+        if new_id is not None:
+            self.uploads[name] = Upload(user.name, str(folder), str(new_id), hashlib.sha256(content).hexdigest())
+
+    def final_uploads(self, timeout: float = 60.0) -> dict[str, set[str]]:
+        """Per user, the acknowledged uploads that download after the fault with the bytes that were sent; one
+        missing or changed is left out (a lost upload). A user's downloads share one session, retried until
+        the cluster answers."""
+        intact: dict[str, set[str]] = {}
+        for user in self.users:
+            mine = {name: upload for name, upload in self.uploads.items() if upload.user == user.name}
+
+            def download_all(s: OXSession, wanted: dict[str, Upload] = mine) -> set[str]:
+                found = set()
+                for name, upload in wanted.items():
+                    try:
+                        content = s.get("infostore", "document", id=upload.id, folder=upload.folder)
+                    except OXError:
+                        continue  # the document is not there: an answer, not a reason to retry
+                    if isinstance(content, bytes) and hashlib.sha256(content).hexdigest() == upload.sha256:
+                        found.add(name)
+                return found
+
+            intact[user.name] = self._read_finally(user, download_all, timeout) if mine else set()
+        return intact
 
     def final_values(self, timeout: float = 60.0) -> dict[str, set[str]]:
         """Every user's contact names as read at the end (retrying until the cluster answers)."""
@@ -198,3 +243,10 @@ class Workload:
     def close(self) -> None:
         for user in self.users + [self.probe]:
             user.close()
+
+
+def _read_newest_mail(session: OXSession) -> None:
+    """List the inbox and open its newest message, as a user checking mail does."""
+    rows = session.get("mail", "all", folder=INBOX, columns="600,610", sort="610", order="desc")
+    if rows:
+        session.get("mail", "get", folder=INBOX, id=rows[0][0])

@@ -77,7 +77,8 @@ class ScenarioResult:
     def figures(self) -> list[dict]:
         """Measured values for the report and for release-over-release comparison (lower is better)."""
         return [{"name": f"failover {self.name}: {f.name}", "value": f.value, "unit": f.unit.split(" ")[0] or "",
-                 "better": "lower"} for f in self.findings if f.value is not None]
+                 "better": "lower"} for f in self.findings
+                if f.value is not None and not f.name.endswith("during the fault")]
 
     def summary(self) -> str:
         shown = "; ".join(f"{f.name} {f.shown()}" for f in self.findings if f.value)
@@ -131,7 +132,7 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
             except TimeoutError as exc:
                 problems_after.append(str(exc))
             _settle(workload.history, thresholds.max_recovery)
-        final, final_mail = workload.final_values(), workload.final_mail()
+        final, final_mail, final_uploads = workload.final_values(), workload.final_mail(), workload.final_uploads()
     finally:
         window.heal()
         workload.close()
@@ -140,11 +141,12 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
         problems_after += marker_problems(read_markers(access), markers)
     if not partitioned:
         problems_after.append("the fault did not separate the masters: each held the other's write while it lasted")
-    run = RecordedRun(workload.history, workload.tag, window.injected_at, window.healed_at, final, final_mail)
+    run = RecordedRun(workload.history, workload.tag, window.injected_at, window.healed_at, final, final_mail,
+                      final_uploads)
     return ScenarioResult(
         name=name, requirement=scenario.requirement(name), fault=scenario.fault.describe(), nodes=window.nodes,
         route=route, injected_at=window.injected_at, healed_at=window.healed_at, thresholds=thresholds,
-        findings=judge(checkers_for(thresholds), run),
+        findings=judge(checkers_for(thresholds, scenario.exercised), run),
         note=" ".join(filter(None, [note or scenario.why, window.injected.note if window.injected else ""])),
         problems_before=problems_before, problems_after=problems_after,
         took_effect=list(window.injected.took_effect) if window.injected else [],

@@ -23,6 +23,7 @@ class Thresholds:
 
     max_probe_downtime: float = 4.0
     max_write_downtime: float = 10.0
+    max_upload_downtime: float = 10.0
     max_mail_downtime: float | None = 4.0  # None: mail may fail for as long as the fault lasts
     max_recovery: float = 15.0
     max_lost_writes: int = 0
@@ -36,25 +37,32 @@ class NamedScenario:
     thresholds: Thresholds
     write_on_each_side: bool = False  # write on each faulted master directly while the fault holds
     sessions_on_faulted_node: bool = False  # sign every measured user in on the node the fault hits
+    exercised: tuple[str, ...] = ()  # operations the scenario's text promises while the fault holds
     why: str = ""  # what the thresholds assume, for scenarios that are not the general rule
 
     def requirement(self, name: str) -> str:
         return f"FAILOVER-{name.upper()}"
 
 
-BALANCER = Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0, max_mail_downtime=4.0)
-NO_USER_VISIBLE_ERROR = Thresholds(max_probe_downtime=4.0, max_write_downtime=0.0, max_mail_downtime=0.0)
-HUNG_NODE = Thresholds(max_probe_downtime=10.0, max_write_downtime=0.0, max_mail_downtime=0.0)
-DATABASE = Thresholds(max_probe_downtime=10.0, max_write_downtime=10.0, max_mail_downtime=10.0)
-UNAFFECTED = Thresholds(max_probe_downtime=1.0, max_write_downtime=1.0, max_mail_downtime=4.0)
+BALANCER = Thresholds(max_probe_downtime=4.0, max_write_downtime=4.0, max_upload_downtime=4.0, max_mail_downtime=4.0)
+NO_USER_VISIBLE_ERROR = Thresholds(max_probe_downtime=4.0, max_write_downtime=0.0, max_upload_downtime=0.0,
+                                   max_mail_downtime=0.0)
+HUNG_NODE = Thresholds(max_probe_downtime=10.0, max_write_downtime=0.0, max_upload_downtime=0.0, max_mail_downtime=0.0)
+DATABASE = Thresholds(max_probe_downtime=10.0, max_write_downtime=10.0, max_upload_downtime=10.0,
+                      max_mail_downtime=10.0)
+UNAFFECTED = Thresholds(max_probe_downtime=1.0, max_write_downtime=1.0, max_upload_downtime=1.0, max_mail_downtime=4.0)
+
+def service_killed(role: str, pick, service: str, vip: str, hold: float, thresholds: Thresholds) -> NamedScenario:
+    """The service of a VIP holder killed while its node and keepalived live on, as on a real host."""
+    return NamedScenario(Fault("kill", Selector(role, pick)), hold, thresholds,
+                         why=f"{service} dies while keepalived lives on, as on a real host: only keepalived's health "
+                             f"check of {service} can move the {vip}")
+
 
 SCENARIOS: dict[str, NamedScenario] = {
     "balancer-vip-holder-killed": NamedScenario(Fault("lose", Selector("balancer", "vip_holder")), 6, BALANCER),
     "balancer-vip-holder-stopped": NamedScenario(Fault("shutdown", Selector("balancer", "vip_holder")), 6, BALANCER),
-    "balancer-vip-holder-apache-killed": NamedScenario(
-        Fault("kill", Selector("balancer", "vip_holder")), 6, BALANCER,
-        why="Apache dies while keepalived lives on, as on a real host: only keepalived's health check of Apache "
-            "can move the VIP"),
+    "balancer-vip-holder-apache-killed": service_killed("balancer", "vip_holder", "Apache", "VIP", 6, BALANCER),
     "middleware-node-killed": NamedScenario(
         Fault("lose", Selector("middleware", "one")), 6, NO_USER_VISIBLE_ERROR, sessions_on_faulted_node=True),
     "middleware-node-paused": NamedScenario(
@@ -75,16 +83,16 @@ SCENARIOS: dict[str, NamedScenario] = {
         sessions_on_faulted_node=True,
         why="the groupware pool keeps one member; a pool whose every member is gone is an outage by design"),
     "database-write-master-killed": NamedScenario(Fault("lose", Selector("database", "write_master")), 8, DATABASE),
-    "database-write-master-mariadb-killed": NamedScenario(
-        Fault("kill", Selector("database", "write_master")), 8, DATABASE,
-        why="MariaDB dies while keepalived lives on, as on a real host: only keepalived's health check of MariaDB "
-            "can move the write VIP"),
+    "database-write-master-mariadb-killed": service_killed("database", "write_master", "MariaDB", "write VIP", 8,
+                                                           DATABASE),
     "database-masters-partitioned": NamedScenario(
         Fault("partition", Selector("database", "all")), 8, DATABASE, write_on_each_side=True),
     "database-latency-200ms": NamedScenario(
         Fault("netem", Selector("database", "all"), delay_ms=200), 6, BALANCER),
-    "filestore-restarted": NamedScenario(Fault("restart", Selector("filestore", "one")), 2, BALANCER),
-    "imap-node-killed": NamedScenario(Fault("lose", Selector("imap", "one")), 6, NO_USER_VISIBLE_ERROR),
+    "filestore-restarted": NamedScenario(Fault("restart", Selector("filestore", "one")), 4, BALANCER,
+                                         exercised=("upload",)),
+    "imap-node-killed": NamedScenario(Fault("lose", Selector("imap", "one")), 6, NO_USER_VISIBLE_ERROR,
+                                      exercised=("mailread",)),
     "mta-stopped": NamedScenario(
         Fault("stop", Selector("mta", "all")), 6, replace(UNAFFECTED, max_mail_downtime=None),
         why="with every MTA down no mail can be sent until one is back; nothing sent may be lost "

@@ -64,6 +64,7 @@ class FaultTimer:
     healed_at: float | None = None
     nodes: list[str] = field(default_factory=list)
     problem: str = ""
+    took_effect: list[str] = field(default_factory=list)  # what was measured in the cluster to prove the fault
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @contextmanager
@@ -89,6 +90,10 @@ class FaultTimer:
             with FaultWindow(self.driver, named.fault) as window:
                 self.injected_at = time.time()
                 self.nodes = window.nodes
+                self.took_effect = list(window.injected.took_effect)
+                if window.injected.not_in_effect:
+                    self.problem = ("the fault did not take effect, so users were not judged under it: "
+                                    + "; ".join(window.injected.not_in_effect))
                 self._stop.wait(self.held_for)
                 self.healed_at = time.time()
             if window.heal_failures:
@@ -154,7 +159,7 @@ def visible_failures(rows: list[dict[str, str]], classes: list[dict[str, Any]],
 def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], slo: Slo) -> dict[str, Any]:
     """The fault's entry of results.json, with its violations."""
     found: dict[str, Any] = {"scenario": timer.scenario, "at": timer.at, "nodes": timer.nodes,
-                             "problem": timer.problem, "violations": []}
+                             "problem": timer.problem, "took_effect": timer.took_effect, "violations": []}
     if timer.injected_at is None or timer.healed_at is None:
         found["violations"].append(timer.problem or "the fault was never injected")
         return found

@@ -51,6 +51,7 @@ class ProofResult:
     killed: list[str] = field(default_factory=list)
     folder: str = ""
     utilisation: float = 1.0  # the share of the nodes-1 capacity offered
+    achieved_per_second: float | None = None  # median throughput once every user was in, before the fault
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +83,17 @@ def steady_figures(history: Path, injected: float, healed: float) -> tuple[float
     return max(p95, default=None), (failures / requests if requests else None)
 
 
+MAX_SHORTFALL = 0.10  # the load achieved may fall this far short of the load planned, no further
+
+
+def achieved_throughput(history: Path, start: float, end: float) -> float | None:
+    """Median requests per second of the seconds in [start, end) (every user in, the fault not yet injected)."""
+    with history.open() as handle:
+        rates = sorted(float(row["Requests/s"]) for row in csv.DictReader(handle)
+                       if row["Name"] == "Aggregated" and start <= int(row["Timestamp"]) < end)
+    return rates[len(rates) // 2] if rates else None
+
+
 def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, points: list[CapacityPoint],
                      per_user: float, speedup: float, utilisation: float, folder: Path, progress: Progress,
                      confirm: str | None = None) -> ProofResult | None:
@@ -109,6 +121,14 @@ def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: P
                          killed=fault.get("nodes", []), folder=folder.name, utilisation=utilisation)
     if "injected_second" in fault:
         start = _first_second(folder / "locust_stats_history.csv")
+        achieved = achieved_throughput(folder / "locust_stats_history.csv", start + RAMP + 1,
+                                       start + fault["injected_second"])
+        result.achieved_per_second = round(achieved, 2) if achieved is not None else None
+        if achieved is None or achieved < (1 - MAX_SHORTFALL) * load:
+            shown = "nothing measured" if achieved is None else f"{achieved:.1f}/s"
+            result.reasons.append(f"the load achieved before the fault ({shown}) fell more than "
+                                  f"{MAX_SHORTFALL:.0%} short of the {load:.1f}/s planned: the proof did not offer "
+                                  f"the load it claims to survive")
         p95, errors = steady_figures(folder / "locust_stats_history.csv", start + fault["injected_second"],
                                      start + fault["healed_second"])
         result.steady_p95_ms, result.error_ratio_during = p95, errors

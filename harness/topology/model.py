@@ -172,6 +172,7 @@ class FailoverThresholds(Strict):
 
     max_probe_downtime: float | None = Field(default=None, ge=0)
     max_write_downtime: float | None = Field(default=None, ge=0)
+    max_upload_downtime: float | None = Field(default=None, ge=0)
     max_mail_downtime: float | None = Field(default=None, ge=0)
     max_recovery: float | None = Field(default=None, ge=0)
     max_lost_writes: int | None = Field(default=None, ge=0)

@@ -134,15 +134,17 @@ def admin_local(cluster, topology):
     time.sleep(1)
 
 
-STRAY = "SET sql_log_bin=0; CREATE DATABASE IF NOT EXISTS oxh_stray; CREATE TABLE oxh_stray.only_here (id INT PRIMARY KEY)"
+def on_db2_alone(statements: str):
+    """A change made on db-2 only, kept out of its binary log so that db-1 never hears of it."""
+    def change(cluster, topology):
+        sh(cluster, "db-2", f'mariadb -e "SET sql_log_bin=0; {statements}"')
+
+    return change
 
 
-def table_on_one_master(cluster, topology):
-    sh(cluster, "db-2", f'mariadb -e "{STRAY}"')
-
-
-def table_gone(cluster, topology):
-    sh(cluster, "db-2", 'mariadb -e "SET sql_log_bin=0; DROP DATABASE oxh_stray"')
+table_on_one_master = on_db2_alone("CREATE DATABASE IF NOT EXISTS oxh_stray; "
+                                   "CREATE TABLE oxh_stray.only_here (id INT PRIMARY KEY)")
+table_gone = on_db2_alone("DROP DATABASE oxh_stray")
 
 
 def mail_storage_lost_on_imap2(cluster, topology):
@@ -200,15 +202,8 @@ def sync_pool_members_on_their_path(cluster, topology):
     time.sleep(1)
 
 
-CONFIGDB_STRAY = "SET sql_log_bin=0; CREATE TABLE configdb.oxh_stray_checksum (id INT PRIMARY KEY)"
-
-
-def configdb_table_on_the_second_master_only(cluster, topology):
-    sh(cluster, "db-2", f'mariadb -e "{CONFIGDB_STRAY}"')
-
-
-def configdb_table_gone(cluster, topology):
-    sh(cluster, "db-2", 'mariadb -e "SET sql_log_bin=0; DROP TABLE IF EXISTS configdb.oxh_stray_checksum"')
+configdb_table_on_the_second_master_only = on_db2_alone("CREATE TABLE configdb.oxh_stray_checksum (id INT PRIMARY KEY)")
+configdb_table_gone = on_db2_alone("DROP TABLE IF EXISTS configdb.oxh_stray_checksum")
 
 
 def mta_relays_for_its_whole_network(cluster, topology):

@@ -169,3 +169,17 @@ def test_two_nodes_are_picked_so_that_the_spared_pool_keeps_a_member():
         select(selector, ["ox-1", "ox-2"], pools={"oxcluster": ["ox-1", "ox-2"]})
     with pytest.raises(ValueError, match="which middleware nodes serve pool oxcluster is not known"):
         select(selector, ["ox-1", "ox-2", "ox-3"])
+
+
+def test_uploads_are_judged_like_writes_and_a_promised_operation_must_happen_during_the_fault():
+    from harness.checks.limits import ExercisedDuringFault, LostWrites
+
+    h = history(("upload", "user0", 1.0, 1.5, "ok", "oxh-t1-user0-0.bin"), ("upload", "user0", 2.0, 2.5, "ok",
+                                                                           "oxh-t1-user0-5.bin"),
+                ("mailread", "user0", 8.0, 8.2, "ok", None))
+    run = RecordedRun(h, "t1", injected_at=1.0, healed_at=6.0, final_uploads={"user0": {"oxh-t1-user0-0.bin"}})
+    lost = LostWrites(0, kind="upload").check(run)
+    assert not lost.ok and lost.problem == "1 of 2 acknowledged uploads lost or changed: ['oxh-t1-user0-5.bin']"
+    assert ExercisedDuringFault("upload", "uploads").check(run).ok
+    reads = ExercisedDuringFault("mailread", "mail reads").check(run)  # the only read came after the heal
+    assert not reads.ok and reads.problem.startswith("no mail reads were made while the fault held")

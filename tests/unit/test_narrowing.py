@@ -17,16 +17,10 @@ from harness import resources
 from harness.report import inventory
 from harness.report.catalogue import load_catalogue
 from harness.report.verdict import EXIT_NOT_QUALIFIED, EXIT_PARTIAL, EXIT_QUALIFIED, PARTIAL, QUALIFIED, judge
+from test_requirement_markers import TOP  # the catalogue's top file, as the markers' tests write it
 
 pytest_plugins = ["pytester"]
 
-TOP = """
-capabilities: {api: the API}
-target_kinds:
-  docker: {description: reference, gives: [api]}
-  remote: {description: customer, gives: [api]}
-  staging: {description: staging, gives: [api]}
-"""
 CALENDAR = """
 import pytest
 

@@ -114,6 +114,18 @@ def test_the_proof_judges_only_seconds_when_locusts_window_held_the_node_gone(tm
     assert p95 == 3000 and errors == pytest.approx(1 / 400)
 
 
+def test_the_load_a_proof_achieved_is_the_median_rate_before_the_fault(tmp_path: Path):
+    from harness.sizing.proof import MAX_SHORTFALL, achieved_throughput
+
+    history = tmp_path / "history.csv"
+    rows = ["Timestamp,Name,Requests/s,Failures/s,95%"]
+    rows += [f"{second},Aggregated,{2 if second < 110 else 17},0,400" for second in range(100, 140)]  # a ramp
+    history.write_text("\n".join(rows) + "\n")
+    assert achieved_throughput(history, 110, 130) == 17
+    assert 17 < (1 - MAX_SHORTFALL) * 20  # planned 20/s: 15 % short, so the proof does not hold
+    assert achieved_throughput(history, 200, 210) is None
+
+
 def test_draining_a_member_goes_through_the_balancer_manager_with_its_nonce():
     command = drain_command("oxcluster", "http://172.30.0.32:8009", True)
     assert "balancer-manager?xml=1" in command and "nonce=$n" in command
