@@ -40,8 +40,7 @@ class Endpoints:
     database_write: MySQLEndpoint | None = None  # the write address, to see which master holds it
     preferred_write_master: str | None = None
     public_url: str = ""  # as an ordinary client outside the admin networks reaches it
-    access: NodeAccess | None = None
-    cluster: DockerCluster | None = None  # the docker backend itself, for its fault driver
+    access: NodeAccess | None = None  # with the capabilities its backend offers (harness.backends.capabilities)
     drill: DrillSettings | None = None
     thresholds: dict[str, dict] = field(default_factory=dict)  # scenario -> threshold overrides
     hung_member_note: str = ""  # what a member that stops answering costs its users on this target
@@ -114,7 +113,6 @@ def from_project(project: str) -> Endpoints:
         preferred_write_master=access.layout.vip_of("database").preferred if access.layout.vip_of("database") else None,
         mail_domain=topology.mail_domain,
         access=access,
-        cluster=cluster,
         thresholds={name: t.overrides() for name, t in topology.failover_thresholds.items()},
         hung_member_note=hung_member_note(topology),
     )

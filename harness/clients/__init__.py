@@ -1,1 +1,3 @@
-"""Clients that speak the real protocols of an OX cluster: HTTP API, SOAP, IMAP, SMTP, MySQL, DAV."""
+"""Clients that speak the real protocols of an OX cluster: HTTP API, SOAP, IMAP, SMTP, MySQL, the balancer."""
+
+__all__ = ["balancer", "mail", "mysql", "ox_errors", "ox_http", "provisioning"]

@@ -1,1 +1,4 @@
-"""Run folders: results.json, JUnit XML and a self-contained HTML report organised by requirement."""
+"""Run folders: what a run was meant to run (inventory), its results, the verdict per requirement and for
+the run, JUnit XML, the HTML report and the comparison with a baseline."""
+
+__all__ = ["catalogue", "compare", "inventory", "plugin", "render", "requirement_markers", "run_folder", "timeline", "verdict"]

@@ -3,3 +3,5 @@
 The measurement sweep (measure.py, sweep.py, session.py) produces capacity
 points; everything else here is pure functions over them and a sizing design.
 """
+
+__all__ = ["demand", "design_yaml", "measure", "plan", "plots", "points", "proof", "report", "result", "session", "sweep", "usl", "validation"]

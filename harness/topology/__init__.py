@@ -1,1 +1,3 @@
-"""Typed models of topology, target, profile and sizing files."""
+"""Typed models of the files the harness reads: topologies, target files, layouts and sizing designs."""
+
+__all__ = ["layout", "loader", "model", "sizing", "target"]

@@ -131,3 +131,25 @@ def test_suites_reach_the_cluster_through_fixtures_and_clients_only():
 def test_the_harness_never_imports_the_reference():
     found = [name for name, tree in HARNESS.items() if any(t.split(".")[0] == "reference" for t in imports(tree, name))]
     assert found == []
+
+
+def test_only_the_command_line_reaches_into_the_docker_backend_and_only_through_its_face():
+    import harness.backends.docker as face
+
+    found = []
+    for name, tree in HARNESS.items():
+        if name.startswith("harness.backends"):
+            continue
+        for target in imports(tree, name):
+            if not target.startswith("harness.backends.docker."):
+                continue
+            module = target.split(".")[3]
+            if not name.startswith("harness.cli") or module not in face.__all__:
+                found.append(f"{name} imports {target}")
+    assert found == []
+
+
+def test_every_package_shows_its_public_face():
+    faceless = [path for path in (REPO / "harness").rglob("__init__.py")
+                if "shipped" not in path.parts and path.parent.name != "harness" and "__all__" not in path.read_text()]
+    assert faceless == []

@@ -31,7 +31,7 @@ def test_secrets_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("OXH_ACME_DB_PASSWORD", "d-pass")
     endpoints = from_target(load_target(EXAMPLE))
     assert endpoints.master.password == "m-pass" and endpoints.databases[0].password == "d-pass"
-    assert endpoints.read_only and endpoints.cluster is None
+    assert endpoints.read_only and endpoints.access is None
     assert set(endpoints.secrets()) == {"m-pass", "d-pass"}
 
 
