@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 from harness import __version__
 from harness.durations import EXAMPLES, parse_duration
+from harness.errors import UserError
 
 DEFAULT_PROJECT = os.environ.get("OXH_PROJECT", "oxh")
 PROJECT_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
@@ -36,6 +38,16 @@ EXAMPLES_OF = {
     "bench-generator": ["oxh bench-generator --seconds 30s --runs 3"],
     "bench-hung": ["oxh bench-hung --node ox-2 --runs 3"],
 }
+
+
+def check_project(name: str) -> str:
+    """A project name as Docker objects may carry it, or a UserError saying how to write one."""
+    if not re.match(PROJECT_PATTERN, name):
+        raise UserError(
+            f"project name {name!r} is not valid",
+            "use lower-case letters, digits and '-', starting with a letter, at most 31 characters",
+        )
+    return name
 
 
 def duration(text: str) -> float:

@@ -29,10 +29,11 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import __version__, resources
+from harness.cli.runs import compare_with
 from harness.errors import UserError
+from harness.report import inventory
 from harness.report.render import render
 from harness.report.run_folder import find, reports_dir, verdict_of
-from harness.report import inventory
 from harness.report.verdict import EXIT_BAD_INPUT, EXIT_NOT_QUALIFIED, PARTIAL, QUALIFIED
 from harness.scenario.waivers import waivers_of
 
@@ -103,7 +104,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
         (folder / "results.json").write_text(json.dumps(
             {"started": time.time() - seconds, "finished": time.time(), "exit_status": returncode,
              "exit_reason": "the suites stopped before writing results", "tests": []}))
-    regressions = _compare(console, folder, baseline_folder) if baseline else []
+    regressions = compare_with(console, folder, baseline_folder) if baseline else []
     report = render(folder, endpoints.secrets())
     code = _summary(console, folder, report, seconds)
     stopped = verdict_of(folder).stopped
@@ -177,29 +178,6 @@ def _browser_version() -> dict[str, str]:
         return {"browser": f"none usable: {exc}"}
 
 
-def _compare(console: Console, folder: Path, baseline: Path) -> list:
-    from harness.report.compare import compare
-
-    comparison = compare(folder, baseline)
-    comparison.save(folder)
-    print_comparison(console, comparison)
-    return comparison.regressions
-
-
-def print_comparison(console: Console, comparison) -> None:
-    shown = [c for c in comparison.changes if c.regressed or not c.name.startswith("duration")]
-    table = Table(title=f"{comparison.run} against {comparison.baseline}", title_justify="left")
-    for column in ("figure", "baseline", "this run", "tolerance", ""):
-        table.add_column(column)
-    for change in shown:
-        table.add_row(change.name, f"{change.baseline:g} {change.unit}", f"{change.value:g} {change.unit}",
-                      change.tolerance, "[red]regressed[/]" if change.regressed else "[green]within[/]")
-    console.print(table)
-    worse = comparison.regressions
-    console.print(f"[bold {'red' if worse else 'green'}]{len(worse)} regression(s)[/] among "
-                  f"{len(comparison.changes)} figure(s)", highlight=False)
-
-
 def _summary(console: Console, folder: Path, report: Path, seconds: float) -> int:
     verdict = verdict_of(folder)
     results = json.loads((folder / "results.json").read_text())
@@ -230,21 +208,3 @@ def _summary(console: Console, folder: Path, report: Path, seconds: float) -> in
     colour = {QUALIFIED: "green", PARTIAL: "yellow"}.get(verdict.status, "red")
     console.print(f"[bold {colour}]{verdict.title()}[/]: {verdict.headline()}", highlight=False)
     return verdict.exit_code
-
-
-def rerender(console: Console, run: str) -> int:
-    console.print(f"report: {render(find(run))}")
-    return 0
-
-
-def run_compare(console: Console, run: str, baseline: str | None) -> int:
-    from harness.report.compare import compare, default_baseline
-
-    folder = find(run)
-    base = find(baseline) if baseline else default_baseline(folder)
-    if base is None:
-        raise UserError(f"no earlier run on the same target qualified, so {folder.name} has no baseline",
-                        "name one: oxh compare RUN BASELINE")
-    comparison = compare(folder, base)
-    print_comparison(console, comparison)
-    return 1 if comparison.regressions else 0
