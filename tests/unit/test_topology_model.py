@@ -210,3 +210,9 @@ def problems_in_file(tmp_path: Path, text: str) -> tuple[str, list[str]]:
     with pytest.raises(UserError) as raised:
         loader.load(bad)
     return str(raised.value), text.splitlines()
+
+
+def test_generated_secrets_never_look_like_a_command_line_option():
+    from harness.backends.docker.state import secret
+
+    assert all(not secret().startswith("-") for _ in range(2000))

@@ -33,6 +33,14 @@ def state_root() -> Path:
     return Path(base) / "oxh"
 
 
+def secret() -> str:
+    """A random password that no command line takes for an option: it never starts with '-'."""
+    value = random.token_urlsafe(18)
+    while value.startswith("-"):
+        value = random.token_urlsafe(18)
+    return value
+
+
 class ProjectState:
     def __init__(self, project: str):
         self.dir = state_root() / project
@@ -42,7 +50,7 @@ class ProjectState:
         path = self.dir / "secrets.json"
         if path.exists():
             return json.loads(path.read_text())
-        values = {name: random.token_urlsafe(18) for name in SECRET_NAMES}
+        values = {name: secret() for name in SECRET_NAMES}
         self._write(path, json.dumps(values, indent=2))
         return values
 
