@@ -7,8 +7,10 @@ between actions think for a time whose mean makes the profile's per-hour
 rates come true (divided by the run's speed-up); at the end of a session
 they sign out or abandon it. DAV/EAS users go through the sync pool with
 basic auth; IMAP users speak to Dovecot directly and SMTP users submit
-mail, and both report through Locust's request events, so that every
-protocol appears in one set of stats. An OX error envelope is a failure
+mail (harness.load.mail_users), and both report through Locust's request
+events, so that every protocol appears in one set of stats. Every kind of
+user retries a failed call once (harness.load.behaviour), and a session lost
+is a failure the user saw. An OX error envelope is a failure
 named by its OX code (`LGI-0006 USER_INPUT`), so errors are counted by code.
 
 Nothing here imports the Docker SDK or threads: gevent must not meet them.
@@ -16,19 +18,17 @@ Nothing here imports the Docker SDK or threads: gevent must not meet them.
 
 from __future__ import annotations
 
-import imaplib
-import itertools
 import json
 import random
 import re
 import secrets
-import smtplib
 import time
-from email.message import EmailMessage
 from typing import Any, Callable
 
 from locust import FastHttpUser, User
 
+from harness.load.behaviour import MESSAGE_SIZES, Accounts, Behaviour
+from harness.load.mail_users import ImapBehaviour, SmtpBehaviour
 from harness.load.plan import LoadPlan
 from harness.load.profile import RETRY_SUFFIX, UserClass
 
@@ -45,7 +45,6 @@ PROPFIND_BODY = ('<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:res
                  '<d:getetag/></d:prop></d:propfind>')
 REPORT_BODY = ('<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1'
                '</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>')
-MESSAGE_SIZES = (2_000, 8_000, 30_000)  # bytes of body text: a short note, a mail, a mail with a quote
 
 
 def ox_error(payload: Any) -> str | None:
@@ -69,57 +68,6 @@ def think_time(user_class: UserClass, speedup: float) -> Callable[[Any], float]:
         return random.expovariate(1 / mean)
 
     return wait
-
-
-class Accounts:
-    """The run's test users, handed out in turn (several sessions of one user are fine: OX allows 100)."""
-
-    def __init__(self, accounts: list[dict[str, str]]):
-        self._cycle = itertools.cycle(accounts)
-
-    def next(self) -> dict[str, str]:
-        return next(self._cycle)
-
-
-class Behaviour:
-    """What every protocol's user shares: its class, its session clock, its weighted choice of actions."""
-
-    plan: LoadPlan
-    spec: UserClass
-    accounts: Accounts
-
-    def start_session(self) -> None:
-        self.account = self.accounts.next()
-        self.session_ends = time.monotonic() + self.spec.session.minutes * 60 / self.plan.speedup
-        self.sign_in()
-
-    def next_action(self) -> str:
-        actions = self.spec.actions
-        return random.choices([a.request for a in actions], weights=[a.per_hour for a in actions])[0]
-
-    def step(self) -> None:
-        if time.monotonic() >= self.session_ends:
-            if random.random() < self.spec.session.logout_share:
-                self.sign_out()
-            self.start_session()
-            return
-        getattr(self, "do_" + self.next_action().replace(".", "_"))()
-
-    def sign_in(self) -> None:  # pragma: no cover - per protocol
-        pass
-
-    def sign_out(self) -> None:  # pragma: no cover - per protocol
-        pass
-
-    def twice(self, attempt: Callable[[str], bool], name: str) -> None:
-        """Run `attempt(name)`; when it fails, once more as `<name> retry`, as a client retries: the stats tell
-        failures a user saw (those of the retries) from those a retry hid."""
-        if not attempt(name):
-            attempt(name + RETRY_SUFFIX)
-
-    def fire(self, request_type: str, name: str, started: float, length: int, exception: Exception | None) -> None:
-        self.environment.events.request.fire(request_type=request_type, name=name, response_time=(
-            time.perf_counter() - started) * 1000, response_length=length, exception=exception, context={})
 
 
 class SessionLost(Exception):
@@ -289,98 +237,6 @@ class DavBehaviour(Behaviour):
 
     def do_eas_options(self) -> None:
         self.dav("OPTIONS", "/Microsoft-Server-ActiveSync", "eas.options", 200)
-
-
-class ImapBehaviour(Behaviour):
-    """A desktop mail client on Dovecot: login, SELECT, FETCH of the newest envelopes, STATUS polling."""
-
-    imap: imaplib.IMAP4 | None = None
-
-    def sign_in(self) -> None:
-        host, port = random.choice(self.plan.imap)
-        started = time.perf_counter()
-        try:
-            self.imap = imaplib.IMAP4(host, port, timeout=10)
-            self.imap.login(self.account["email"], self.account["password"])
-            self.fire("IMAP", "imap.login", started, 0, None)
-        except Exception as exc:  # noqa: BLE001 - every failure is a failed request in the stats
-            self.imap = None
-            self.session_ends = 0
-            self.fire("IMAP", "imap.login", started, 0, exc)
-
-    def sign_out(self) -> None:
-        if self.imap is not None:
-            try:
-                self.imap.logout()
-            except Exception:  # noqa: BLE001 - a logout that fails ends the session all the same
-                pass
-            self.imap = None
-
-    def imap_call(self, name: str, command: Callable[[imaplib.IMAP4], tuple[str, list]]) -> None:
-        """One IMAP command; when it fails, the client connects again (to any IMAP server) and retries once."""
-        if self.imap is None:
-            return self.sign_in()
-
-        def attempt(label: str) -> bool:
-            if self.imap is None:
-                self.sign_in()
-                if self.imap is None:
-                    self.fire("IMAP", label, time.perf_counter(), 0, ConnectionError("no IMAP server took the login"))
-                    return False
-            started = time.perf_counter()
-            try:
-                status, data = command(self.imap)
-                if status != "OK":
-                    raise imaplib.IMAP4.error(f"{name}: {status} {data!r}"[:120])
-                self.fire("IMAP", label, started, sum(len(part) for part in data if isinstance(part, bytes)), None)
-                return True
-            except Exception as exc:  # noqa: BLE001 - every failure is a failed request in the stats
-                self.fire("IMAP", label, started, 0, exc)
-                self.sign_out()
-                return False
-
-        self.twice(attempt, name)
-        if self.imap is None:
-            self.session_ends = 0
-
-    def do_imap_select(self) -> None:
-        self.imap_call("imap.select", lambda imap: imap.select("INBOX", readonly=True))
-
-    def do_imap_fetch(self) -> None:
-        def fetch(imap: imaplib.IMAP4) -> tuple[str, list]:
-            status, data = imap.select("INBOX", readonly=True)
-            count = int(data[0] or 0) if status == "OK" else 0
-            if not count:
-                return status, data
-            return imap.fetch(f"{max(1, count - 9)}:{count}", "(UID FLAGS ENVELOPE RFC822.SIZE)")
-
-        self.imap_call("imap.fetch", fetch)
-
-    def do_imap_status(self) -> None:
-        self.imap_call("imap.status", lambda imap: imap.status("INBOX", "(MESSAGES UNSEEN UIDNEXT)"))
-
-
-class SmtpBehaviour(Behaviour):
-    """A mail client submitting mail over SMTP."""
-
-    def do_smtp_send(self) -> None:
-        host, port = self.plan.smtp
-        message = EmailMessage()
-        message["From"], message["To"] = self.account["email"], self.account["email"]
-        message["Subject"] = f"load smtp {secrets.token_hex(4)}"
-        message.set_content("x" * random.choice(MESSAGE_SIZES))
-        def attempt(label: str) -> bool:
-            started = time.perf_counter()
-            try:
-                with smtplib.SMTP(host, port, timeout=10) as smtp:
-                    smtp.send_message(message)
-                self.fire("SMTP", label, started, len(message.as_bytes()), None)
-                return True
-            except Exception as exc:  # noqa: BLE001 - every failure is a failed request in the stats
-                self.fire("SMTP", label, started, 0, exc)
-                return False
-
-        self.twice(attempt, "smtp.send")
 
 
 BEHAVIOURS: dict[str, tuple[type, type]] = {
