@@ -90,30 +90,27 @@ def versions(access: NodeAccess) -> dict[str, str]:
     found: dict[str, str] = {}
     for role, (label, command) in VERSION_COMMANDS.items():
         for name in access.layout.names(role):
-            try:
-                result = access.exec(name, command, timeout=10)
-            except NodeUnreachable:
-                continue
-            if result.ok:
-                found[label] = " / ".join(line.strip() for line in result.output.splitlines() if line.strip())
+            version = read_version(access, name, command)
+            if not version.startswith("?:"):
+                found[label] = version
                 break
     return dict(sorted(found.items()))
 
 
+def read_version(access: NodeAccess, node: str, command: str) -> str:
+    """What the version command prints on the node, as one line, or "?: why" when it could not be read."""
+    try:
+        result = access.exec(node, command, timeout=15)
+    except NodeUnreachable as exc:
+        return f"?: could not be asked: {exc.reason}"
+    text = " / ".join(line.strip() for line in result.output.splitlines() if line.strip())
+    return text if result.ok and text else f"?: did not say ({result.output.strip()[-120:]})"
+
+
 def release_of_every_node(access: NodeAccess) -> dict[str, dict[str, str]]:
     """Per role's label, each node's version of the role's software, or why it could not be read ("?: ...")."""
-    found: dict[str, dict[str, str]] = {}
-    for role, (label, command) in VERSION_COMMANDS.items():
-        for name in access.layout.names(role):
-            try:
-                result = access.exec(name, command, timeout=15)
-            except NodeUnreachable as exc:
-                found.setdefault(label, {})[name] = f"?: could not be asked: {exc.reason}"
-                continue
-            text = " / ".join(line.strip() for line in result.output.splitlines() if line.strip())
-            ok = result.ok and text
-            found.setdefault(label, {})[name] = text if ok else f"?: did not say ({result.output.strip()[-120:]})"
-    return found
+    return {label: {name: read_version(access, name, command) for name in access.layout.names(role)}
+            for role, (label, command) in VERSION_COMMANDS.items() if access.layout.names(role)}
 
 
 def holders_in(output: str, vip: str) -> bool:

@@ -34,6 +34,13 @@ class InnerService:
     stop: str  # how to stop it gracefully
     detach: bool  # whether `start` stays in the foreground (so it is started detached)
 
+    def script(self, action: str) -> str:
+        """The shell command that carries out a service action inside the container."""
+        start = shlex.join(self.start)
+        return {"kill": f"pkill -KILL -x {self.process}", "stop": self.stop, "start": start,
+                "pause": f"pkill -STOP -x {self.process}", "resume": f"pkill -CONT -x {self.process}",
+                "restart": f"{self.stop}; {start}"}[action]
+
 
 INNER_SERVICES = {
     "balancer": InnerService("apache2", ("apache2ctl", "start"), "apache2ctl stop", detach=False),
@@ -72,9 +79,7 @@ class DockerControl:
             else:
                 _checked(handle, list(inner.start), f"starting {inner.process}")
             return
-        script = {"kill": f"pkill -KILL -x {inner.process}", "stop": inner.stop,
-                  "pause": f"pkill -STOP -x {inner.process}", "resume": f"pkill -CONT -x {inner.process}"}[action]
-        handle.exec(script, timeout=30)
+        handle.exec(inner.script(action), timeout=30)
 
     def service_state(self, node: str) -> ServiceState:
         handle = self._handle(node)
@@ -98,11 +103,7 @@ class DockerControl:
         handle = self._handle(node)
         inner = INNER_SERVICES.get(self._role(node))
         if inner is not None and action in ("kill", "stop", "start", "pause", "resume", "restart"):
-            script = {"kill": f"pkill -KILL -x {inner.process}", "stop": inner.stop,
-                      "start": shlex.join(inner.start), "pause": f"pkill -STOP -x {inner.process}",
-                      "resume": f"pkill -CONT -x {inner.process}",
-                      "restart": f"{inner.stop}; {shlex.join(inner.start)}"}[action]
-            return f"docker exec {handle.container_name} sh -c {shlex.quote(script)}"
+            return f"docker exec {handle.container_name} sh -c {shlex.quote(inner.script(action))}"
         return f"docker {CONTAINER_ACTIONS[action]} {handle.container_name}"
 
     # -- NetworkControl -------------------------------------------------------
