@@ -16,6 +16,7 @@ import statistics
 
 from harness.backends.access import NodeAccess, NodeUnreachable
 from harness.backends.capabilities import ProcessControl
+from harness.clients.handshakes import TIMED_OUT, handshake_script, handshakes
 from harness.faults.catalogue import Injected
 from harness.wait import last_value
 
@@ -53,26 +54,6 @@ def port_of(access: NodeAccess, node: str) -> int:
     if role == "middleware":
         return access.layout.middleware_port
     return ROLE_PORTS[role]
-
-
-TIMED_OUT = 124  # timeout(1)'s exit code: no answer at all. A refused connection is an answer: the network carried it.
-
-
-def handshake_script(address: str, port: int, count: int, timeout: float = 3.0) -> str:
-    """A shell script that times `count` TCP handshakes to address:port: one line "MILLISECONDS EXIT" each
-    (exit 0 connected, 1 refused, 124 no answer)."""
-    return (f"for i in $(seq {count}); do s=$(date +%s%N); timeout {timeout:g} bash -c '</dev/tcp/{address}/{port}' "
-            f"2>/dev/null; rc=$?; e=$(date +%s%N); echo $(( (e - s) / 1000000 )) $rc; done")
-
-
-def handshakes(output: str) -> list[tuple[float, int]]:
-    """(milliseconds, exit code) per handshake in the output of `handshake_script`."""
-    found = []
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and all(part.lstrip("-").isdigit() for part in parts):
-            found.append((float(parts[0]), int(parts[1])))
-    return found
 
 
 def judge_delay(measured: list[tuple[float, int]], baseline_ms: float, delay_ms: int) -> tuple[bool, str]:

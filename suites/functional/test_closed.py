@@ -1,5 +1,6 @@
-"""What must be closed is closed: the MTA relays for nobody outside the cluster, and every node of a tier runs
-the same software release (an odd node is a half-finished upgrade, named)."""
+"""What must be closed is closed: the MTA relays for nobody outside the cluster, the public-facing tier reaches
+no administrative service, and every node of a tier runs the same software release (an odd node is a
+half-finished upgrade, named)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import secrets
 
 import pytest
 
+from harness.clients.handshakes import CONNECTED, TIMED_OUT, handshake_script, handshakes
 from harness.clients import mail
 
 requirement = pytest.mark.requirement
 RELAY_TARGET = "oxh-relay-check@relay-check.ox-harness.invalid"  # a domain no cluster serves (RFC 2606)
+DATABASE_PORT = 3306
+DOVEADM_PORTS = {24245: "doveadm", 8080: "doveadm's HTTP API"}  # the ports Dovecot's documentation gives them
+HANDSHAKE_TIMEOUT = 2.0
 
 
 @requirement("MTA-NO-RELAY")
@@ -26,6 +31,53 @@ def test_the_mta_relays_for_no_client_outside_the_cluster(target):
     foreign = mail.relay_answer(host, port, sender, RELAY_TARGET)
     assert foreign[0] >= 500, (f"the MTA at {host}:{port} is an open relay: it accepted {RELAY_TARGET} from an "
                                f"unauthenticated client outside the cluster ({foreign[0]} {foreign[1]})")
+
+
+def administrative_ports(layout) -> list[tuple[str, str, int]]:
+    """(what, address, port) of every administrative service the design keeps from the public side."""
+    found = [(f"{node.name}'s database", node.address, DATABASE_PORT) for node in layout.of_role("database")]
+    vip = layout.vip_of("database")
+    if vip is not None:
+        found.append(("the database write VIP", vip.address, DATABASE_PORT))
+    found += [(f"{node.name}'s {what}", node.address, port)
+              for node in layout.of_role("imap") for port, what in DOVEADM_PORTS.items()]
+    return found
+
+
+def handshake(node_access, node: str, address: str, port: int) -> int | None:
+    """timeout(1)'s verdict on one TCP handshake from the node to address:port; None when none was timed."""
+    result = node_access.exec(node, handshake_script(address, port, 1, timeout=HANDSHAKE_TIMEOUT), timeout=15)
+    timed = handshakes(result.output)
+    return timed[0][1] if timed else None
+
+
+@requirement("ADMIN-CLOSED")
+def test_the_public_facing_tier_reaches_no_administrative_service(node_access, layout):
+    """From each balancer, the tier users reach, no database port (each master and the write VIP) and no
+    doveadm port accepts a connection, while the middleware port the balancer proxies to does (so a refusal
+    is told from a balancer that reaches nothing). SOAP admin and the balancer manager, which the balancer
+    itself serves, are BAL-ADMIN-LOCAL's."""
+    balancers = layout.names("balancer")
+    assert balancers, "the layout names no balancer: the public-facing tier is unknown"
+    middleware = layout.of_role("middleware")
+    assert middleware, "the layout names no middleware node for the balancers to reach"
+    closed = administrative_ports(layout)
+    problems = []
+    for balancer in balancers:
+        served = middleware[0]
+        answer = handshake(node_access, balancer, served.address, layout.middleware_port)
+        if answer != CONNECTED:
+            why = {None: "could not be measured", TIMED_OUT: "no answer"}.get(answer, "refused")
+            problems.append(f"{balancer} does not reach {served.name}'s middleware port "
+                            f"{served.address}:{layout.middleware_port} either ({why}), so what it cannot reach "
+                            "cannot be judged")
+            continue
+        opened = [f"{what} ({address}:{port})" for what, address, port in closed
+                  if handshake(node_access, balancer, address, port) == CONNECTED]
+        if opened:
+            problems.append(f"{balancer}, which users reach, connects to {len(opened)} of {len(closed)} "
+                            f"administrative ports: {', '.join(opened)}")
+    assert not problems, "\n".join(problems)
 
 
 @requirement("RELEASE-SAME")

@@ -8,12 +8,13 @@ shared filestore, both balancers holding the VIP, the administrative
 endpoints open to every client, a table that exists on one master only, an
 IMAP server that lost the shared mail storage, a middleware node that hangs
 (with the balancers' member watch off, as OX ships them), and the write VIP
-left on the master the design does not prefer. Six more break what a check
+left on the master the design does not prefer. More break what a check
 judged too little before it was mended: the balancer unreachable from the
 admin check's client, sync pool members that answer but not as App Suite, a
 configdb table on one master only, a binary log that cannot be replayed, an
-MTA relaying for its whole network, and a middleware node on another
-release. A run narrowed with pytest's `-k` is PARTIAL and judges only what ran.
+MTA relaying for its whole network, a middleware node on another release, a
+database master open to the balancers, and middleware releases that answer a
+batch out of order or whose request metrics count nothing. A run narrowed with pytest's `-k` is PARTIAL and judges only what ran.
 """
 
 from __future__ import annotations
@@ -239,6 +240,51 @@ def same_release_on_ox3(cluster, topology):
     sh(cluster, "ox-3", "rm -rf /opt/open-xchange /usr/local/bin/dpkg-query")
 
 
+def database_open_on_db2(cluster, topology):
+    sh(cluster, "db-2", "iptables -F INPUT")
+
+
+def database_closed_on_db2(cluster, topology):
+    sh(cluster, "db-2", "iptables-restore < /etc/oxh/firewall.rules")
+
+
+def middleware_release_with(file: str, changes: dict[str, str], nodes: tuple[str, ...]):
+    """A middleware release with a defect in it: in the code of the nodes, which restart, each key replaced by
+    its value; healed by putting the release back. The defect is one a check judging too little would miss."""
+    path = f"/opt/oxref/oxref/{file}"
+
+    def breaks(cluster, topology):
+        for node in nodes:
+            patch = (f"import pathlib, shutil; p = pathlib.Path({path!r}); shutil.copy(p, {path + '.released'!r}); "
+                     f"s = p.read_text(); changes = {changes!r}; assert all(old in s for old in changes), 'no such code'; "
+                     f"p.write_text(__import__('functools').reduce(lambda t, c: t.replace(*c), changes.items(), s))")
+            result = cluster.node(node).exec(["python3", "-c", patch])
+            assert result.ok, f"{node}: {result.output}"
+        restart(cluster, list(nodes))
+
+    def heals(cluster, topology):
+        for node in nodes:
+            sh(cluster, node, f"mv {path}.released {path}")
+        restart(cluster, list(nodes))
+
+    return breaks, heals
+
+
+# Successful calls answered in the order they completed, errors in their place: each answer still looks right.
+batch_out_of_order = middleware_release_with("modules/multiple.py", {
+    "    return web.json_response(results)\n":
+        "    done = [r for r in results if 'error' not in r]\n"
+        "    return web.json_response([r if 'error' in r else done.pop() for r in results])\n",
+}, ("ox-1", "ox-2", "ox-3"))
+# The request metrics are registered and exported, but count nothing.
+metrics_counting_nothing = middleware_release_with("metrics.py", {
+    '.labels(module, action, "OK" if status == "ok" else status).observe(seconds)':
+        '.labels(module, action, "OK" if status == "ok" else status)',
+    "self.requests.labels(self.node, module, action, status).inc()":
+        "self.requests.labels(self.node, module, action, status).inc(0)",
+}, ("ox-1",))
+
+
 BREAKAGES = {
     "stickiness off": (stickiness_off, stickiness_on, "BAL-STICKY"),
     "one replication direction stopped": (replication_one_way, replication_both_ways, "DB-REPL"),
@@ -262,6 +308,9 @@ BREAKAGES = {
     "an open relay for the whole network": (mta_relays_for_its_whole_network, mta_relays_for_its_submitters,
                                             "MTA-NO-RELAY"),
     "a middleware node left on an old release": (odd_release_on_ox3, same_release_on_ox3, "RELEASE-SAME"),
+    "the database open to the balancers": (database_open_on_db2, database_closed_on_db2, "ADMIN-CLOSED"),
+    "a release answering a batch out of order": (*batch_out_of_order, "API-BATCH"),
+    "a release whose request metrics count nothing": (*metrics_counting_nothing, "MON"),
 }
 # Breakages whose requirement is checked by a run narrowed to its tests (a PARTIAL run that fails), to keep
 # the suite's time: the requirement is judged on the broken topology all the same.
@@ -272,6 +321,9 @@ NARROWED_TO = {
     "a binary log that cannot be replayed": "point_in_time",
     "an open relay for the whole network": "relay",
     "a middleware node left on an old release": "same_release",
+    "the database open to the balancers": "public_facing",
+    "a release answering a batch out of order": "batch",
+    "a release whose request metrics count nothing": "health_and_metrics",
 }
 # What the failure must say, so that it names the component at fault.
 NAMED = {
@@ -289,6 +341,11 @@ NAMED = {
     "a binary log that cannot be replayed": "db-1: replay the binary log to the moment failed",
     "an open relay for the whole network": "is an open relay: it accepted oxh-relay-check@relay-check.ox-harness.invalid",
     "a middleware node left on an old release": "middleware: ox-3 runs open-xchange 7.10.5-old, while ox-1, ox-2 run oxref on Python",
+    "the database open to the balancers": "lb-1, which users reach, connects to 1 of 7 administrative ports: db-2's "
+                                          "database (",
+    "a release answering a batch out of order": "answer 1 should be the INBOX folder, is",
+    "a release whose request metrics count nothing": "ox-1: appsuite_httpapi_requests_seconds_count moved by 0 while "
+                                                     "this check sent 5 API calls to the node",
 }
 
 

@@ -10,7 +10,8 @@ import pytest
 from harness.backends.ssh import SshAccess
 from harness.faults.catalogue import KINDS, Fault, Selector
 from harness.faults.driver import Faults
-from harness.faults.proof import handshakes, judge_delay
+from harness.clients.handshakes import handshakes
+from harness.faults.proof import judge_delay
 from harness.faults.steps import AgentStep, NetStep, NodeStep, ServiceStep, steps
 from harness.scenario.named import SCENARIOS
 from harness.topology.layout import from_topology

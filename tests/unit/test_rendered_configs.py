@@ -138,6 +138,16 @@ def test_postfix_delivers_to_every_dovecot_over_lmtp(topology):
     assert "mynetworks = 127.0.0.0/8 172.30.0.31/32 172.30.0.32/32 172.30.0.33/32" in conf
 
 
+def test_a_database_master_admits_only_the_tiers_that_use_it(topology):
+    rules = rendered(topology, "db-1")["/etc/oxh/firewall.rules"]
+    admitted = re.findall(r"--dport 3306 -s (\S+) -j ACCEPT", rules)
+    # The middleware, Dovecot's SQL passdb, the other master, the edge and the engine's gateway (the harness).
+    assert admitted == ["172.30.0.31", "172.30.0.32", "172.30.0.33", "172.30.0.51", "172.30.0.52", "172.30.0.22",
+                        "172.30.0.5", "172.30.0.1"]
+    assert rules.rstrip().endswith("-A INPUT -p tcp --dport 3306 -j REJECT --reject-with tcp-reset\nCOMMIT")
+    assert "172.30.0.11" not in rules and "172.30.0.12" not in rules  # the balancers, which users reach
+
+
 def test_dovecot_uses_nfs_safe_settings_and_sql_users(topology):
     files = rendered(topology, "imap-2")
     conf = files["/etc/dovecot/dovecot.conf"]

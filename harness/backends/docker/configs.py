@@ -34,6 +34,7 @@ FILES: dict[str, list[tuple[str, str]]] = {
         ("my.cnf.j2", "/etc/mysql/mariadb.conf.d/90-oxh.cnf"),
         ("db-init.sql.j2", "/etc/oxh/init.sql"),
         ("keepalived.conf.j2", "/etc/keepalived/keepalived.conf"),
+        ("db-firewall.rules.j2", "/etc/oxh/firewall.rules"),
     ],
     "filestore": [("ganesha.conf.j2", "/etc/ganesha/ganesha.conf")],
     "imap": [
@@ -65,18 +66,18 @@ def _role_context(topology: Topology, role: str, node: Any) -> dict[str, Any]:
     if role == "balancer":
         mounts = [(path, name) for name, pool in topology.pools.items() for path in pool.paths]
         mounts.sort(key=lambda item: len(item[0]), reverse=True)
-        admin = [str(topology.network.edge), str(topology.network.gateway)]
-        admin += [str(net) for net in topology.balancer.admin_networks]
         return {
             "mounts": mounts,
-            "admin_sources": admin,
+            "admin_sources": admin_side(topology),
             "vip": topology.balancer.vip,
             "instance": "VI_BALANCER",
             "check": "/usr/bin/pgrep -x apache2",
         }
     if role == "database":
         nodes = topology.database.nodes
+        users = [*topology.middleware.nodes, *topology.imap.nodes, *(peer for peer in nodes if peer.name != node.name)]
         return {
+            "database_clients": [str(user.address) for user in users] + admin_side(topology),
             "offset": nodes.index(node) + 1,
             "peers": [peer for peer in nodes if peer.name != node.name],
             "vip": topology.database.write_vip,
@@ -86,6 +87,13 @@ def _role_context(topology: Topology, role: str, node: Any) -> dict[str, Any]:
     if role == "filestore":
         return {"exports": EXPORTS}
     return {}
+
+
+def admin_side(topology: Topology) -> list[str]:
+    """Where administrators and the harness come from: the edge (which forwards the VIPs from the host), the
+    engine's gateway (published ports) and the topology's admin networks."""
+    return [str(topology.network.edge), str(topology.network.gateway)] + [
+        str(net) for net in topology.balancer.admin_networks]
 
 
 def as_archive(files: dict[str, str]) -> bytes:

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Initialise the data directory on first start (accounts, bootstrap schema and
-# replication from /etc/oxh/init.sql), then run MariaDB and keepalived. As on a
+# Close the database to all but its users, initialise the data directory on
+# first start (accounts, bootstrap schema and replication from
+# /etc/oxh/init.sql), then run MariaDB and keepalived. As on a
 # real host, MariaDB dying leaves keepalived running: its health check
 # (pgrep mariadbd) must hand the write VIP over, and the container (the host)
 # lives on until keepalived ends or the container is stopped. A MariaDB
@@ -8,6 +9,11 @@
 set -euo pipefail
 # After a kill or a restart of the container, stale pid files would make keepalived refuse to start.
 rm -f /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/mysqld/mysqld.pid
+
+# Only the tiers that use the database reach it (rendered by the harness: /etc/oxh/firewall.rules).
+if [ -f /etc/oxh/firewall.rules ]; then
+    iptables-restore < /etc/oxh/firewall.rules
+fi
 
 first_start=0
 if [ ! -d /var/lib/mysql/mysql ]; then
