@@ -107,7 +107,9 @@ def _unreachable_from(access: NodeAccess, node: str, peers: list[str], injected:
 def _delayed(access: NodeAccess, node: str, delay_ms: int, injected: Injected) -> None:
     """Handshakes from an undelayed peer to the node, against handshakes from the node to itself (loopback is
     not delayed) as the undelayed baseline of the same commands."""
-    peer = next((name for name in access.layout.names() if name not in injected.nodes), None)
+    # A middleware node first: it is a client of every other tier, so no firewall of the design refuses it.
+    candidates = access.layout.names("middleware") + access.layout.names()
+    peer = next((name for name in candidates if name not in injected.nodes), None)
     address, port = access.layout.node(node).address, port_of(access, node)
     if peer is None:
         injected.not_in_effect.append(f"{node}: no undelayed node to measure its latency from")
