@@ -205,6 +205,46 @@ def login(ox, test_context):
     return make
 
 
+@pytest.fixture(scope="session")
+def sync_routes(target) -> list[str]:
+    """Routes of the sync pool's members (USM, EAS, DAV): from the target's layout, or found by asking the
+    DAV root unpinned until no new one shows."""
+    if target.pools:
+        return target.pools.get("oxcluster_sync", [])
+    from harness.clients.dav import DAV_ROOT
+    from harness.clients.ox_http import route_of
+
+    found: set[str] = set()
+    with OXClient(target.http_url, verify=target.tls, timeout=5) as client:
+        for _ in range(DISCOVERY_LOGINS):
+            client.http.cookies.clear()
+            try:
+                route = route_of(client.http.request("OPTIONS", DAV_ROOT).cookies.get("JSESSIONID"))
+            except Exception:  # a failing member: the DAV checks name it
+                continue
+            found |= {route} if route else set()
+    return sorted(found)
+
+
+@pytest.fixture
+def dav(target, test_context):
+    """Factory of DAV clients through the public URL: `dav("alice")`, or `dav("alice", route="OX3")` pinned
+    to one sync pool member."""
+    from harness.clients.dav import DavClient
+
+    clients = []
+
+    def make(user: str, route: str | None = None) -> DavClient:
+        account = test_context.users[user]
+        client = DavClient(target.http_url, account.login, account.password, route=route, verify=target.tls)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
 @pytest.fixture
 def fault_driver(request, target):
     """Faults on the target's nodes: the reference topology's containers, or a staging target's hosts

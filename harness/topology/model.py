@@ -101,6 +101,8 @@ class Pool(Strict):
     paths: list[str] = Field(default_factory=list)
     query_routes: list[QueryRoute] = Field(default_factory=list)
     member: Member = Member()
+    ha: bool = Field(default=True, description="false: one member on purpose, a single point of failure of the "
+                                               "pool that validation warns about instead of refusing")
 
     @field_validator("paths")
     @classmethod
@@ -235,10 +237,16 @@ class Topology(Strict):
 
     def warnings(self) -> list[str]:
         """What the file accepts on purpose but an operator should know: single points of failure."""
+        found = []
         if len(self.balancer.nodes) == 1 and not self.balancer.ha:
-            return [f"balancer.ha: false: {self.balancer.nodes[0].name} is the only balancer, so the VIP has no peer "
-                    "to move to; it is a single point of failure"]
-        return []
+            found.append(f"balancer.ha: false: {self.balancer.nodes[0].name} is the only balancer, so the VIP has no "
+                         "peer to move to; it is a single point of failure")
+        for name, pool in self.pools.items():
+            members = self.pool_members(name)
+            if len(members) == 1 and not pool.ha:
+                found.append(f"pools.{name}.ha: false: {members[0].name} is the pool's only member, so its clients "
+                             "have no other node to go to; it is a single point of failure")
+        return found
 
     def node(self, name: str) -> Node:
         for _, node in self.nodes():
@@ -356,7 +364,13 @@ class Topology(Strict):
                         f"middleware.nodes[{index}].pools: unknown pool {pool!r} of {node.name}; "
                         f"define it under pools (known: {', '.join(sorted(self.pools))})"
                     )
-        for name in self.pools:
-            if not self.pool_members(name):
+        for name, pool in self.pools.items():
+            members = self.pool_members(name)
+            if not members:
                 problems.append(f"pools.{name}: no middleware node is a member; add {name!r} to some node's pools")
+            elif len(members) == 1 and pool.ha:
+                problems.append(
+                    f"pools.{name}: {members[0].name} is its only member, a single point of failure for the pool's "
+                    f"clients; add {name!r} to a second node's pools, or set pools.{name}.ha: false to accept it "
+                    "on purpose")
         return problems

@@ -284,6 +284,11 @@ metrics_counting_nothing = middleware_release_with("metrics.py", {
         "self.requests.labels(self.node, module, action, status).inc(0)",
 }, ("ox-1",))
 
+# One member of the sync pool whose DAV fails: the pool's other member answers, so an unpinned client may not see it.
+dav_broken_on_ox3 = middleware_release_with("dav.py", {
+    "        return await handle(request)\n": "        raise web.HTTPInternalServerError(text='DAV broken on this node')\n",
+}, ("ox-3",))
+
 
 BREAKAGES = {
     "stickiness off": (stickiness_off, stickiness_on, "BAL-STICKY"),
@@ -311,6 +316,7 @@ BREAKAGES = {
     "the database open to the balancers": (database_open_on_db2, database_closed_on_db2, "ADMIN-CLOSED"),
     "a release answering a batch out of order": (*batch_out_of_order, "API-BATCH"),
     "a release whose request metrics count nothing": (*metrics_counting_nothing, "MON"),
+    "a sync pool member whose DAV answers 500": (*dav_broken_on_ox3, "DAV-CALDAV"),
 }
 # Breakages whose requirement is checked by a run narrowed to its tests (a PARTIAL run that fails), to keep
 # the suite's time: the requirement is judged on the broken topology all the same.
@@ -324,6 +330,7 @@ NARROWED_TO = {
     "the database open to the balancers": "public_facing",
     "a release answering a batch out of order": "batch",
     "a release whose request metrics count nothing": "health_and_metrics",
+    "a sync pool member whose DAV answers 500": "sync_member",
 }
 # What the failure must say, so that it names the component at fault.
 NAMED = {
@@ -346,6 +353,7 @@ NAMED = {
     "a release answering a batch out of order": "answer 1 should be the INBOX folder, is",
     "a release whose request metrics count nothing": "ox-1: appsuite_httpapi_requests_seconds_count moved by 0 while "
                                                      "this check sent 5 API calls to the node",
+    "a sync pool member whose DAV answers 500": "ox-3 (route OX3): find the calendar: ",
 }
 
 

@@ -212,7 +212,7 @@ def test_previews_are_rendered_by_the_docs_pool(anton):
         "format": "preview_image", "width": 120, "height": 160})
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
     assert preview.content[:3] == b"\xff\xd8\xff"
-    assert preview.headers["X-OX-Preview-Node"] == "OX3"
+    assert preview.headers["X-OX-Preview-Node"] in {"OX1", "OX3"}  # the docs pool's members
 
 
 def test_mail_sent_through_the_api_arrives_and_is_seen_over_imap(anton, context, ci_small):
@@ -300,7 +300,7 @@ def test_activesync_handshake_and_unimplemented_calls(base_url):
         assert options.status_code == 200
         assert "14.1" in options.headers["MS-ASProtocolVersions"].split(",")
         assert "Sync" in options.headers["MS-ASProtocolCommands"].split(",")
-        assert options.cookies["JSESSIONID"].endswith(".OX3")
+        assert options.cookies["JSESSIONID"].rsplit(".", 1)[-1] in {"OX2", "OX3"}  # the sync pool's members
         assert http.post("/Microsoft-Server-ActiveSync", params={"Cmd": "Sync"}).status_code == 501
 
 

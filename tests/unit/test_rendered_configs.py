@@ -42,8 +42,8 @@ def members(conf: str, pool: str) -> list[str]:
 def test_pools_have_exactly_their_members_with_routes(topology):
     conf = proxy_conf(topology)
     assert members(conf, "oxcluster") == [("http://172.30.0.31:8009", "OX1"), ("http://172.30.0.32:8009", "OX2")]
-    assert members(conf, "oxcluster_docs") == [("http://172.30.0.33:8009", "OX3")]
-    assert members(conf, "oxcluster_sync") == [("http://172.30.0.33:8009", "OX3")]
+    assert members(conf, "oxcluster_docs") == [("http://172.30.0.31:8009", "OX1"), ("http://172.30.0.33:8009", "OX3")]
+    assert members(conf, "oxcluster_sync") == [("http://172.30.0.32:8009", "OX2"), ("http://172.30.0.33:8009", "OX3")]
     assert conf.count("ProxySet stickysession=JSESSIONID|jsessionid scolonpathdelim=On") == 3
 
 

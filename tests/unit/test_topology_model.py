@@ -34,8 +34,8 @@ def test_ci_small_describes_the_reference_topology():
     assert counts == {"balancer": 2, "middleware": 3, "database": 2, "filestore": 1, "imap": 2, "mta": 1}
     assert [node.route for node in topology.middleware.nodes] == ["OX1", "OX2", "OX3"]
     assert [n.name for n in topology.pool_members("oxcluster")] == ["ox-1", "ox-2"]
-    assert [n.name for n in topology.pool_members("oxcluster_docs")] == ["ox-3"]
-    assert [n.name for n in topology.pool_members("oxcluster_sync")] == ["ox-3"]
+    assert [n.name for n in topology.pool_members("oxcluster_docs")] == ["ox-1", "ox-3"]
+    assert [n.name for n in topology.pool_members("oxcluster_sync")] == ["ox-2", "ox-3"]
     assert topology.db_read_node.name == "db-2"
 
 
@@ -178,6 +178,21 @@ def test_one_balancer_is_refused_unless_the_file_accepts_the_single_point_of_fai
     assert topology.warnings() == ["balancer.ha: false: lb-1 is the only balancer, so the VIP has no peer to move to; "
                                    "it is a single point of failure"]
     assert loader.load("ci-small").warnings() == []
+
+
+def test_a_pool_of_one_member_is_refused_unless_the_file_accepts_the_single_point_of_failure():
+    def one_sync_member(data):
+        data["middleware"]["nodes"][1]["pools"] = ["oxcluster"]
+
+    message = problems_of(one_sync_member)
+    assert "pools.oxcluster_sync: ox-3 is its only member, a single point of failure" in message
+    assert "set pools.oxcluster_sync.ha: false" in message
+    data = copy.deepcopy(ci_small_data())
+    one_sync_member(data)
+    data["pools"]["oxcluster_sync"]["ha"] = False
+    assert loader.parse(data).warnings() == [
+        "pools.oxcluster_sync.ha: false: ox-3 is the pool's only member, so its clients have no other node to go "
+        "to; it is a single point of failure"]
 
 
 def test_problems_name_the_line_and_column_of_the_key_at_fault(tmp_path):

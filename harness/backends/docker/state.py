@@ -13,6 +13,9 @@ import secrets as random
 import shutil
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from harness.errors import UserError
 from harness.topology.model import Topology
 
 SECRET_NAMES = (
@@ -43,6 +46,7 @@ def secret() -> str:
 
 class ProjectState:
     def __init__(self, project: str):
+        self.project = project
         self.dir = state_root() / project
 
     def secrets(self) -> dict[str, str]:
@@ -59,7 +63,14 @@ class ProjectState:
 
     def topology(self) -> Topology | None:
         path = self.dir / "topology.json"
-        return Topology.model_validate_json(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            return Topology.model_validate_json(path.read_text())
+        except ValidationError as exc:  # brought up by an older harness whose rules were looser
+            problems = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+            raise UserError(f"project {self.project}: the topology it was brought up with is no longer valid: "
+                            f"{problems}", hint=f"oxh down --project {self.project}, then oxh up again") from None
 
     def forget(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
