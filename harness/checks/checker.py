@@ -25,6 +25,7 @@ class RecordedRun:
     final_values: dict[str, set[str]] = field(default_factory=dict)  # user -> values read back at the end
     final_mail: dict[str, set[str]] = field(default_factory=dict)  # user -> subjects in the inbox at the end
     final_uploads: dict[str, set[str]] = field(default_factory=dict)  # user -> uploads read back byte for byte
+    final_sync: dict[str, set[str]] = field(default_factory=dict)  # calendar app -> event UIDs listed at the end
 
 
 @dataclass(frozen=True)

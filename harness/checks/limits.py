@@ -88,7 +88,8 @@ class NoInventedValues:
 
     def check(self, run: RecordedRun) -> Finding:
         invented = (check_writes(run.history, run.final_values, run.tag).unexpected
-                    + check_writes(run.history, run.final_mail, run.tag, kind="mail").unexpected)
+                    + check_writes(run.history, run.final_mail, run.tag, kind="mail").unexpected
+                    + check_writes(run.history, run.final_sync, run.tag, kind="davwrite").unexpected)
         return within(self.name, len(invented), 0, "", f"values read that were never written: {invented[:5]}", invented)
 
 
@@ -101,12 +102,15 @@ class LostWrites:
 
     @property
     def name(self) -> str:
-        return {"mail": "lost mail", "upload": "lost uploads"}.get(self.kind, "lost writes")
+        return {"mail": "lost mail", "upload": "lost uploads", "davwrite": "lost DAV changes"}.get(self.kind,
+                                                                                                   "lost writes")
 
     def check(self, run: RecordedRun) -> Finding:
-        final = {"mail": run.final_mail, "upload": run.final_uploads}.get(self.kind, run.final_values)
+        final = {"mail": run.final_mail, "upload": run.final_uploads, "davwrite": run.final_sync}.get(
+            self.kind, run.final_values)
         result = check_writes(run.history, final, run.tag, kind=self.kind)
-        what = {"mail": "sent mails never arrived", "upload": "acknowledged uploads lost or changed"}.get(
+        what = {"mail": "sent mails never arrived", "upload": "acknowledged uploads lost or changed",
+                "davwrite": "acknowledged CalDAV changes missing from the calendar"}.get(
             self.kind, "acknowledged writes lost")
         return within(self.name, len(result.lost), self.limit, f"of {result.acknowledged}",
                       f"{len(result.lost)} of {result.acknowledged} {what}: {result.lost[:5]}", result.lost)
@@ -148,9 +152,15 @@ class ExercisedDuringFault:
 
 def checkers_for(thresholds, exercised: tuple[str, ...] = ()) -> list[Checker]:
     """The checkers of a failover scenario, each with its threshold (harness.scenario.named.Thresholds);
-    `exercised`: the kinds of operation its text promises while the fault holds."""
-    labels = {"upload": "uploads", "mailread": "mail reads", "mail": "mail sent", "write": "writes"}
+    `exercised`: the kinds of operation its text promises while the fault holds; sync clients (davwrite) are
+    judged like browser users where a scenario has them."""
+    labels = {"upload": "uploads", "mailread": "mail reads", "mail": "mail sent", "write": "writes",
+              "davwrite": "DAV writes"}
+    sync = [Outage("davwrite", thresholds.max_write_downtime, "DAV writes"),
+            Outage("davread", thresholds.max_write_downtime, "DAV reads"),
+            LostWrites(thresholds.max_lost_writes, kind="davwrite")] if "davwrite" in exercised else []
     return [
+        *sync,
         *(ExercisedDuringFault(kind, labels.get(kind, kind)) for kind in exercised),
         Outage("probe", thresholds.max_probe_downtime, "probe"),
         Outage("write", thresholds.max_write_downtime, "writes"),

@@ -47,11 +47,12 @@ class Selector:
     pick: Pick = "one"
     names: tuple[str, ...] = ()
     spare: str | None = None  # a balancer pool that must keep a member (where the driver knows the pools)
+    pool: str | None = None  # pick among the members of this balancer pool only
 
     def describe(self) -> str:
         if self.pick == "named":
             return ", ".join(self.names)
-        text = {"one": f"one {self.role} node", "vip_holder": "the balancer holding the VIP",
+        text = {"one": f"one {self.role} node" + (f" of {self.pool}" if self.pool else ""), "vip_holder": "the balancer holding the VIP",
                 "write_master": "the database master holding the write VIP", "minority": f"a minority of {self.role}",
                 "two": f"two {self.role} nodes", "all": f"every {self.role} node"}[self.pick]
         return text + (f", one of them in {self.spare}, which keeps a member" if self.spare else "")
@@ -101,6 +102,13 @@ def select(selector: Selector, nodes_of_role: list[str], vip_holder: str | None 
            pools: dict[str, list[str]] | None = None) -> list[str]:
     """Nodes a selector picks, given the role's nodes in order, the current VIP holder of the role and
     the members of each balancer pool."""
+    if selector.pool:
+        if pools is None:
+            raise ValueError(f"which {selector.role} nodes serve pool {selector.pool} is not known: list each "
+                             "node's pools")
+        nodes_of_role = [name for name in nodes_of_role if name in pools.get(selector.pool, [])]
+        if not nodes_of_role:
+            raise ValueError(f"pool {selector.pool} has no {selector.role} member to select from")
     if not nodes_of_role:
         raise ValueError(f"no {selector.role} nodes to select from")
     if selector.pick == "named":

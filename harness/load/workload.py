@@ -5,7 +5,9 @@ whose values are unique and checked later), reads them, uploads files of
 unique content (each acknowledged one is downloaded after the heal and
 compared byte for byte), sends mail to itself (whose subjects are checked in
 the inbox later) and lists and opens its inbox. Like a browser, a user
-retries a failed call once. Every operation is fired as an
+retries a failed call once. Where a scenario asks for sync clients, each
+account also has a calendar app that puts events over CalDAV through the
+sync pool (`harness.load.sync_users`). Every operation is fired as an
 event (`workload.events.operation`) with its start, end, outcome (ok, fail,
 or unknown when the answer never came, so the write may or may not have
 happened) and the node that served it; the history that checkers judge is
@@ -27,8 +29,10 @@ import httpx
 
 from harness.checks.history import History, Operation
 from harness.load.events import WorkloadEvents
+from harness.load.sync_users import SyncUser
 from harness.wait import WaitTimeout, last_value, wait_for
 from harness.clients.ox_errors import OXError, OXServerUnavailable
+from harness.clients.dav import DavError
 from harness.clients.ox_http import OXClient, OXSession
 
 PROBE_INTERVAL = 0.1
@@ -115,8 +119,10 @@ class User:
 
 class Workload:
     def __init__(self, base_url: str, accounts: list[Account], verify: bool | str = True, upload: bool = True,
-                 route: str | None = None):
-        """`route`: sign every user and the probe in on the node with this JSESSIONID route."""
+                 route: str | None = None, sync: bool = False, sync_route: str | None = None,
+                 sync_read_route: str | None = None):
+        """`route`: sign every user and the probe in on the node with this JSESSIONID route. `sync`: a calendar
+        app per account too, pinned to `sync_route`, whose events are read back through `sync_read_route`."""
         self.events = WorkloadEvents()
         self.history = History()
         self.events.operation.add_listener(self.history.record)
@@ -124,6 +130,9 @@ class Workload:
         self.users = [User(f"user{i}", account, base_url, verify, self.events, route)
                       for i, account in enumerate(accounts)]
         self.probe = User("probe", accounts[0], base_url, verify, self.events, route)
+        self.sync_users = [SyncUser(f"sync{i}", account.login, account.password, base_url, verify, self.events,
+                                    sync_route) for i, account in enumerate(accounts)] if sync else []
+        self.sync_read_route = sync_read_route
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.counter = itertools.count()
@@ -133,8 +142,12 @@ class Workload:
     def __enter__(self) -> "Workload":
         for user in self.users + [self.probe]:
             user.login()
+        for sync in self.sync_users:
+            sync.start()
         self.threads = [threading.Thread(target=self._probe_loop, daemon=True)]
         self.threads += [threading.Thread(target=self._user_loop, args=(user,), daemon=True) for user in self.users]
+        self.threads += [threading.Thread(target=self._sync_loop, args=(sync,), daemon=True)
+                         for sync in self.sync_users]
         for thread in self.threads:
             thread.start()
         return self
@@ -169,6 +182,12 @@ class Workload:
                 mail = {"to": [[user.name, user.account.email]], "subject": subject,
                         "attachments": [{"content": "written while a fault is injected"}]}
                 user.call("mail", lambda s: s.call("POST", "mail", "new", data={"json_0": json.dumps(mail)}), value=subject)
+            time.sleep(USER_PAUSE)
+
+    def _sync_loop(self, sync: SyncUser) -> None:
+        while not self.stopping.is_set():
+            sync.put_event(f"oxh-{self.tag}-{sync.name}-{next(self.counter)}")
+            sync.list_calendar()
             time.sleep(USER_PAUSE)
 
     def _upload(self, user: User, name: str) -> None:
@@ -208,6 +227,14 @@ class Workload:
             user, lambda s, u=user: s.get("contacts", "all", folder=u.contacts_folder, columns="1,500"), timeout)}
             for user in self.users}
 
+    def final_sync_events(self, timeout: float = 60.0) -> dict[str, set[str]]:
+        """Every calendar app's event UIDs, listed after the fault through the read route, retried until the
+        sync pool answers."""
+        return {sync.name: wait_for(lambda s=sync: [s.final_events(self.sync_read_route)], timeout=timeout,
+                                    interval=1.0, waiting_for=f"{sync.name}'s calendar after the fault",
+                                    ignore=(httpx.HTTPError, DavError))[0]
+                for sync in self.sync_users}
+
     def final_mail(self, timeout: float = 60.0) -> dict[str, set[str]]:
         """Every user's inbox subjects, once the mail each user sent has arrived or delivery time is up."""
         subjects: dict[str, set[str]] = {}
@@ -243,6 +270,8 @@ class Workload:
     def close(self) -> None:
         for user in self.users + [self.probe]:
             user.close()
+        for sync in self.sync_users:
+            sync.close()
 
 
 def _read_newest_mail(session: OXSession) -> None:

@@ -109,7 +109,9 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
     if require_healthy and problems_before:
         raise ClusterNotHealthy("the cluster is not healthy, so no fault was injected: " + "; ".join(problems_before))
     route = _faulted_route(scenario, driver) if scenario.sessions_on_faulted_node else None
-    workload = Workload(base_url, accounts, verify=verify, route=route)
+    sync_route, sync_read_route = _sync_routes(scenario, driver) if scenario.sync_clients else (None, None)
+    workload = Workload(base_url, accounts, verify=verify, route=route, sync=scenario.sync_clients,
+                        sync_route=sync_route, sync_read_route=sync_read_route)
     stats = LiveStats()
     workload.events.operation.add_listener(stats.record)
     window = FaultWindow(driver, scenario.fault)
@@ -133,6 +135,7 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
                 problems_after.append(str(exc))
             _settle(workload.history, thresholds.max_recovery)
         final, final_mail, final_uploads = workload.final_values(), workload.final_mail(), workload.final_uploads()
+        final_sync = workload.final_sync_events()
     finally:
         window.heal()
         workload.close()
@@ -142,7 +145,7 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
     if not partitioned:
         problems_after.append("the fault did not separate the masters: each held the other's write while it lasted")
     run = RecordedRun(workload.history, workload.tag, window.injected_at, window.healed_at, final, final_mail,
-                      final_uploads)
+                      final_uploads, final_sync)
     return ScenarioResult(
         name=name, requirement=scenario.requirement(name), fault=scenario.fault.describe(), nodes=window.nodes,
         route=route, injected_at=window.injected_at, healed_at=window.healed_at, thresholds=thresholds,
@@ -165,6 +168,17 @@ def _faulted_route(scenario: NamedScenario, driver: FaultDriver) -> str | None:
         if node.route and "oxcluster" in node.pools:
             return node.route
     return None
+
+
+def _sync_routes(scenario: NamedScenario, driver: FaultDriver) -> tuple[str | None, str | None]:
+    """(the route of the first sync pool member the fault hits, the route of a member it spares) for the
+    calendar apps: they sync through the first and are read back through the second."""
+    layout = driver.access.layout
+    members = [node for node in layout.pool_members("oxcluster_sync") if node.route]
+    hit = set(driver.nodes(scenario.fault))
+    faulted = next((node.route for node in members if node.name in hit), None)
+    spared = next((node.route for node in members if node.name not in hit), None)
+    return faulted, spared
 
 
 def _hold(seconds: float, say: Progress, stats: LiveStats) -> None:

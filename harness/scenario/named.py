@@ -37,8 +37,13 @@ class NamedScenario:
     thresholds: Thresholds
     write_on_each_side: bool = False  # write on each faulted master directly while the fault holds
     sessions_on_faulted_node: bool = False  # sign every measured user in on the node the fault hits
-    exercised: tuple[str, ...] = ()  # operations the scenario's text promises while the fault holds
+    exercised: tuple[str, ...] = ()  # operations the scenario's text promises while the fault holds (davwrite:
+    # calendar apps syncing through the sync pool too)
     why: str = ""  # what the thresholds assume, for scenarios that are not the general rule
+
+    @property
+    def sync_clients(self) -> bool:
+        return "davwrite" in self.exercised
 
     def requirement(self, name: str) -> str:
         return f"FAILOVER-{name.upper()}"
@@ -82,6 +87,12 @@ SCENARIOS: dict[str, NamedScenario] = {
         Fault("lose", Selector("middleware", "two", spare="oxcluster")), 6, NO_USER_VISIBLE_ERROR,
         sessions_on_faulted_node=True,
         why="the groupware pool keeps one member; a pool whose every member is gone is an outage by design"),
+    "sync-member-killed": NamedScenario(
+        Fault("lose", Selector("middleware", "one", pool="oxcluster_sync")), 6, NO_USER_VISIBLE_ERROR,
+        sessions_on_faulted_node=True, exercised=("davwrite",),
+        why="calendar apps sync through the sync pool member that is lost, pinned to it by its route; the balancer "
+            "must send their retry to the pool's other member, and every change it acknowledged is listed through "
+            "that other member after the heal"),
     "database-write-master-killed": NamedScenario(Fault("lose", Selector("database", "write_master")), 8, DATABASE),
     "database-write-master-mariadb-killed": service_killed("database", "write_master", "MariaDB", "write VIP", 8,
                                                            DATABASE),

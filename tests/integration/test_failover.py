@@ -24,7 +24,7 @@ from harness.faults.driver import Faults
 from harness.load.workload import Account
 from harness.report.run_folder import verdict_of
 from harness.scenario.failover import run_scenario
-from harness.scenario.named import NamedScenario, Thresholds
+from harness.scenario.named import SCENARIOS, NamedScenario, Thresholds
 from harness.topology.loader import load
 from harness.wait import wait_for
 
@@ -53,7 +53,7 @@ def test_a_full_qualification_judges_every_requirement_and_names_what_it_could_n
     else:
         assert result.returncode == 0 and "QUALIFIED" in result.stdout
     scenarios = [json.loads(p.read_text()) for p in folder.glob("failover-*.json")]
-    assert len(scenarios) == 14 - len(missing) and all(s["passed"] for s in scenarios)
+    assert len(scenarios) == len(SCENARIOS) - len(missing) and all(s["passed"] for s in scenarios)
     # Every fault proved from inside the cluster that it took effect before users were judged.
     assert all(s["took_effect"] and not s["not_in_effect"] for s in scenarios), \
         [(s["name"], s["not_in_effect"]) for s in scenarios if s["not_in_effect"] or not s["took_effect"]]

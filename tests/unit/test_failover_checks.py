@@ -171,6 +171,17 @@ def test_two_nodes_are_picked_so_that_the_spared_pool_keeps_a_member():
         select(selector, ["ox-1", "ox-2", "ox-3"])
 
 
+def test_a_node_is_picked_among_the_members_of_its_pool():
+    pools = {"oxcluster": ["ox-1", "ox-2"], "oxcluster_sync": ["ox-2", "ox-3"]}
+    selector = Selector("middleware", "one", pool="oxcluster_sync")
+    assert select(selector, ["ox-1", "ox-2", "ox-3"], pools=pools) == ["ox-2"]
+    assert selector.describe() == "one middleware node of oxcluster_sync"
+    with pytest.raises(ValueError, match="pool oxcluster_sync has no middleware member"):
+        select(selector, ["ox-1"], pools={"oxcluster_sync": ["ox-3"]})
+    with pytest.raises(ValueError, match="which middleware nodes serve pool oxcluster_sync is not known"):
+        select(selector, ["ox-1", "ox-2", "ox-3"])
+
+
 def test_uploads_are_judged_like_writes_and_a_promised_operation_must_happen_during_the_fault():
     from harness.checks.limits import ExercisedDuringFault, LostWrites
 
@@ -183,3 +194,24 @@ def test_uploads_are_judged_like_writes_and_a_promised_operation_must_happen_dur
     assert ExercisedDuringFault("upload", "uploads").check(run).ok
     reads = ExercisedDuringFault("mailread", "mail reads").check(run)  # the only read came after the heal
     assert not reads.ok and reads.problem.startswith("no mail reads were made while the fault held")
+
+
+def test_calendar_apps_are_judged_like_browser_users_where_a_scenario_has_them():
+    from harness.checks.limits import checkers_for
+    from harness.scenario.named import NO_USER_VISIBLE_ERROR
+
+    h = history(("davwrite", "sync0", 1.0, 1.2, "ok", "oxh-t1-sync0-0"), ("davwrite", "sync0", 2.0, 2.2, "ok",
+                                                                         "oxh-t1-sync0-3"),
+                ("davwrite", "sync0", 3.0, 3.5, "fail", "oxh-t1-sync0-6"), ("davwrite", "sync0", 4.0, 4.1, "ok",
+                                                                           "oxh-t1-sync0-9"),
+                ("probe", "probe", 7.0, 7.1, "ok", None))
+    run = RecordedRun(h, "t1", injected_at=1.5, healed_at=6.0,
+                      final_sync={"sync0": {"oxh-t1-sync0-0", "oxh-t1-sync0-9", "oxh-t1-sync0-77"}})
+    findings = {f.name: f for f in judge(checkers_for(NO_USER_VISIBLE_ERROR, ("davwrite",)), run)}
+    assert findings["lost DAV changes"].problem == ("1 of 3 acknowledged CalDAV changes missing from the calendar: "
+                                                    "['oxh-t1-sync0-3']")
+    assert not findings["DAV writes downtime"].ok and findings["DAV writes downtime"].value == 0.5
+    assert findings["DAV writes during the fault"].ok
+    assert findings["invented values"].details == ["oxh-t1-sync0-77"]
+    # A scenario without calendar apps is not judged on them.
+    assert not any("DAV" in f.name for f in judge(checkers_for(NO_USER_VISIBLE_ERROR), run))
