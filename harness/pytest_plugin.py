@@ -209,8 +209,8 @@ def login(ox, test_context):
 def sync_routes(target) -> list[str]:
     """Routes of the sync pool's members (USM, EAS, DAV): from the target's layout, or found by asking the
     DAV root unpinned until no new one shows."""
-    if target.pools:
-        return target.pools.get("oxcluster_sync", [])
+    if "oxcluster_sync" in (target.pools or {}):
+        return target.pools["oxcluster_sync"]
     from harness.clients.dav import DAV_ROOT
     from harness.clients.ox_http import route_of
 

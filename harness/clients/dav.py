@@ -16,7 +16,7 @@ import caldav
 import httpx
 from lxml import etree
 
-from harness.clients.ox_http import route_of
+from harness.clients.ox_http import RoutedClient, route_of
 
 __all__ = ["CALDAV", "CARDDAV", "DAV", "DAV_ROOT", "DavClient", "DavError", "Multistatus", "calendar_client",
            "vcard", "vevent"]
@@ -56,7 +56,7 @@ class Multistatus:
         return found
 
 
-class DavClient:
+class DavClient(RoutedClient):
     """Plain DAV requests as one user, through the public URL."""
 
     def __init__(self, base_url: str, login: str, password: str, *, route: str | None = None,
@@ -66,22 +66,8 @@ class DavClient:
                                  follow_redirects=False)
         self.login, self.password, self.verify = login, password, verify
         if route:
-            self.http.cookies.set("JSESSIONID", f"{int(time.time() * 1000)}.{route}")
+            self.pin_route(route)
         self.answered_by: str | None = None  # route of the member that answered the last request
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> "DavClient":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    @property
-    def route(self) -> str | None:
-        values = [cookie.value for cookie in self.http.cookies.jar if cookie.name == "JSESSIONID"]
-        return route_of(values[-1]) if values else None
 
     @property
     def cookie_header(self) -> str:

@@ -52,7 +52,34 @@ def route_of(jsessionid: str | None) -> str | None:
     return jsessionid.rsplit(".", 1)[1]
 
 
-class OXClient:
+class RoutedClient:
+    """An httpx client (`self.http`) that a sticky balancer places by the JSESSIONID route cookie."""
+
+    http: httpx.Client
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def route(self) -> str | None:
+        """Route of the node the balancer pinned this client to (from JSESSIONID)."""
+        values = [cookie.value for cookie in self.http.cookies.jar if cookie.name == "JSESSIONID"]
+        return route_of(values[-1]) if values else None
+
+    def pin_route(self, route: str) -> None:
+        """Send the next requests to the node with this route (what a sticky balancer honours)."""
+        for cookie in [c for c in self.http.cookies.jar if c.name == "JSESSIONID"]:
+            self.http.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+        self.http.cookies.set("JSESSIONID", f"{int(time.time() * 1000)}.{route}")
+
+
+class OXClient(RoutedClient):
     """Unauthenticated access to one OX installation (through its balancer VIP)."""
 
     def __init__(
@@ -74,27 +101,6 @@ class OXClient:
         )
         self.client_id = client_id
         self.recorder = recorder or Recorder()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> "OXClient":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    @property
-    def route(self) -> str | None:
-        """Route of the node the balancer pinned this client to (from JSESSIONID)."""
-        values = [cookie.value for cookie in self.http.cookies.jar if cookie.name == "JSESSIONID"]
-        return route_of(values[-1]) if values else None
-
-    def pin_route(self, route: str) -> None:
-        """Send the next requests to the node with this route (what a sticky balancer honours)."""
-        for cookie in [c for c in self.http.cookies.jar if c.name == "JSESSIONID"]:
-            self.http.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
-        self.http.cookies.set("JSESSIONID", f"{int(time.time() * 1000)}.{route}")
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         started = time.monotonic()

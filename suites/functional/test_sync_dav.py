@@ -31,6 +31,17 @@ def sync_members(sync_routes):
     return sync_routes
 
 
+def through_every_member(target, dav, sync_members, user: str, attempt) -> list[str]:
+    """`attempt(client, route)` through each sync pool member in turn; a problem per member that failed it."""
+    problems = []
+    for route in sync_members:
+        try:
+            attempt(dav(user, route=route), route)
+        except (DavError, OSError) as exc:
+            problems.append(f"{member_name(target, route)}: {exc}")
+    return problems
+
+
 def on_member(client: DavClient, route: str, step: str) -> None:
     """A step answered by another member than the one asked for judges that other member: say so."""
     if client.answered_by != route:
@@ -71,13 +82,7 @@ def test_a_sync_client_discovers_calendars_and_address_books_through_every_sync_
     """Through each sync pool member: /.well-known/caldav and /.well-known/carddav redirect to the DAV root,
     which names the user's principal; the principal names its calendar and address book home sets, and each
     lists at least one collection of its kind."""
-    problems = []
-    for route in sync_members:
-        client = dav("alice", route=route)
-        try:
-            discover(client, route)
-        except (DavError, OSError) as exc:
-            problems.append(f"{member_name(target, route)}: {exc}")
+    problems = through_every_member(target, dav, sync_members, "alice", discover)
     assert not problems, "\n".join(problems)
 
 
@@ -123,13 +128,7 @@ def test_a_calendar_client_creates_reads_updates_and_deletes_an_event_through_ev
                                                                                                 sync_members):
     """Through each sync pool member, a CalDAV client (the caldav library) creates an event, reads it back,
     updates it (a new ETag), reads the update, deletes it and no longer finds it."""
-    problems = []
-    for route in sync_members:
-        client = dav("alice", route=route)
-        try:
-            calendar_round_trip(client, route)
-        except (DavError, OSError) as exc:
-            problems.append(f"{member_name(target, route)}: {exc}")
+    problems = through_every_member(target, dav, sync_members, "alice", calendar_round_trip)
     assert not problems, "\n".join(problems)
 
 
@@ -172,13 +171,7 @@ def test_a_contacts_client_creates_reads_updates_and_deletes_a_contact_through_e
                                                                                                  sync_members):
     """Through each sync pool member, a CardDAV client puts a vCard 3.0 into the user's address book, reads
     it back, changes it (a new ETag), reads the change, deletes it and no longer finds it."""
-    problems = []
-    for route in sync_members:
-        client = dav("bob", route=route)
-        try:
-            contact_round_trip(client, route)
-        except (DavError, OSError) as exc:
-            problems.append(f"{member_name(target, route)}: {exc}")
+    problems = through_every_member(target, dav, sync_members, "bob", contact_round_trip)
     assert not problems, "\n".join(problems)
 
 
