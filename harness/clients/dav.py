@@ -19,7 +19,7 @@ from lxml import etree
 from harness.clients.ox_http import RoutedClient, route_of
 
 __all__ = ["CALDAV", "CARDDAV", "DAV", "DAV_ROOT", "DavClient", "DavError", "Multistatus", "calendar_client",
-           "vcard", "vevent"]
+           "calendar_of", "event_uids", "sync_collection", "time_range_query", "vcard", "vevent"]
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -34,9 +34,12 @@ class DavError(Exception):
 
 @dataclass(frozen=True)
 class Multistatus:
-    """A 207 answer: per href, its found properties (qualified name -> element)."""
+    """A 207 answer: per href, its found properties (qualified name -> element); the hrefs answered with a bare
+    404 (members gone since a sync token); the sync token, where the answer carries one."""
 
     responses: dict[str, dict[tuple[str, str], etree._Element]]
+    gone: frozenset[str] = frozenset()
+    sync_token: str | None = None
 
     def hrefs_of(self, href: str, namespace: str, name: str) -> list[str]:
         """The hrefs inside one property of one resource (current-user-principal, a home set, ...)."""
@@ -96,6 +99,14 @@ class DavClient(RoutedClient):
             raise DavError(f"PROPFIND {path} answered HTTP {response.status_code}, not 207 Multi-Status")
         return parse_multistatus(response.content, path)
 
+    def report(self, path: str, body: str) -> Multistatus:
+        """A REPORT on a collection (Depth 1); anything but 207 is a DavError naming the status."""
+        response = self.request("REPORT", path, body=body, depth="1")
+        if response.status_code != 207:
+            raise DavError(f"REPORT {path} answered HTTP {response.status_code}, not 207 Multi-Status: "
+                           f"{response.text[:200]!r}")
+        return parse_multistatus(response.content, path)
+
     def absolute(self, href: str) -> str:
         """A path on this server for an href a server gave (absolute URL or path)."""
         return httpx.URL(urljoin(self.base_url + "/", href)).raw_path.decode()
@@ -107,8 +118,12 @@ def parse_multistatus(content: bytes, path: str) -> Multistatus:
     except etree.XMLSyntaxError as exc:
         raise DavError(f"PROPFIND {path}: the answer is not XML ({exc})") from None
     found: dict[str, dict[tuple[str, str], etree._Element]] = {}
+    gone = set()
     for response in document.iter(f"{{{DAV}}}response"):
         href = response.findtext(f"{{{DAV}}}href", "").strip()
+        if " 404 " in f" {response.findtext(f'{{{DAV}}}status', '')} ":
+            gone.add(href)
+            continue
         props: dict[tuple[str, str], etree._Element] = {}
         for propstat in response.iter(f"{{{DAV}}}propstat"):
             if " 200 " not in f" {propstat.findtext(f'{{{DAV}}}status', '')} ":
@@ -118,7 +133,46 @@ def parse_multistatus(content: bytes, path: str) -> Multistatus:
                     qname = etree.QName(element)
                     props[(qname.namespace or "", qname.localname)] = element
         found[href] = props
-    return Multistatus(found)
+    token = document.findtext(f"{{{DAV}}}sync-token")
+    return Multistatus(found, frozenset(gone), token.strip() if token else None)
+
+
+def time_range_query(component: str, start: str | None, end: str | None) -> str:
+    """A calendar-query REPORT body: the `component`s (VEVENT, VTODO) overlapping [start, end), either open."""
+    bounds = "".join(f' {name}="{value}"' for name, value in (("start", start), ("end", end)) if value)
+    return (f'<?xml version="1.0" encoding="utf-8"?><c:calendar-query xmlns:d="{DAV}" xmlns:c="{CALDAV}">'
+            f'<d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="{component}">'
+            f'<c:time-range{bounds}/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>')
+
+
+def sync_collection(token: str | None) -> str:
+    """A sync-collection REPORT body (RFC 6578): every member without a token, the changes since it with one."""
+    return (f'<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="{DAV}"><d:sync-token>{token or ""}'
+            '</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>')
+
+
+def calendar_of(client: DavClient) -> str:
+    """The path of the user's first calendar: principal, calendar home set, its first calendar."""
+    root = client.propfind(DAV_ROOT, [(DAV, "current-user-principal")])
+    principal = root.first_hrefs(DAV, "current-user-principal")
+    if not principal:
+        raise DavError(f"PROPFIND {DAV_ROOT} names no current-user-principal")
+    home = client.propfind(client.absolute(principal[0]), [(CALDAV, "calendar-home-set")])
+    homes = home.first_hrefs(CALDAV, "calendar-home-set")
+    if not homes:
+        raise DavError(f"the principal {principal[0]} names no calendar-home-set")
+    listed = client.propfind(client.absolute(homes[0]), [(DAV, "resourcetype")], depth="1")
+    calendars = listed.collections(CALDAV, "calendar")
+    if not calendars:
+        raise DavError(f"the calendar home {homes[0]} lists no calendar")
+    return client.absolute(calendars[0]).rstrip("/") + "/"
+
+
+def event_uids(client: DavClient, calendar: str) -> set[str]:
+    """UIDs of the events a calendar lists (its members are named <uid>.ics)."""
+    listed = client.propfind(calendar, [(DAV, "getetag")], depth="1")
+    names = (href.rstrip("/").rsplit("/", 1)[-1] for href in listed.responses)
+    return {name.removesuffix(".ics") for name in names if name.endswith(".ics")}
 
 
 def calendar_client(client: DavClient) -> caldav.DAVClient:

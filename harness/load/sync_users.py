@@ -14,37 +14,13 @@ import time
 import httpx
 
 from harness.checks.history import Operation
-from harness.clients.dav import CALDAV, DAV, DAV_ROOT, DavClient, DavError, vevent
+from harness.clients.dav import DavClient, calendar_of, event_uids, vevent
 from harness.load.events import WorkloadEvents
 
-__all__ = ["SyncUser", "calendar_of", "event_uids"]
+__all__ = ["SyncUser"]
 
 CALL_TIMEOUT = 8.0
 ACKNOWLEDGED = (200, 201, 204)
-
-
-def calendar_of(client: DavClient) -> str:
-    """The path of the user's first calendar: principal, calendar home set, its first calendar."""
-    root = client.propfind(DAV_ROOT, [(DAV, "current-user-principal")])
-    principal = root.first_hrefs(DAV, "current-user-principal")
-    if not principal:
-        raise DavError(f"PROPFIND {DAV_ROOT} names no current-user-principal")
-    home = client.propfind(client.absolute(principal[0]), [(CALDAV, "calendar-home-set")])
-    homes = home.first_hrefs(CALDAV, "calendar-home-set")
-    if not homes:
-        raise DavError(f"the principal {principal[0]} names no calendar-home-set")
-    listed = client.propfind(client.absolute(homes[0]), [(DAV, "resourcetype")], depth="1")
-    calendars = listed.collections(CALDAV, "calendar")
-    if not calendars:
-        raise DavError(f"the calendar home {homes[0]} lists no calendar")
-    return client.absolute(calendars[0]).rstrip("/") + "/"
-
-
-def event_uids(client: DavClient, calendar: str) -> set[str]:
-    """UIDs of the events a calendar lists (its members are named <uid>.ics)."""
-    listed = client.propfind(calendar, [(DAV, "getetag")], depth="1")
-    names = (href.rstrip("/").rsplit("/", 1)[-1] for href in listed.responses)
-    return {name.removesuffix(".ics") for name in names if name.endswith(".ics")}
 
 
 class SyncUser:

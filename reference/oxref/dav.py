@@ -1,4 +1,6 @@
-"""CalDAV and CardDAV under /servlet/dav, enough for standard clients to discover, list, create and read.
+"""CalDAV and CardDAV under /servlet/dav, as standard clients use them: discovery, listing, multiget,
+calendar-query (comp-filter, time-range, text-match: `dav_query`), sync-collection (RFC 6578: what changed
+since a token, deletions too, whoever made them), and ETags honoured by If-Match / If-None-Match.
 
 Layout (Basic authentication with the OX login):
   /servlet/dav/principals/<login>/        the user's principal
@@ -12,88 +14,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
-import uuid
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, unquote
 
-import icalendar
-import vobject
 from aiohttp import web
 from lxml import etree
 
-from oxref import errors
+from oxref import errors, tombstones
+from oxref.dav_data import contact_values, contact_vcard, event_ical, event_values
+from oxref.dav_query import UnsupportedFilter, matches, parse_filter
+from oxref.dav_xml import (CALDAV, CARDDAV, CS, DAV, Resource, document_of, multistatus, precondition, report_hrefs,
+                           requested)
 from oxref.schema import schema_name
 
-DAV = "DAV:"
-CALDAV = "urn:ietf:params:xml:ns:caldav"
-CARDDAV = "urn:ietf:params:xml:ns:carddav"
-CS = "http://calendarserver.org/ns/"
-NSMAP = {"d": DAV, "cal": CALDAV, "card": CARDDAV, "cs": CS}
 ROOT = "/servlet/dav"
-
-
-def _el(parent: etree._Element, ns: str, name: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{ns}}}{name}")
-    if text is not None:
-        element.text = text
-    return element
-
-
-class Resource:
-    """One DAV resource: its href and the properties it answers."""
-
-    def __init__(self, href: str, props: dict[tuple[str, str], Any]):
-        self.href = href
-        self.props = props
-
-
-def _multistatus(resources: list[Resource], requested: list[tuple[str, str]] | None) -> web.Response:
-    root = etree.Element(f"{{{DAV}}}multistatus", nsmap=NSMAP)
-    for resource in resources:
-        response = _el(root, DAV, "response")
-        _el(response, DAV, "href", resource.href)
-        wanted = requested or list(resource.props)
-        found = [name for name in wanted if name in resource.props]
-        missing = [name for name in wanted if name not in resource.props]
-        for names, status in ((found, "HTTP/1.1 200 OK"), (missing, "HTTP/1.1 404 Not Found")):
-            if not names:
-                continue
-            propstat = _el(response, DAV, "propstat")
-            prop = _el(propstat, DAV, "prop")
-            for ns, name in names:
-                _write_prop(_el(prop, ns, name), resource.props.get((ns, name)))
-            _el(propstat, DAV, "status", status)
-    body = etree.tostring(root, xml_declaration=True, encoding="utf-8")
-    return web.Response(status=207, body=body, content_type="application/xml", charset="utf-8")
-
-
-def _write_prop(element: etree._Element, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, str):
-        element.text = value
-        return
-    for kind, content in value:  # [(("DAV:", "collection"), None), (("DAV:", "href"), "/x")]
-        child = _el(element, kind[0], kind[1])
-        if isinstance(content, str):
-            child.text = content
-        elif content:
-            _write_prop(child, content)
-
-
-def _requested(body: bytes) -> list[tuple[str, str]] | None:
-    if not body.strip():
-        return None
-    try:
-        document = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        raise web.HTTPBadRequest(text="the request body is not XML") from None
-    prop = document.find(f"{{{DAV}}}prop")
-    if prop is None:
-        return None
-    return [(etree.QName(child).namespace, etree.QName(child).localname) for child in prop if isinstance(child.tag, str)]
+SYNC_TOKEN = "http://ox-harness.invalid/ns/sync/"  # + <folder>/<milliseconds>: a URI, as RFC 6578 asks
 
 
 # -- authentication and storage --------------------------------------------------------
@@ -145,86 +82,11 @@ def _ctag(rows: list[dict]) -> str:
     return hashlib.md5(",".join(_etag(r) for r in rows).encode()).hexdigest()
 
 
-# -- calendar data ---------------------------------------------------------------------
-
-
-def _event_ical(row: dict) -> str:
-    if row.get("ical"):
-        return row["ical"]
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//ox-harness//oxref//EN")
-    calendar.add("version", "2.0")
-    event = icalendar.Event()
-    event.add("uid", row["uid"])
-    event.add("summary", row["summary"])
-    event.add("dtstart", _parse_value(row["start_value"]))
-    event.add("dtend", _parse_value(row["end_value"]))
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
-
-
-def _parse_value(value: str) -> datetime:
-    for pattern in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y%m%d"):
-        try:
-            return datetime.strptime(value, pattern)
-        except ValueError:
-            continue
-    raise ValueError(value)
-
-
-def _event_values(text: str) -> dict[str, Any]:
-    calendar = icalendar.Calendar.from_ical(text)
-    event = next((c for c in calendar.walk("VEVENT")), None)
-    if event is None:
-        raise web.HTTPBadRequest(text="no VEVENT in the calendar data")
-    start = event.decoded("dtstart")
-    end = event.decoded("dtend") if "dtend" in event else start
-
-    def stamp(value) -> tuple[str, int]:
-        if hasattr(value, "hour"):
-            if value.tzinfo is not None:
-                utc = value.astimezone(timezone.utc)
-                return utc.strftime("%Y%m%dT%H%M%SZ"), int(utc.timestamp() * 1000)
-            return value.strftime("%Y%m%dT%H%M%S"), int(value.timestamp() * 1000)
-        return value.strftime("%Y%m%d"), int(time.mktime(value.timetuple()) * 1000)
-
-    start_value, start_ms = stamp(start)
-    end_value, end_ms = stamp(end)
-    return {"uid": str(event.get("uid") or uuid.uuid4()), "summary": str(event.get("summary", "")),
-            "description": str(event.get("description", "")), "location": str(event.get("location", "")),
-            "start_value": start_value, "end_value": end_value, "start_ms": start_ms, "end_ms": end_ms, "ical": text}
-
-
-def _contact_vcard(row: dict) -> str:
-    card = vobject.vCard()
-    card.add("uid").value = row["uid"]
-    card.add("fn").value = row["display_name"] or f"{row['first_name']} {row['last_name']}".strip()
-    card.add("n").value = vobject.vcard.Name(family=row["last_name"], given=row["first_name"])
-    if row["email1"]:
-        card.add("email").value = row["email1"]
-    return card.serialize()
-
-
-def _contact_values(text: str) -> dict[str, Any]:
-    try:
-        card = vobject.readOne(text)
-    except Exception:
-        raise web.HTTPBadRequest(text="the body is not a vCard") from None
-    name = getattr(card, "n", None)
-    return {
-        "uid": str(card.uid.value) if hasattr(card, "uid") else str(uuid.uuid4()),
-        "display_name": card.fn.value if hasattr(card, "fn") else "",
-        "first_name": name.value.given if name else "",
-        "last_name": name.value.family if name else "",
-        "email1": card.email.value if hasattr(card, "email") else "",
-    }
-
-
 KINDS = {
     "caldav": {"module": "calendar", "table": "event", "suffix": ".ics", "mime": "text/calendar; charset=utf-8",
-               "render": _event_ical, "parse": _event_values, "data": (CALDAV, "calendar-data")},
+               "render": event_ical, "parse": event_values, "data": (CALDAV, "calendar-data")},
     "carddav": {"module": "contacts", "table": "contact", "suffix": ".vcf", "mime": "text/vcard; charset=utf-8",
-                "render": _contact_vcard, "parse": _contact_values, "data": (CARDDAV, "address-data")},
+                "render": contact_vcard, "parse": contact_values, "data": (CARDDAV, "address-data")},
 }
 
 
@@ -258,7 +120,8 @@ async def _collection_resources(request, login, cid, user_id, kind: str, depth: 
                 (DAV, "resourcetype"): [((DAV, "collection"), None), (collection_type, None)],
                 (DAV, "displayname"): folder["name"],
                 (CS, "getctag"): _ctag(rows),
-                (DAV, "sync-token"): f"{ROOT}/sync/{_ctag(rows)}",
+                (DAV, "sync-token"): _sync_token(folder["id"]),
+                (DAV, "supported-report-set"): _reports(kind),
             }
             if kind == "caldav":
                 props[(CALDAV, "supported-calendar-component-set")] = [((CALDAV, "comp"), None)]
@@ -273,7 +136,21 @@ def _object_resource(kind: str, folder: int, row: dict, with_data: bool) -> Reso
     }
     if with_data:
         props[spec["data"]] = spec["render"](row)
-    return Resource(f"{ROOT}/{kind}/{folder}/{quote(row['uid'])}{spec['suffix']}", props)
+    return Resource(_href(kind, folder, row["uid"]), props)
+
+
+def _sync_token(folder: int) -> str:
+    return f"{SYNC_TOKEN}{folder}/{int(time.time() * 1000)}"
+
+
+def _reports(kind: str) -> list:
+    names = [(DAV, "sync-collection")] + ([(CALDAV, "calendar-multiget"), (CALDAV, "calendar-query")]
+                                          if kind == "caldav" else [(CARDDAV, "addressbook-multiget")])
+    return [((DAV, "supported-report"), [((DAV, "report"), [(name, None)])]) for name in names]
+
+
+def _href(kind: str, folder: int, uid: str) -> str:
+    return f"{ROOT}/{kind}/{folder}/{quote(uid)}{KINDS[kind]['suffix']}"
 
 
 def _parts(request: web.Request) -> list[str]:
@@ -288,7 +165,7 @@ async def _folder_of(request, cid, user_id, kind: str, folder_id: str) -> int:
 
 async def handle(request: web.Request) -> web.StreamResponse:
     if request.method == "OPTIONS":
-        return web.Response(headers={"DAV": "1, 2, 3, calendar-access, addressbook", "Allow":
+        return web.Response(headers={"DAV": "1, 3, calendar-access, addressbook, sync-collection", "Allow":
                                      "OPTIONS, GET, PUT, DELETE, PROPFIND, REPORT"})
     login, cid, user = await _authenticate(request)
     parts = _parts(request)
@@ -298,7 +175,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if method == "PROPFIND" and (not parts or parts[0] == "principals"):
         props = {**_common(login), (DAV, "resourcetype"): [((DAV, "collection"), None)], (DAV, "displayname"): login}
         href = _principal(login) if parts else f"{ROOT}/"
-        return _multistatus([Resource(href, props)], _requested(body))
+        return multistatus([Resource(href, props)], requested(body))
     if not parts or parts[0] not in KINDS:
         raise web.HTTPNotFound()
     kind = parts[0]
@@ -306,7 +183,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if len(parts) == 1:
         if method != "PROPFIND":
             raise web.HTTPMethodNotAllowed(method, ["PROPFIND"])
-        return _multistatus(await _collection_resources(request, login, cid, user["id"], kind, depth), _requested(body))
+        return multistatus(await _collection_resources(request, login, cid, user["id"], kind, depth), requested(body))
     folder = await _folder_of(request, cid, user["id"], kind, parts[1])
     rows = await _objects(request, cid, spec["table"], folder)
     if len(parts) == 2:
@@ -315,14 +192,9 @@ async def handle(request: web.Request) -> web.StreamResponse:
                          if r.href == f"{ROOT}/{kind}/{folder}/"]
             if depth != "0":
                 resources += [_object_resource(kind, folder, row, False) for row in rows]
-            return _multistatus(resources, _requested(body))
+            return multistatus(resources, requested(body))
         if method == "REPORT":
-            requested = _requested(body) or [(DAV, "getetag"), spec["data"]]
-            wanted = _report_hrefs(body)
-            selected = [row for row in rows if not wanted or
-                        f"{ROOT}/{kind}/{folder}/{quote(row['uid'])}{spec['suffix']}" in wanted]
-            return _multistatus([_object_resource(kind, folder, row, spec["data"] in requested) for row in selected],
-                                requested)
+            return await _report(request, cid, kind, folder, rows, body)
         raise web.HTTPMethodNotAllowed(method, ["PROPFIND", "REPORT"])
     uid = parts[2].removesuffix(spec["suffix"])
     row = next((r for r in rows if r["uid"] == uid), None)
@@ -331,6 +203,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound()
         return web.Response(text=spec["render"](row), content_type=spec["mime"].split(";")[0], charset="utf-8",
                             headers={"ETag": _etag(row)})
+    if method in ("PUT", "DELETE") and not _conditions_hold(request, row):
+        return web.Response(status=412, text="the resource's ETag is not the one the request names")
     if method == "PUT":
         values = spec["parse"](body.decode("utf-8", errors="replace"))
         values["uid"] = uid
@@ -340,18 +214,68 @@ async def handle(request: web.Request) -> web.StreamResponse:
         if row is None:
             raise web.HTTPNotFound()
         schema = schema_name(cid)
-        await request.app["services"].db.write(
-            schema, lambda c: c.execute(f"DELETE FROM `{schema}`.{spec['table']} WHERE id = %s", (row["id"],)))
+        await request.app["services"].db.write(schema, lambda c: (
+            tombstones.remember(c, schema, spec["table"], row["id"]),
+            c.execute(f"DELETE FROM `{schema}`.{spec['table']} WHERE id = %s", (row["id"],))))
         return web.Response(status=204)
     raise web.HTTPMethodNotAllowed(method, ["GET", "PUT", "DELETE"])
 
 
-def _report_hrefs(body: bytes) -> set[str]:
-    try:
-        document = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return set()
-    return {element.text for element in document.iter(f"{{{DAV}}}href") if element.text}
+def _conditions_hold(request: web.Request, row: dict | None) -> bool:
+    """If-Match (the stored ETag, or * for any) and If-None-Match: * (create only) as RFC 7232 reads them."""
+    if_match = request.headers.get("If-Match")
+    if if_match is not None:
+        wanted = {tag.strip() for tag in if_match.split(",")}
+        if row is None or ("*" not in wanted and _etag(row) not in wanted):
+            return False
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and row is not None:
+        wanted = {tag.strip() for tag in if_none_match.split(",")}
+        if "*" in wanted or _etag(row) in wanted:
+            return False
+    return True
+
+
+async def _report(request, cid: int, kind: str, folder: int, rows: list[dict], body: bytes) -> web.Response:
+    """calendar-multiget / addressbook-multiget (the hrefs named), calendar-query (the filter's matches),
+    addressbook-query (every contact), sync-collection (what changed since the token)."""
+    spec = KINDS[kind]
+    document = document_of(body)
+    report = etree.QName(document).localname if document is not None else ""
+    asked = requested(body) or [(DAV, "getetag"), spec["data"]]
+    with_data = spec["data"] in asked
+    if report == "sync-collection":
+        return await _sync_collection(request, cid, kind, folder, rows, document, asked)
+    wanted = report_hrefs(body) if report.endswith("multiget") else set()
+    selected = [row for row in rows if not wanted or _href(kind, folder, row["uid"]) in wanted]
+    if report == "calendar-query":
+        try:
+            found = parse_filter(document)
+        except UnsupportedFilter as exc:
+            return precondition(CALDAV, "supported-filter", str(exc))
+        selected = [row for row in selected if matches(found, spec["render"](row))]
+    return multistatus([_object_resource(kind, folder, row, with_data) for row in selected], asked)
+
+
+async def _sync_collection(request, cid: int, kind: str, folder: int, rows: list[dict], document, asked):
+    """RFC 6578: with no token every member; with one, the members written at or after it and a 404 for each
+    deleted since; always a new token. A token of another collection or server is refused."""
+    spec = KINDS[kind]
+    given = (document.findtext(f"{{{DAV}}}sync-token") or "").strip()
+    token = _sync_token(folder)
+    if not given:
+        return multistatus([_object_resource(kind, folder, row, spec["data"] in asked) for row in rows], asked,
+                           sync_token=token)
+    found = re.fullmatch(rf"{re.escape(SYNC_TOKEN)}{folder}/(\d+)", given)
+    if not found:
+        return precondition(DAV, "valid-sync-token", f"{given} is not a token of this collection")
+    since = int(found.group(1))
+    schema = schema_name(cid)
+    gone = await request.app["services"].db.read(
+        schema, lambda c: tombstones.deleted_since(c, schema, spec["table"], folder, since))
+    changed = [row for row in rows if row["last_modified"] >= since]
+    return multistatus([_object_resource(kind, folder, row, spec["data"] in asked) for row in changed], asked,
+                       gone=[_href(kind, folder, uid) for uid in gone], sync_token=token)
 
 
 async def _store(request, cid: int, user_id: int, table: str, folder: int, row: dict | None, values: dict) -> str:

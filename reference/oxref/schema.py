@@ -49,6 +49,9 @@ CONTEXT_TABLES = [
         email1 VARCHAR(255) NOT NULL DEFAULT '', email2 VARCHAR(255) NOT NULL DEFAULT '',
         telephone_business1 VARCHAR(64) NOT NULL DEFAULT '', company VARCHAR(255) NOT NULL DEFAULT '',
         note TEXT, uid VARCHAR(255) NOT NULL, INDEX (folder)) ENGINE=InnoDB""",
+    """CREATE TABLE IF NOT EXISTS dav_tombstone (
+        folder INT NOT NULL, object_table VARCHAR(16) NOT NULL, uid VARCHAR(255) NOT NULL, deleted BIGINT NOT NULL,
+        INDEX (folder, deleted)) ENGINE=InnoDB""",
     """CREATE TABLE IF NOT EXISTS task (
         id INT AUTO_INCREMENT PRIMARY KEY, folder INT NOT NULL, created_by INT NOT NULL, created BIGINT NOT NULL,
         last_modified BIGINT NOT NULL, title VARCHAR(255) NOT NULL DEFAULT '', note TEXT,

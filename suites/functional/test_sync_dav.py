@@ -19,29 +19,6 @@ STICKY_REQUESTS = 5
 UNPINNED_CLIENTS = 6
 
 
-def member_name(target, route: str) -> str:
-    node = target.layout.by_route(route) if target.layout else None
-    return f"{node.name} (route {route})" if node else f"route {route}"
-
-
-@pytest.fixture
-def sync_members(sync_routes):
-    if not sync_routes:
-        pytest.fail("no member of the sync pool (oxcluster_sync) was found", pytrace=False)
-    return sync_routes
-
-
-def through_every_member(target, dav, sync_members, user: str, attempt) -> list[str]:
-    """`attempt(client, route)` through each sync pool member in turn; a problem per member that failed it."""
-    problems = []
-    for route in sync_members:
-        try:
-            attempt(dav(user, route=route), route)
-        except (DavError, OSError) as exc:
-            problems.append(f"{member_name(target, route)}: {exc}")
-    return problems
-
-
 def on_member(client: DavClient, route: str, step: str) -> None:
     """A step answered by another member than the one asked for judges that other member: say so."""
     if client.answered_by != route:
@@ -78,11 +55,11 @@ def discover(client: DavClient, route: str) -> tuple[list[str], list[str]]:
 
 
 @requirement("DAV-DISCOVERY")
-def test_a_sync_client_discovers_calendars_and_address_books_through_every_sync_member(target, dav, sync_members):
+def test_a_sync_client_discovers_calendars_and_address_books_through_every_sync_member(each_sync_member):
     """Through each sync pool member: /.well-known/caldav and /.well-known/carddav redirect to the DAV root,
     which names the user's principal; the principal names its calendar and address book home sets, and each
     lists at least one collection of its kind."""
-    problems = through_every_member(target, dav, sync_members, "alice", discover)
+    problems = each_sync_member("alice", discover)
     assert not problems, "\n".join(problems)
 
 
@@ -124,11 +101,10 @@ def calendar_round_trip(client: DavClient, route: str) -> None:
 
 
 @requirement("DAV-CALDAV")
-def test_a_calendar_client_creates_reads_updates_and_deletes_an_event_through_every_sync_member(target, dav,
-                                                                                                sync_members):
+def test_a_calendar_client_creates_reads_updates_and_deletes_an_event_through_every_sync_member(each_sync_member):
     """Through each sync pool member, a CalDAV client (the caldav library) creates an event, reads it back,
     updates it (a new ETag), reads the update, deletes it and no longer finds it."""
-    problems = through_every_member(target, dav, sync_members, "alice", calendar_round_trip)
+    problems = each_sync_member("alice", calendar_round_trip)
     assert not problems, "\n".join(problems)
 
 
@@ -167,16 +143,15 @@ def contact_round_trip(client: DavClient, route: str) -> None:
 
 
 @requirement("DAV-CARDDAV")
-def test_a_contacts_client_creates_reads_updates_and_deletes_a_contact_through_every_sync_member(target, dav,
-                                                                                                 sync_members):
+def test_a_contacts_client_creates_reads_updates_and_deletes_a_contact_through_every_sync_member(each_sync_member):
     """Through each sync pool member, a CardDAV client puts a vCard 3.0 into the user's address book, reads
     it back, changes it (a new ETag), reads the change, deletes it and no longer finds it."""
-    problems = through_every_member(target, dav, sync_members, "bob", contact_round_trip)
+    problems = each_sync_member("bob", contact_round_trip)
     assert not problems, "\n".join(problems)
 
 
 @requirement("DAV-POOL")
-def test_dav_is_served_by_the_sync_pool_with_its_own_stickiness(target, dav, sync_members, groupware_routes):
+def test_dav_is_served_by_the_sync_pool_with_its_own_stickiness(dav, sync_members, groupware_routes, member_name):
     """A DAV client without a route is placed on a sync pool member and stays there; a client pinned to a
     node outside the sync pool (a route the groupware pool gave it) is still served by a sync member."""
     problems = []
@@ -185,7 +160,7 @@ def test_dav_is_served_by_the_sync_pool_with_its_own_stickiness(target, dav, syn
         client.request("PROPFIND", DAV_ROOT, depth="0")
         first = client.answered_by
         if first not in sync_members:
-            problems.append(f"an unpinned DAV client was placed on {member_name(target, str(first))}, which is "
+            problems.append(f"an unpinned DAV client was placed on {member_name(first)}, which is "
                             f"not a sync pool member ({', '.join(sync_members)})")
             continue
         moved = set()
@@ -193,12 +168,12 @@ def test_dav_is_served_by_the_sync_pool_with_its_own_stickiness(target, dav, syn
             client.request("PROPFIND", DAV_ROOT, depth="0")
             moved |= {client.answered_by} - {first}
         if moved:
-            problems.append(f"a DAV client placed on {member_name(target, first)} moved to "
-                            f"{', '.join(member_name(target, str(r)) for r in sorted(moved, key=str))}")
+            problems.append(f"a DAV client placed on {member_name(first)} moved to "
+                            f"{', '.join(member_name(r) for r in sorted(moved, key=str))}")
     for route in [r for r in groupware_routes if r not in sync_members]:
         client = dav("alice", route=route)
         client.request("PROPFIND", DAV_ROOT, depth="0")
         if client.answered_by not in sync_members:
-            problems.append(f"a DAV request pinned to {member_name(target, route)}, outside the sync pool, was "
-                            f"answered by {member_name(target, str(client.answered_by))}")
+            problems.append(f"a DAV request pinned to {member_name(route)}, outside the sync pool, was "
+                            f"answered by {member_name(client.answered_by)}")
     assert not problems, "\n".join(problems)

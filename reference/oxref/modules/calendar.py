@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from oxref import errors
+from oxref import errors, tombstones
 from oxref.api import Call, action
 from oxref.modules.folders import folder_of
 from oxref.modules.records import update_unless_changed
@@ -196,7 +196,8 @@ async def delete_events(call: Call) -> list[dict]:
             error = errors.conflict(f"The event {ident}").envelope()
             results.append({"folderId": str(folder), "id": str(ident), "error": error})
             continue
-        await call.services.db.write(schema, lambda c, i=ident: c.execute(f"DELETE FROM `{schema}`.event WHERE id = %s", (i,)))
+        await call.services.db.write(schema, lambda c, i=ident: (tombstones.remember(c, schema, "event", i), c.execute(
+            f"DELETE FROM `{schema}`.event WHERE id = %s", (i,))))
         results.append({"folderId": str(folder), "id": str(ident), "created": [], "updated": [], "deleted": [_event(rows[0])]})
     call.timestamp = int(time.time() * 1000)
     return results

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from oxref import errors
+from oxref import errors, tombstones
 from oxref.api import Call
 from oxref.columns import COMMON_FIELDS
 from oxref.modules.folders import folder_of
@@ -133,6 +133,7 @@ class RecordType:
                 if row["last_modified"] > stamp:
                     failed.append(str(ident))
                     continue
+                tombstones.remember(cursor, schema, self.table, ident)
                 cursor.execute(f"DELETE FROM `{schema}`.{self.table} WHERE id = %s", (ident,))
             return failed
 
