@@ -31,6 +31,7 @@ from oxref.schema import schema_name
 
 ROOT = "/servlet/dav"
 SYNC_TOKEN = "http://ox-harness.invalid/ns/sync/"  # + <folder>/<milliseconds>: a URI, as RFC 6578 asks
+SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,64}")  # a collection name a client may choose
 
 
 # -- authentication and storage --------------------------------------------------------
@@ -58,7 +59,8 @@ async def _folders(request: web.Request, cid: int, user_id: int, module: str) ->
     schema = schema_name(cid)
 
     def select(cursor):
-        cursor.execute(f"SELECT id, name FROM `{schema}`.folder WHERE owner = %s AND module = %s", (user_id, module))
+        cursor.execute(f"SELECT id, name, standard FROM `{schema}`.folder WHERE owner = %s AND module = %s",
+                       (user_id, module))
         return cursor.fetchall()
 
     return await request.app["services"].db.read(schema, select)
@@ -125,11 +127,11 @@ async def _collection_resources(request, login, cid, user_id, kind: str, depth: 
             }
             if kind == "caldav":
                 props[(CALDAV, "supported-calendar-component-set")] = [((CALDAV, "comp"), None)]
-            resources.append(Resource(f"{ROOT}/{kind}/{folder['id']}/", props))
+            resources.append(Resource(f"{ROOT}/{kind}/{_segment(folder)}/", props))
     return resources
 
 
-def _object_resource(kind: str, folder: int, row: dict, with_data: bool) -> Resource:
+def _object_resource(kind: str, folder: str, row: dict, with_data: bool) -> Resource:
     spec = KINDS[kind]
     props: dict[tuple[str, str], Any] = {
         (DAV, "getetag"): _etag(row), (DAV, "getcontenttype"): spec["mime"], (DAV, "resourcetype"): None,
@@ -149,7 +151,7 @@ def _reports(kind: str) -> list:
     return [((DAV, "supported-report"), [((DAV, "report"), [(name, None)])]) for name in names]
 
 
-def _href(kind: str, folder: int, uid: str) -> str:
+def _href(kind: str, folder: str, uid: str) -> str:
     return f"{ROOT}/{kind}/{folder}/{quote(uid)}{KINDS[kind]['suffix']}"
 
 
@@ -157,16 +159,48 @@ def _parts(request: web.Request) -> list[str]:
     return [unquote(p) for p in request.match_info.get("tail", "").split("/") if p]
 
 
-async def _folder_of(request, cid, user_id, kind: str, folder_id: str) -> int:
-    if not folder_id.isdigit() or int(folder_id) not in {f["id"] for f in await _folders(request, cid, user_id, KINDS[kind]["module"])}:
-        raise web.HTTPNotFound()
-    return int(folder_id)
+def _segment(folder: dict) -> str:
+    """A collection's path segment: its folder id, or the name a client gave it with MKCALENDAR."""
+    name = folder["name"]
+    return name if not folder["standard"] and SEGMENT.fullmatch(name) and not name.isdigit() else str(folder["id"])
+
+
+async def _folder_of(request, cid, user_id, kind: str, segment: str) -> dict | None:
+    folders = await _folders(request, cid, user_id, KINDS[kind]["module"])
+    return next((folder for folder in folders if _segment(folder) == segment), None)
+
+
+async def _make_calendar(request, cid: int, user_id: int, segment: str, found: dict | None) -> web.Response:
+    """MKCALENDAR (RFC 4791 5.3.1): a new calendar folder of the user, reached at the segment the client chose."""
+    if found is not None:
+        return precondition(DAV, "resource-must-be-null", f"{segment} exists", status=405)
+    if not SEGMENT.fullmatch(segment) or segment.isdigit():
+        return precondition(DAV, "resource-must-be-null", f"{segment!r} cannot name a calendar here")
+    schema, now = schema_name(cid), int(time.time() * 1000)
+    await request.app["services"].db.write(schema, lambda c: c.execute(
+        f"INSERT INTO `{schema}`.folder (parent, name, module, owner, type, standard, created, last_modified) "
+        "VALUES (1, %s, 'calendar', %s, 1, 0, %s, %s)", (segment, user_id, now, now)))
+    return web.Response(status=201)
+
+
+async def _remove_collection(request, cid: int, kind: str, folder: dict) -> web.Response:
+    """DELETE of a collection a client made; the user's standard folders stay."""
+    if folder["standard"]:
+        return web.Response(status=403, text="a standard folder cannot be deleted")
+    schema, table = schema_name(cid), KINDS[kind]["table"]
+
+    def remove(cursor):
+        cursor.execute(f"DELETE FROM `{schema}`.{table} WHERE folder = %s", (folder["id"],))
+        cursor.execute(f"DELETE FROM `{schema}`.folder WHERE id = %s", (folder["id"],))
+
+    await request.app["services"].db.write(schema, remove)
+    return web.Response(status=204)
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(headers={"DAV": "1, 3, calendar-access, addressbook, sync-collection", "Allow":
-                                     "OPTIONS, GET, PUT, DELETE, PROPFIND, REPORT"})
+                                     "OPTIONS, GET, PUT, DELETE, PROPFIND, REPORT, MKCALENDAR"})
     login, cid, user = await _authenticate(request)
     parts = _parts(request)
     method = request.method
@@ -184,18 +218,25 @@ async def handle(request: web.Request) -> web.StreamResponse:
         if method != "PROPFIND":
             raise web.HTTPMethodNotAllowed(method, ["PROPFIND"])
         return multistatus(await _collection_resources(request, login, cid, user["id"], kind, depth), requested(body))
-    folder = await _folder_of(request, cid, user["id"], kind, parts[1])
+    found = await _folder_of(request, cid, user["id"], kind, parts[1])
+    if method == "MKCALENDAR" and len(parts) == 2 and kind == "caldav":
+        return await _make_calendar(request, cid, user["id"], parts[1], found)
+    if found is None:
+        raise web.HTTPNotFound()
+    folder, segment = found["id"], _segment(found)
     rows = await _objects(request, cid, spec["table"], folder)
     if len(parts) == 2:
         if method == "PROPFIND":
             resources = [r for r in await _collection_resources(request, login, cid, user["id"], kind, "1")
-                         if r.href == f"{ROOT}/{kind}/{folder}/"]
+                         if r.href == f"{ROOT}/{kind}/{segment}/"]
             if depth != "0":
-                resources += [_object_resource(kind, folder, row, False) for row in rows]
+                resources += [_object_resource(kind, segment, row, False) for row in rows]
             return multistatus(resources, requested(body))
         if method == "REPORT":
-            return await _report(request, cid, kind, folder, rows, body)
-        raise web.HTTPMethodNotAllowed(method, ["PROPFIND", "REPORT"])
+            return await _report(request, cid, kind, (folder, segment), rows, body)
+        if method == "DELETE":
+            return await _remove_collection(request, cid, kind, found)
+        raise web.HTTPMethodNotAllowed(method, ["PROPFIND", "REPORT", "DELETE"])
     uid = parts[2].removesuffix(spec["suffix"])
     row = next((r for r in rows if r["uid"] == uid), None)
     if method == "GET":
@@ -236,35 +277,37 @@ def _conditions_hold(request: web.Request, row: dict | None) -> bool:
     return True
 
 
-async def _report(request, cid: int, kind: str, folder: int, rows: list[dict], body: bytes) -> web.Response:
+async def _report(request, cid: int, kind: str, where: tuple[int, str], rows: list[dict], body: bytes) -> web.Response:
     """calendar-multiget / addressbook-multiget (the hrefs named), calendar-query (the filter's matches),
     addressbook-query (every contact), sync-collection (what changed since the token)."""
     spec = KINDS[kind]
+    folder, segment = where
     document = document_of(body)
     report = etree.QName(document).localname if document is not None else ""
     asked = requested(body) or [(DAV, "getetag"), spec["data"]]
     with_data = spec["data"] in asked
     if report == "sync-collection":
-        return await _sync_collection(request, cid, kind, folder, rows, document, asked)
+        return await _sync_collection(request, cid, kind, where, rows, document, asked)
     wanted = report_hrefs(body) if report.endswith("multiget") else set()
-    selected = [row for row in rows if not wanted or _href(kind, folder, row["uid"]) in wanted]
+    selected = [row for row in rows if not wanted or _href(kind, segment, row["uid"]) in wanted]
     if report == "calendar-query":
         try:
             found = parse_filter(document)
         except UnsupportedFilter as exc:
             return precondition(CALDAV, "supported-filter", str(exc))
         selected = [row for row in selected if matches(found, spec["render"](row))]
-    return multistatus([_object_resource(kind, folder, row, with_data) for row in selected], asked)
+    return multistatus([_object_resource(kind, segment, row, with_data) for row in selected], asked)
 
 
-async def _sync_collection(request, cid: int, kind: str, folder: int, rows: list[dict], document, asked):
+async def _sync_collection(request, cid: int, kind: str, where: tuple[int, str], rows: list[dict], document, asked):
     """RFC 6578: with no token every member; with one, the members written at or after it and a 404 for each
     deleted since; always a new token. A token of another collection or server is refused."""
     spec = KINDS[kind]
+    folder, segment = where
     given = (document.findtext(f"{{{DAV}}}sync-token") or "").strip()
     token = _sync_token(folder)
     if not given:
-        return multistatus([_object_resource(kind, folder, row, spec["data"] in asked) for row in rows], asked,
+        return multistatus([_object_resource(kind, segment, row, spec["data"] in asked) for row in rows], asked,
                            sync_token=token)
     found = re.fullmatch(rf"{re.escape(SYNC_TOKEN)}{folder}/(\d+)", given)
     if not found:
@@ -274,8 +317,8 @@ async def _sync_collection(request, cid: int, kind: str, folder: int, rows: list
     gone = await request.app["services"].db.read(
         schema, lambda c: tombstones.deleted_since(c, schema, spec["table"], folder, since))
     changed = [row for row in rows if row["last_modified"] >= since]
-    return multistatus([_object_resource(kind, folder, row, spec["data"] in asked) for row in changed], asked,
-                       gone=[_href(kind, folder, uid) for uid in gone], sync_token=token)
+    return multistatus([_object_resource(kind, segment, row, spec["data"] in asked) for row in changed], asked,
+                       gone=[_href(kind, segment, uid) for uid in gone], sync_token=token)
 
 
 async def _store(request, cid: int, user_id: int, table: str, folder: int, row: dict | None, values: dict) -> str:
