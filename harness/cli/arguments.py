@@ -37,6 +37,7 @@ EXAMPLES_OF = {
     "bench-api": ["oxh bench-api --seconds 20s --workers 8"],
     "bench-generator": ["oxh bench-generator --seconds 30s --runs 3"],
     "bench-hung": ["oxh bench-hung --node ox-2 --runs 3"],
+    "bench-dav": ["oxh bench-dav", "oxh bench-dav --project staging-copy"],
 }
 
 
@@ -252,5 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "(BAL-ANSWER) names it and until the balancers' member watch takes it out; medians over runs."))
     bench_hung.add_argument("--node", help="the groupware node to pause (default: the first)")
     bench_hung.add_argument("--runs", type=int, default=3, help="pauses to measure (default: 3)")
+    with_project(commands.add_parser(
+        "bench-dav", help="print what caldav-server-tester finds of the CalDAV of each sync pool member",
+        description="Run the public CalDAV compatibility checker caldav-server-tester as a throw-away user through "
+                    "each sync pool member of a running project; print per member how many features are full, "
+                    "unsupported, fragile, quirk, broken, ungraceful or unknown and name each that is not full. "
+                    "Exit 1 when one is broken or ungraceful."))
     _with_examples(commands)
     return parser

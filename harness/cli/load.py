@@ -11,10 +11,8 @@ joins a master started elsewhere with `--master --expect-workers N`.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +23,7 @@ from harness.load.plan import ENV, LoadPlan
 from harness.load.profile import find, load_profile
 from harness.load.runner import LOCUSTFILE
 from harness.load.session import LoadOptions, run_load
-from harness.report.run_folder import reports_dir
+from harness.report.run_folder import new_run_folder
 
 
 def run_worker(console: Console, master_host: str, plan_file: str | None) -> int:
@@ -59,8 +57,8 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
         endpoints = from_target(target)
     else:
         endpoints = from_project(project)
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-    folder = reports_dir() / run_id / "load"
+    run_id = (run := new_run_folder()).name
+    folder = run / "load"
     console.print(f"load run {run_id}: profile {profile.name} against {endpoints.name}; results in {folder}/",
                   soft_wrap=True)
     say = console.print

@@ -90,6 +90,12 @@ def cmd_bench_generator(args: argparse.Namespace) -> int:
     return run_bench_generator(console, check_project(args.project), args.seconds, args.users, args.runs)
 
 
+def cmd_bench_dav(args: argparse.Namespace) -> int:
+    from harness.cli.bench_dav import run_bench_dav
+
+    return run_bench_dav(console, check_project(args.project))
+
+
 def cmd_bench_hung(args: argparse.Namespace) -> int:
     from harness.cli.bench_hung import run_bench_hung
 
@@ -163,6 +169,7 @@ COMMANDS = {
     "drill": cmd_drill,
     "bench-api": cmd_bench_api,
     "bench-hung": cmd_bench_hung,
+    "bench-dav": cmd_bench_dav,
     "bench-generator": cmd_bench_generator,
     "up": cmd_up,
     "down": cmd_down,

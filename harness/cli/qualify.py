@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from harness.cli.runs import compare_with
 from harness.errors import UserError
 from harness.report import inventory
 from harness.report.render import render
-from harness.report.run_folder import find, reports_dir, verdict_of
+from harness.report.run_folder import find, new_run_folder, verdict_of
 from harness.report.verdict import EXIT_BAD_INPUT, EXIT_NOT_QUALIFIED, PARTIAL, QUALIFIED
 from harness.scenario.waivers import waivers_of
 
@@ -63,8 +62,8 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
     suites = check_suites(suites)
     baseline_folder = find(baseline) if baseline else None
     endpoints = resolve_endpoints(console, project, target_file, topology)
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-    folder = reports_dir() / run_id
+    folder = new_run_folder()
+    run_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
     run = {
         "run_id": run_id,

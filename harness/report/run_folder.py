@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,12 @@ from harness.report.verdict import RunVerdict, judge
 def reports_dir() -> Path:
     """OXH_REPORTS_DIR, else reports/ in the folder `oxh` runs in."""
     return Path(os.environ.get("OXH_REPORTS_DIR") or Path.cwd() / "reports")
+
+
+def new_run_folder() -> Path:
+    """The folder of a new run under the reports folder (not made yet): its name, the run id, is the start time
+    and four hex digits, so that runs sort by time and two started in one second stay apart."""
+    return reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def find(run: str) -> Path:
