@@ -44,6 +44,7 @@ class Call:
     form: Any = None
     timestamp: int | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # error envelopes of what went wrong but not fatally
 
     @property
     def services(self):
@@ -87,10 +88,12 @@ class Call:
         return self.session
 
 
-def envelope(data: Any, timestamp: int | None = None) -> dict[str, Any]:
+def envelope(data: Any, timestamp: int | None = None, warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"data": data}
     if timestamp is not None:
         body["timestamp"] = timestamp
+    if warnings:
+        body["warnings"] = warnings
     return body
 
 
@@ -183,7 +186,7 @@ async def run_call(call: Call, work: Handler) -> web.StreamResponse:
     if isinstance(result, web.StreamResponse):
         return result
     if call.request.method == "POST" and call.form is not None and call.action == "new":
-        return html_callback(call.action, envelope(result, call.timestamp))
-    response = json_response(envelope(result, call.timestamp))
+        return html_callback(call.action, envelope(result, call.timestamp, call.warnings))
+    response = json_response(envelope(result, call.timestamp, call.warnings))
     response.headers.update(call.extra_headers)
     return response

@@ -188,7 +188,14 @@ async def new(call: Call) -> dict[str, str]:
             match = re.search(rb"APPENDUID \d+ (\d+)", response[0] or b"") if status == "OK" else None
             return match.group(1).decode() if match else ""
 
-    uid = await call.services.mail.call(keep_copy)
+    try:
+        uid = await call.services.mail.call(keep_copy)
+    except errors.OXException as exc:
+        # The mail is on its way: failing now would make the user send it again. OX says so in a warning.
+        call.warnings.append(errors.OXException(
+            "MSG-1054", errors.WARNING, "The mail was sent, but no copy could be kept in the Sent folder: %s",
+            exc.message).envelope())
+        return {"folder_id": f"{PREFIX}Sent", "id": ""}
     return {"folder_id": f"{PREFIX}Sent", "id": uid}
 
 

@@ -32,7 +32,7 @@ async def multiple(call: Call) -> web.Response:
             data = await dispatch(inner)
             if isinstance(data, web.StreamResponse):
                 raise errors.OXException("SVL-0011", errors.USER_INPUT, "Binary responses are not allowed in multiple")
-            results.append(envelope(data, inner.timestamp))
+            results.append(envelope(data, inner.timestamp, inner.warnings))
         except errors.OXException as exc:
             results.append(exc.envelope())
     return web.json_response(results)
