@@ -23,8 +23,8 @@ from aiohttp import web
 from lxml import etree
 
 from oxref import errors, tombstones
-from oxref.dav_data import contact_values, contact_vcard, event_ical, event_values
-from oxref.dav_query import UnsupportedFilter, matches, parse_filter
+from oxref.dav_data import COMPONENTS, contact_values, contact_vcard, event_ical, event_values
+from oxref.dav_query import UnsupportedFilter, free_busy, matches, parse_filter, parse_free_busy
 from oxref.dav_xml import (CALDAV, CARDDAV, CS, DAV, Resource, document_of, multistatus, precondition, report_hrefs,
                            requested)
 from oxref.schema import schema_name
@@ -103,6 +103,7 @@ def _common(login: str) -> dict[tuple[str, str], Any]:
     return {
         (DAV, "current-user-principal"): [((DAV, "href"), _principal(login))],
         (DAV, "principal-URL"): [((DAV, "href"), _principal(login))],
+        (DAV, "principal-collection-set"): [((DAV, "href"), f"{ROOT}/principals/")],
         (CALDAV, "calendar-home-set"): [((DAV, "href"), f"{ROOT}/caldav/")],
         (CARDDAV, "addressbook-home-set"): [((DAV, "href"), f"{ROOT}/carddav/")],
     }
@@ -126,7 +127,8 @@ async def _collection_resources(request, login, cid, user_id, kind: str, depth: 
                 (DAV, "supported-report-set"): _reports(kind),
             }
             if kind == "caldav":
-                props[(CALDAV, "supported-calendar-component-set")] = [((CALDAV, "comp"), None)]
+                props[(CALDAV, "supported-calendar-component-set")] = [((CALDAV, "comp"), {"name": name})
+                                                                       for name in COMPONENTS]
             resources.append(Resource(f"{ROOT}/{kind}/{_segment(folder)}/", props))
     return resources
 
@@ -146,7 +148,8 @@ def _sync_token(folder: int) -> str:
 
 
 def _reports(kind: str) -> list:
-    names = [(DAV, "sync-collection")] + ([(CALDAV, "calendar-multiget"), (CALDAV, "calendar-query")]
+    names = [(DAV, "sync-collection")] + ([(CALDAV, "calendar-multiget"), (CALDAV, "calendar-query"),
+                                           (CALDAV, "free-busy-query")]
                                           if kind == "caldav" else [(CARDDAV, "addressbook-multiget")])
     return [((DAV, "supported-report"), [((DAV, "report"), [(name, None)])]) for name in names]
 
@@ -197,6 +200,18 @@ async def _remove_collection(request, cid: int, kind: str, folder: dict) -> web.
     return web.Response(status=204)
 
 
+def _principal_search(login: str, body: bytes) -> web.Response:
+    """principal-property-search (RFC 3744 9.4): a user finds only their own principal, by any part of their
+    login or name; no search text lists it too."""
+    document = document_of(body)
+    if document is None or etree.QName(document).localname != "principal-property-search":
+        return precondition(DAV, "supported-report", "only principal-property-search is answered here")
+    texts = [match.text or "" for match in document.iter(f"{{{DAV}}}match")]
+    found = all(text.casefold() in login.casefold() for text in texts)
+    props = {**_common(login), (DAV, "resourcetype"): [((DAV, "principal"), None)], (DAV, "displayname"): login}
+    return multistatus([Resource(_principal(login), props)] if found else [], requested(body))
+
+
 async def handle(request: web.Request) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(headers={"DAV": "1, 3, calendar-access, addressbook, sync-collection", "Allow":
@@ -210,6 +225,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
         props = {**_common(login), (DAV, "resourcetype"): [((DAV, "collection"), None)], (DAV, "displayname"): login}
         href = _principal(login) if parts else f"{ROOT}/"
         return multistatus([Resource(href, props)], requested(body))
+    if method == "REPORT" and (not parts or parts[0] == "principals"):
+        return _principal_search(login, body)
     if not parts or parts[0] not in KINDS:
         raise web.HTTPNotFound()
     kind = parts[0]
@@ -290,6 +307,13 @@ async def _report(request, cid: int, kind: str, where: tuple[int, str], rows: li
         return await _sync_collection(request, cid, kind, where, rows, document, asked)
     wanted = report_hrefs(body) if report.endswith("multiget") else set()
     selected = [row for row in rows if not wanted or _href(kind, segment, row["uid"]) in wanted]
+    if report == "free-busy-query" and kind == "caldav":
+        try:
+            start, end = parse_free_busy(document)
+        except UnsupportedFilter as exc:
+            return precondition(CALDAV, "valid-filter", str(exc))
+        return web.Response(text=free_busy([spec["render"](row) for row in rows], start, end),
+                            content_type="text/calendar", charset="utf-8")
     if report == "calendar-query":
         try:
             found = parse_filter(document)

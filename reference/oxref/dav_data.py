@@ -38,13 +38,25 @@ def parse_value(value: str) -> datetime:
     raise ValueError(value)
 
 
+COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL")  # what a calendar collection holds
+
+
 def event_values(text: str) -> dict[str, Any]:
-    calendar = icalendar.Calendar.from_ical(text)
-    event = next((c for c in calendar.walk("VEVENT")), None)
+    """The stored row of a calendar object: an event, a task or a journal entry (the first one in the data)."""
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body is not iCalendar data") from None
+    event = next((c for c in calendar.walk() if c.name in COMPONENTS), None)
     if event is None:
-        raise web.HTTPBadRequest(text="no VEVENT in the calendar data")
-    start = event.decoded("dtstart")
-    end = event.decoded("dtend") if "dtend" in event else start
+        raise web.HTTPBadRequest(text=f"no {', '.join(COMPONENTS)} in the calendar data")
+    try:
+        start = next((event.decoded(name) for name in ("dtstart", "due") if name in event), None)
+        end = next((event.decoded(name) for name in ("dtend", "due") if name in event), start)
+    except (ValueError, KeyError) as exc:
+        raise web.HTTPBadRequest(text=f"a date of the {event.name} cannot be read: {exc}") from None
+    if start is None:  # a task or journal entry without a date
+        start = end = datetime.fromtimestamp(0, timezone.utc)
 
     def stamp(value) -> tuple[str, int]:
         if hasattr(value, "hour"):
@@ -58,7 +70,8 @@ def event_values(text: str) -> dict[str, Any]:
     end_value, end_ms = stamp(end)
     return {"uid": str(event.get("uid") or uuid.uuid4()), "summary": str(event.get("summary", "")),
             "description": str(event.get("description", "")), "location": str(event.get("location", "")),
-            "start_value": start_value, "end_value": end_value, "start_ms": start_ms, "end_ms": end_ms, "ical": text}
+            "start_value": start_value, "end_value": end_value, "start_ms": start_ms, "end_ms": end_ms, "ical": text,
+            "component": event.name}
 
 
 def contact_vcard(row: dict) -> str:

@@ -194,3 +194,39 @@ def _overlaps(component, start: datetime | None, end: datetime | None) -> bool:
     if first == last:  # an instant: within [lower, upper)
         return lower <= first < upper
     return lower < last and upper > first
+
+
+def parse_free_busy(document: etree._Element) -> tuple[datetime | None, datetime | None]:
+    """The time range of a free-busy-query REPORT (RFC 4791 7.10)."""
+    found = document.find(f"{{{CALDAV}}}time-range")
+    if found is None:
+        raise UnsupportedFilter("a free-busy-query needs a time-range")
+    return _utc(found.get("start")), _utc(found.get("end"))
+
+
+def free_busy(ical_texts: list[str], start: datetime | None, end: datetime | None) -> str:
+    """A VFREEBUSY of the events (not tasks, not transparent ones) overlapping [start, end), clipped to it."""
+    lower = start or datetime.min.replace(tzinfo=timezone.utc)
+    upper = end or datetime.max.replace(tzinfo=timezone.utc)
+    busy = []
+    for text in ical_texts:
+        try:
+            calendar = icalendar.Calendar.from_ical(text)
+        except ValueError:
+            continue
+        for event in calendar.walk("VEVENT"):
+            span = _span(event)
+            if span is None or str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
+                continue
+            if _overlaps(event, start, end):
+                busy.append((max(span[0], lower), min(span[1], upper)))
+    stamp = "%Y%m%dT%H%M%SZ"
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//ox-harness//oxref//EN", "BEGIN:VFREEBUSY",
+             f"DTSTAMP:{datetime.now(timezone.utc).strftime(stamp)}"]
+    if start:
+        lines.append(f"DTSTART:{start.strftime(stamp)}")
+    if end:
+        lines.append(f"DTEND:{end.strftime(stamp)}")
+    lines += [f"FREEBUSY;FBTYPE=BUSY:{first.strftime(stamp)}/{last.strftime(stamp)}" for first, last in sorted(busy)]
+    lines += ["END:VFREEBUSY", "END:VCALENDAR"]
+    return "\r\n".join(lines) + "\r\n"

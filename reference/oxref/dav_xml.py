@@ -66,10 +66,13 @@ def _write_prop(element: etree._Element, value: Any) -> None:
     if isinstance(value, str):
         element.text = value
         return
-    for kind, content in value:  # [(("DAV:", "collection"), None), (("DAV:", "href"), "/x")]
+    for kind, content in value:  # [(("DAV:", "collection"), None), (("DAV:", "href"), "/x"), (comp, {"name": ..})]
         child = _el(element, kind[0], kind[1])
         if isinstance(content, str):
             child.text = content
+        elif isinstance(content, dict):
+            for name, attribute in content.items():
+                child.set(name, attribute)
         elif content:
             _write_prop(child, content)
 

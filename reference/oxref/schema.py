@@ -63,7 +63,7 @@ CONTEXT_TABLES = [
         summary VARCHAR(255) NOT NULL DEFAULT '', description TEXT, location VARCHAR(255) NOT NULL DEFAULT '',
         start_value VARCHAR(32) NOT NULL, start_tz VARCHAR(64) NULL, end_value VARCHAR(32) NOT NULL,
         end_tz VARCHAR(64) NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, ical MEDIUMTEXT NULL,
-        INDEX (folder), INDEX (uid)) ENGINE=InnoDB""",
+        component VARCHAR(9) NOT NULL DEFAULT 'VEVENT', INDEX (folder), INDEX (uid)) ENGINE=InnoDB""",
     """CREATE TABLE IF NOT EXISTS infostore (
         id INT AUTO_INCREMENT PRIMARY KEY, folder INT NOT NULL, created_by INT NOT NULL, created BIGINT NOT NULL,
         last_modified BIGINT NOT NULL, title VARCHAR(255) NOT NULL DEFAULT '', filename VARCHAR(255) NOT NULL,

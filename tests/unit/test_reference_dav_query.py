@@ -74,3 +74,16 @@ def test_what_is_not_evaluated_is_refused_not_ignored():
                            '</c:prop-filter></c:comp-filter>'))
     with pytest.raises(UnsupportedFilter, match="not a UTC date-time"):
         parse_filter(time_range("VEVENT", "2030-01-10", None))
+
+
+def test_free_busy_lists_the_busy_time_of_the_events_in_the_range_clipped_to_it():
+    from datetime import datetime, timezone
+
+    from reference.oxref.dav_query import free_busy
+
+    start = datetime(2030, 1, 10, 9, 30, tzinfo=timezone.utc)
+    end = datetime(2030, 1, 11, tzinfo=timezone.utc)
+    transparent = EVENT.replace("UID:e1", "UID:e2\r\nTRANSP:TRANSPARENT")
+    answer = free_busy([EVENT, TODO, transparent, ALL_DAY.replace("20300110", "20300112")], start, end)
+    assert "FREEBUSY;FBTYPE=BUSY:20300110T093000Z/20300110T100000Z\r\n" in answer
+    assert answer.count("FREEBUSY;") == 1 and "BEGIN:VFREEBUSY" in answer and "DTEND:20300111T000000Z" in answer

@@ -77,7 +77,9 @@ async def _rows(call: Call, where: str, args: tuple) -> list[dict]:
     schema = schema_name(call.user.cid)
 
     def select(cursor):
-        cursor.execute(f"SELECT * FROM `{schema}`.event WHERE {where} ORDER BY start_ms, id", args)
+        # Tasks and journal entries a CalDAV client put into a calendar are not events of the HTTP API.
+        cursor.execute(f"SELECT * FROM `{schema}`.event WHERE component = 'VEVENT' AND ({where}) ORDER BY start_ms, id",
+                       args)
         return cursor.fetchall()
 
     return await call.services.db.read(schema, select)
