@@ -318,10 +318,20 @@ BREAKAGES = {
     "a release whose request metrics count nothing": (*metrics_counting_nothing, "MON"),
     "a sync pool member whose DAV answers 500": (*dav_broken_on_ox3, "DAV-CALDAV"),
 }
-# Breakages whose requirement is checked by a run narrowed to its tests (a PARTIAL run that fails), to keep
-# the suite's time: the requirement is judged on the broken topology all the same.
+# Each breakage's requirement is checked by a run narrowed to its tests (a PARTIAL run that fails), to keep
+# the suite's time: the requirement is judged on the broken topology all the same. The hung node alone runs the
+# whole suite, so that every other test is seen kept off a member that does not answer.
 NARROWED_TO = {
-    "the balancer unreachable from the admin check's client": "administrative",
+    "stickiness off": "jsessionid_route_sticks",
+    "one replication direction stopped": "replication_runs_in_both_directions",
+    "node-local sessions": "session_is_valid_on_every_node",
+    "filestore not shared": "filestore_is_shared",
+    "both balancers hold the VIP": "balancer_vip_is_held",
+    "balancer-manager open to every client": "administrative_endpoints",
+    "a table on one master only": "same_schemas_tables",
+    "mail storage not shared": "delivered_through_one_imap_server",
+    "write VIP on the other master": "write_vip_sits_on_the_preferred",
+    "the balancer unreachable from the admin check's client": "administrative_endpoints",
     "sync pool members answering, but not as App Suite": "reachable_through",
     "a configdb table on the second master only": "checksums",
     "a binary log that cannot be replayed": "point_in_time",
