@@ -3,6 +3,7 @@ administrative endpoints, the VIP."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from harness.clients.balancer import (ADMIN_PATHS, PUBLIC_PATH, REFUSED, admin_status, http_status_command,
@@ -90,7 +91,12 @@ def test_an_unpinned_client_stays_on_the_node_it_was_given(ox, test_context):
     found, so the balancer alone decides where it lands."""
     user = test_context.users["bob"]
     client = ox(unpinned=True)
-    session = client.login(user.login, user.password)
+    try:
+        session = client.login(user.login, user.password)
+    except httpx.TimeoutException:
+        pytest.fail(f"the balancer placed a client without a route where its login got no answer within "
+                    f"{client.http.timeout.read:g} s (a member that accepts connections but never answers)",
+                    pytrace=False)
     first = client.route
     assert first
     for _ in range(10):

@@ -284,6 +284,31 @@ metrics_counting_nothing = middleware_release_with("metrics.py", {
         "self.requests.labels(self.node, module, action, status).inc(0)",
 }, ("ox-1",))
 
+def set_drain(cluster, topology, member: str, on: bool) -> None:
+    """Drain mode of a groupware member on both balancers: it serves the sticky sessions it has, no new client."""
+    node = next(n for n in topology.middleware.nodes if n.name == member)
+    url = f"http://{node.address}:{topology.middleware.port}"
+    script = ("M=http://127.0.0.1/balancer-manager; n=$(curl -s -m 5 -H 'Referer: http://127.0.0.1/' \"$M?xml=1\" "
+              "| tr -d '\\n' | sed -n 's|.*<httpd:name>balancer://oxcluster</httpd:name>[[:space:]]*<httpd:nonce>"
+              "\\([^<]*\\)<.*|\\1|p'); curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Referer: http://127.0.0.1/' "
+              f"--data-urlencode b=oxcluster --data-urlencode w={url} --data-urlencode \"nonce=$n\" "
+              f"--data-urlencode w_status_N={int(on)} \"$M\"")
+    for lb in ("lb-1", "lb-2"):
+        assert sh(cluster, lb, script).strip().endswith("200"), f"{lb}: the balancer-manager refused the change"
+
+
+def new_clients_only_for_the_hung_ox2(cluster, topology):
+    # ox-1 takes no new client (drain), ox-2 hangs, no member watch: a client the balancer places lands on ox-2.
+    # A client pinned to the member that answers, as the check's client was when a member was silent, never sees it.
+    ox2_hangs_without_member_watch(cluster, topology)
+    set_drain(cluster, topology, "ox-1", True)
+
+
+def new_clients_for_every_member(cluster, topology):
+    set_drain(cluster, topology, "ox-1", False)
+    ox2_answers_with_member_watch(cluster, topology)
+
+
 # One member of the sync pool whose DAV fails: the pool's other member answers, so an unpinned client may not see it.
 dav_broken_on_ox3 = middleware_release_with("dav.py", {
     "        return await handle(request)\n": "        raise web.HTTPInternalServerError(text='DAV broken on this node')\n",
@@ -317,6 +342,8 @@ BREAKAGES = {
     "a release answering a batch out of order": (*batch_out_of_order, "API-BATCH"),
     "a release whose request metrics count nothing": (*metrics_counting_nothing, "MON"),
     "a sync pool member whose DAV answers 500": (*dav_broken_on_ox3, "DAV-CALDAV"),
+    "new clients placed only on a hung member": (new_clients_only_for_the_hung_ox2, new_clients_for_every_member,
+                                                 "BAL-STICKY"),
 }
 # Each breakage's requirement is checked by a run narrowed to its tests (a PARTIAL run that fails), to keep
 # the suite's time: the requirement is judged on the broken topology all the same. The hung node alone runs the
@@ -341,6 +368,7 @@ NARROWED_TO = {
     "a release answering a batch out of order": "batch",
     "a release whose request metrics count nothing": "health_and_metrics",
     "a sync pool member whose DAV answers 500": "sync_member",
+    "new clients placed only on a hung member": "unpinned_client",
 }
 # What the failure must say, so that it names the component at fault.
 NAMED = {
@@ -364,6 +392,8 @@ NAMED = {
     "a release whose request metrics count nothing": "ox-1: appsuite_httpapi_requests_seconds_count moved by 0 while "
                                                      "this check sent 5 API calls to the node",
     "a sync pool member whose DAV answers 500": "ox-3 (route OX3): find the calendar: ",
+    "new clients placed only on a hung member": "the balancer placed a client without a route where its login got no "
+                                                "answer within",
 }
 
 
