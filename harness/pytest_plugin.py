@@ -21,6 +21,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from harness.clients.ox_http import OXClient, OXSession, Recorder
@@ -207,8 +208,8 @@ def login(ox, test_context):
 
 @pytest.fixture(scope="session")
 def sync_routes(target) -> list[str]:
-    """Routes of the sync pool's members (USM, EAS, DAV): from the target's layout, or found by asking the
-    DAV root unpinned until no new one shows."""
+    """Routes of the sync pool's members (USM, EAS, DAV): from the target's layout, or the routes that answer
+    the DAV root when it is asked unpinned a dozen times."""
     if "oxcluster_sync" in (target.pools or {}):
         return target.pools["oxcluster_sync"]
     from harness.clients.dav import DAV_ROOT
@@ -220,7 +221,7 @@ def sync_routes(target) -> list[str]:
             client.http.cookies.clear()
             try:
                 route = route_of(client.http.request("OPTIONS", DAV_ROOT).cookies.get("JSESSIONID"))
-            except Exception:  # a failing member: the DAV checks name it
+            except httpx.HTTPError:  # a failing member: the DAV checks name it
                 continue
             found |= {route} if route else set()
     return sorted(found)

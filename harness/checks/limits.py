@@ -80,6 +80,20 @@ class Recovery:
                       f"the probe recovered {seconds:.1f} s after the heal (limit {self.limit:g} s)")
 
 
+# Per kind of write: the finding's name, the field of the run that holds what was read back, what a loss is.
+LOSSES = {
+    "write": ("lost writes", "final_values", "acknowledged writes lost"),
+    "mail": ("lost mail", "final_mail", "sent mails never arrived"),
+    "upload": ("lost uploads", "final_uploads", "acknowledged uploads lost or changed"),
+    "davwrite": ("lost DAV changes", "final_sync", "acknowledged CalDAV changes missing from the calendar"),
+}
+
+
+def final_reads(run: RecordedRun, kind: str) -> dict[str, set[str]]:
+    """Per user, what was read back at the end of the writes of `kind`."""
+    return getattr(run, LOSSES[kind][1])
+
+
 @dataclass(frozen=True)
 class NoInventedValues:
     """No value is read that no write ever attempted."""
@@ -87,9 +101,8 @@ class NoInventedValues:
     name: str = "invented values"
 
     def check(self, run: RecordedRun) -> Finding:
-        invented = (check_writes(run.history, run.final_values, run.tag).unexpected
-                    + check_writes(run.history, run.final_mail, run.tag, kind="mail").unexpected
-                    + check_writes(run.history, run.final_sync, run.tag, kind="davwrite").unexpected)
+        invented = [value for kind in ("write", "mail", "davwrite")
+                    for value in check_writes(run.history, final_reads(run, kind), run.tag, kind=kind).unexpected]
         return within(self.name, len(invented), 0, "", f"values read that were never written: {invented[:5]}", invented)
 
 
@@ -102,16 +115,11 @@ class LostWrites:
 
     @property
     def name(self) -> str:
-        return {"mail": "lost mail", "upload": "lost uploads", "davwrite": "lost DAV changes"}.get(self.kind,
-                                                                                                   "lost writes")
+        return LOSSES[self.kind][0]
 
     def check(self, run: RecordedRun) -> Finding:
-        final = {"mail": run.final_mail, "upload": run.final_uploads, "davwrite": run.final_sync}.get(
-            self.kind, run.final_values)
-        result = check_writes(run.history, final, run.tag, kind=self.kind)
-        what = {"mail": "sent mails never arrived", "upload": "acknowledged uploads lost or changed",
-                "davwrite": "acknowledged CalDAV changes missing from the calendar"}.get(
-            self.kind, "acknowledged writes lost")
+        result = check_writes(run.history, final_reads(run, self.kind), run.tag, kind=self.kind)
+        what = LOSSES[self.kind][2]
         return within(self.name, len(result.lost), self.limit, f"of {result.acknowledged}",
                       f"{len(result.lost)} of {result.acknowledged} {what}: {result.lost[:5]}", result.lost)
 

@@ -63,16 +63,17 @@ def manager_xml_command(port: int = 80) -> str:
     return f"curl -s -m 5 -H 'Referer: http://127.0.0.1/' 'http://127.0.0.1:{port}/balancer-manager?xml=1'"
 
 
-def drain_command(pool: str, member_url: str, drained: bool, port: int = 80) -> str:
-    """The shell command, run on a balancer node, that disables (drains) a pool member or enables it again
-    through the balancer-manager: no new requests and no sticky session go to a disabled member."""
+def drain_command(pool: str, member_url: str, drained: bool, port: int = 80, flag: str = "D") -> str:
+    """The shell command, run on a balancer node, that sets or clears a pool member's status flag through the
+    balancer-manager: D (disabled) sends it no new request and no sticky session; N (drain mode) keeps its own
+    sticky sessions on it and sends it no new client."""
     manager = f"http://127.0.0.1:{port}/balancer-manager"
     referer = "-H 'Referer: http://127.0.0.1/'"
     nonce = (f"curl -s -m 5 {referer} '{manager}?xml=1' | tr -d '\\n' | "
              f"sed -n 's|.*<httpd:name>balancer://{pool}</httpd:name>[[:space:]]*<httpd:nonce>\\([^<]*\\)<.*|\\1|p'")
     return (f"n=$({nonce}) && [ -n \"$n\" ] && curl -s -m 5 -o /dev/null -w '%{{http_code}}' {referer} "
             f"--data-urlencode 'b={pool}' --data-urlencode 'w={member_url}' --data-urlencode \"nonce=$n\" "
-            f"--data-urlencode 'w_status_D={1 if drained else 0}' '{manager}'")
+            f"--data-urlencode 'w_status_{flag}={1 if drained else 0}' '{manager}'")
 
 
 def balancer_pools(base_url: str, verify: bool | str = True) -> dict[str, list[PoolMember]]:

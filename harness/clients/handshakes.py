@@ -7,10 +7,9 @@ an answer (the network carried it, nothing listens); no answer within the timeou
 
 from __future__ import annotations
 
-__all__ = ["CONNECTED", "REFUSED", "TIMED_OUT", "handshake_script", "handshakes"]
+__all__ = ["CONNECTED", "TIMED_OUT", "handshake_script", "handshakes"]
 
 CONNECTED = 0
-REFUSED = 1
 TIMED_OUT = 124  # timeout(1)'s exit code: no answer at all
 
 

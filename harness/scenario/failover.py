@@ -108,8 +108,11 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
     problems_before = cluster_problems(checks)
     if require_healthy and problems_before:
         raise ClusterNotHealthy("the cluster is not healthy, so no fault was injected: " + "; ".join(problems_before))
-    route = _faulted_route(scenario, driver) if scenario.sessions_on_faulted_node else None
-    sync_route, sync_read_route = _sync_routes(scenario, driver) if scenario.sync_clients else (None, None)
+    hit = set(driver.nodes(scenario.fault)) if scenario.sessions_on_faulted_node or scenario.sync_clients else set()
+    route = _routes(access.layout, "oxcluster", hit)[0] if scenario.sessions_on_faulted_node else None
+    # Calendar apps sync through the sync member the fault hits and are read back through one it spares.
+    sync_route, sync_read_route = (_routes(access.layout, "oxcluster_sync", hit) if scenario.sync_clients
+                                   else (None, None))
     workload = Workload(base_url, accounts, verify=verify, route=route, sync=scenario.sync_clients,
                         sync_route=sync_route, sync_read_route=sync_read_route)
     stats = LiveStats()
@@ -160,25 +163,11 @@ def run_scenario(name: str, scenario: NamedScenario, driver: FaultDriver, checks
     )
 
 
-def _faulted_route(scenario: NamedScenario, driver: FaultDriver) -> str | None:
-    """The route of the first groupware node the fault will hit."""
-    layout = driver.access.layout
-    for name in driver.nodes(scenario.fault):
-        node = layout.node(name)
-        if node.route and "oxcluster" in node.pools:
-            return node.route
-    return None
-
-
-def _sync_routes(scenario: NamedScenario, driver: FaultDriver) -> tuple[str | None, str | None]:
-    """(the route of the first sync pool member the fault hits, the route of a member it spares) for the
-    calendar apps: they sync through the first and are read back through the second."""
-    layout = driver.access.layout
-    members = [node for node in layout.pool_members("oxcluster_sync") if node.route]
-    hit = set(driver.nodes(scenario.fault))
-    faulted = next((node.route for node in members if node.name in hit), None)
-    spared = next((node.route for node in members if node.name not in hit), None)
-    return faulted, spared
+def _routes(layout, pool: str, hit: set[str]) -> tuple[str | None, str | None]:
+    """(the route of the first member of `pool` the fault hits, the route of the first one it spares)."""
+    members = [node for node in layout.pool_members(pool) if node.route]
+    return (next((node.route for node in members if node.name in hit), None),
+            next((node.route for node in members if node.name not in hit), None))
 
 
 def _hold(seconds: float, say: Progress, stats: LiveStats) -> None:

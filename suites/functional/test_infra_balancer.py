@@ -12,13 +12,8 @@ from harness.clients.balancer import (ADMIN_PATHS, PUBLIC_PATH, REFUSED, admin_s
 requirement = pytest.mark.requirement
 
 
-def member_name(layout, route: str) -> str:
-    node = layout.by_route(route) if layout else None
-    return f"{node.name} (route {route})" if node else f"route {route}"
-
-
 @requirement("BAL-POOLS")
-def test_every_pool_has_its_members_up_with_routes(node_access, layout):
+def test_every_pool_has_its_members_up_with_routes(node_access, layout, member_name):
     """On every balancer, each pool lists exactly its members, each with its route and up."""
     problems = []
     balancers = layout.names("balancer")
@@ -38,22 +33,22 @@ def test_every_pool_has_its_members_up_with_routes(node_access, layout):
             for member in members:
                 if not member.up:
                     why = " (taken out: it stopped answering)" if "HcFl" in member.status else ""
-                    problems.append(f"{balancer}: pool {pool}: {member_name(layout, member.route)} at {member.url} "
+                    problems.append(f"{balancer}: pool {pool}: {member_name(member.route)} at {member.url} "
                                     f"is {member.status!r}{why}")
     assert not problems, "\n".join(problems)
 
 
 @requirement("BAL-ANSWER")
-def test_every_pool_member_answers_through_the_balancer(member_probes, target):
+def test_every_pool_member_answers_through_the_balancer(member_probes, member_name):
     """Pinned to its route, every member of every pool answers within seconds; a hung one is named."""
     assert member_probes, "no pool member is known to probe"
-    silent = [f"pool {p.pool}: {member_name(target.layout, p.route)} {p.detail} ({p.seconds:.1f} s)"
+    silent = [f"pool {p.pool}: {member_name(p.route)} {p.detail} ({p.seconds:.1f} s)"
               for p in member_probes if not p.answered]
     assert not silent, "\n".join(silent)
 
 
 @requirement("BAL-REACH")
-def test_every_node_is_reachable_through_its_pools(layout, ox, login):
+def test_every_node_is_reachable_through_its_pools(layout, ox, login, member_name):
     """Pinned to each member's route, a request on each pool's path is answered by that member as App Suite:
     the OX envelope on an API path, the EAS handshake on the sync pool."""
     _, session = login("alice")
@@ -64,7 +59,7 @@ def test_every_node_is_reachable_through_its_pools(layout, ox, login):
             client = ox(member.route)
             response = client.http.request(probe.method, probe.path, params={"session": session.id})
             wrong = probe.judge(response)
-            who = member_name(layout, member.route)
+            who = member_name(member.route)
             if wrong:
                 problems.append(f"pool {pool}: {who}: {probe.method} {probe.path} answered {wrong}; "
                                 f"App Suite answers {probe.expects}")

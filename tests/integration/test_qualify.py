@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.clients.balancer import drain_command
 from harness.report.catalogue import load_catalogue
 from harness.report.run_folder import verdict_of
 from harness.topology.loader import load
@@ -253,11 +254,17 @@ def middleware_release_with(file: str, changes: dict[str, str], nodes: tuple[str
     its value; healed by putting the release back. The defect is one a check judging too little would miss."""
     path = f"/opt/oxref/oxref/{file}"
 
+    patch = (f"import pathlib, shutil\n"
+             f"p = pathlib.Path({path!r})\n"
+             f"shutil.copy(p, {path + '.released'!r})\n"
+             f"s = p.read_text()\n"
+             f"for old, new in {changes!r}.items():\n"
+             f"    assert old in s, f'no such code: {{old!r}}'\n"
+             f"    s = s.replace(old, new)\n"
+             f"p.write_text(s)\n")
+
     def breaks(cluster, topology):
         for node in nodes:
-            patch = (f"import pathlib, shutil; p = pathlib.Path({path!r}); shutil.copy(p, {path + '.released'!r}); "
-                     f"s = p.read_text(); changes = {changes!r}; assert all(old in s for old in changes), 'no such code'; "
-                     f"p.write_text(__import__('functools').reduce(lambda t, c: t.replace(*c), changes.items(), s))")
             result = cluster.node(node).exec(["python3", "-c", patch])
             assert result.ok, f"{node}: {result.output}"
         restart(cluster, list(nodes))
@@ -285,16 +292,12 @@ metrics_counting_nothing = middleware_release_with("metrics.py", {
 }, ("ox-1",))
 
 def set_drain(cluster, topology, member: str, on: bool) -> None:
-    """Drain mode of a groupware member on both balancers: it serves the sticky sessions it has, no new client."""
+    """Drain mode of a groupware member on both balancers: it keeps its sticky sessions and gets no new client."""
     node = next(n for n in topology.middleware.nodes if n.name == member)
-    url = f"http://{node.address}:{topology.middleware.port}"
-    script = ("M=http://127.0.0.1/balancer-manager; n=$(curl -s -m 5 -H 'Referer: http://127.0.0.1/' \"$M?xml=1\" "
-              "| tr -d '\\n' | sed -n 's|.*<httpd:name>balancer://oxcluster</httpd:name>[[:space:]]*<httpd:nonce>"
-              "\\([^<]*\\)<.*|\\1|p'); curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Referer: http://127.0.0.1/' "
-              f"--data-urlencode b=oxcluster --data-urlencode w={url} --data-urlencode \"nonce=$n\" "
-              f"--data-urlencode w_status_N={int(on)} \"$M\"")
+    command = drain_command("oxcluster", f"http://{node.address}:{topology.middleware.port}", on,
+                            topology.balancer.http_port, flag="N")
     for lb in ("lb-1", "lb-2"):
-        assert sh(cluster, lb, script).strip().endswith("200"), f"{lb}: the balancer-manager refused the change"
+        assert sh(cluster, lb, command).strip().endswith("200"), f"{lb}: the balancer-manager refused the change"
 
 
 def new_clients_only_for_the_hung_ox2(cluster, topology):
