@@ -2,7 +2,10 @@
 
 Writes go to the write address (the database VIP), reads to the read
 address unless the replication monitor says the read side has not caught
-up with this node's last write, as OX's replication monitor does. A pooled
+up with this node's last write, as OX's replication monitor does. Each
+node counts its writes in a row of its own (keyed by its name), so that a
+node frozen inside a write transaction locks only its own counter and never
+holds up the other nodes' writes. A pooled
 connection that died (for instance after the VIP moved) is retried once on
 a fresh one; an unreachable database becomes DBP-0001 (SERVICE_DOWN).
 A host that refused a connection is skipped for a moment (DOWN_SECONDS), so
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
@@ -124,6 +128,8 @@ class Database:
         self.read_pool = Pool(db["read_host"], db.get("port", 3306), db["user"], config.db_password)
         self.executor = ThreadPoolExecutor(max_workers=24, thread_name_prefix="db")
         self.last_write: dict[str, int] = {}
+        self.monitor_id = monitor_id(config.node)
+        self.monitor_rows: set[str] = set()
 
     # -- blocking API (runs in the executor) -----------------------------------
 
@@ -152,11 +158,24 @@ class Database:
 
         def transaction(conn):
             with conn.cursor() as cursor:
+                if schema not in self.monitor_rows:
+                    # autocommitted before the transaction, so that no lock of the insert outlives it
+                    cursor.execute(
+                        f"INSERT IGNORE INTO `{schema}`.replicationMonitor (id, transaction) VALUES (%s, 0)",
+                        (self.monitor_id,),
+                    )
+                    self.monitor_rows.add(schema)
                 cursor.execute("START TRANSACTION")
                 try:
                     result = work(cursor)
-                    cursor.execute(f"UPDATE `{schema}`.replicationMonitor SET transaction = transaction + 1 WHERE id = 1")
-                    cursor.execute(f"SELECT transaction FROM `{schema}`.replicationMonitor WHERE id = 1")
+                    # an equality match on the primary key: a lock on this node's row only, no gap lock
+                    cursor.execute(
+                        f"UPDATE `{schema}`.replicationMonitor SET transaction = transaction + 1 WHERE id = %s",
+                        (self.monitor_id,),
+                    )
+                    cursor.execute(
+                        f"SELECT transaction FROM `{schema}`.replicationMonitor WHERE id = %s", (self.monitor_id,)
+                    )
                     row = cursor.fetchone()
                     cursor.execute("COMMIT")
                 except BaseException:
@@ -167,6 +186,8 @@ class Database:
                     raise
             if row:
                 self.last_write[schema] = row["transaction"]
+            else:  # the schema was made again since this node wrote its row
+                self.monitor_rows.discard(schema)
             return result
 
         return self.run(self.write_pool, transaction)
@@ -182,7 +203,7 @@ class Database:
         expected = self.last_write.get(schema)
         if expected is not None:
             try:
-                seen = self.run(self.read_pool, lambda conn: _monitor(conn, schema))
+                seen = self.run(self.read_pool, lambda conn: _monitor(conn, schema, self.monitor_id))
             except (errors.OXException, pymysql.err.ProgrammingError):
                 return on(self.write_pool)
             if seen is None or seen < expected:
@@ -217,8 +238,13 @@ class Database:
         return await self.call(self.read_master_sync, schema, work)
 
 
-def _monitor(conn, schema: str) -> int | None:
+def monitor_id(node: str) -> int:
+    """This node's row in every schema's replicationMonitor: a stable number from its name."""
+    return zlib.crc32(node.encode()) & 0x7FFFFFFF
+
+
+def _monitor(conn, schema: str, row_id: int) -> int | None:
     with conn.cursor() as cursor:
-        cursor.execute(f"SELECT transaction FROM `{schema}`.replicationMonitor WHERE id = 1")
+        cursor.execute(f"SELECT transaction FROM `{schema}`.replicationMonitor WHERE id = %s", (row_id,))
         row = cursor.fetchone()
     return row["transaction"] if row else None

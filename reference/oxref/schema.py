@@ -28,7 +28,6 @@ CONFIGDB_TABLES = [
         last_active BIGINT NOT NULL, INDEX (alt_id)) ENGINE=InnoDB""",
     """CREATE TABLE IF NOT EXISTS replicationMonitor (
         id INT PRIMARY KEY, transaction BIGINT NOT NULL) ENGINE=InnoDB""",
-    "INSERT IGNORE INTO replicationMonitor (id, transaction) VALUES (1, 0)",
 ]
 
 CONTEXT_TABLES = [
@@ -71,7 +70,6 @@ CONTEXT_TABLES = [
         md5 VARCHAR(32) NOT NULL, version INT NOT NULL DEFAULT 1, INDEX (folder)) ENGINE=InnoDB""",
     """CREATE TABLE IF NOT EXISTS replicationMonitor (
         id INT PRIMARY KEY, transaction BIGINT NOT NULL) ENGINE=InnoDB""",
-    "INSERT IGNORE INTO replicationMonitor (id, transaction) VALUES (1, 0)",
 ]
 
 # System folders every context has (ids below the AUTO_INCREMENT start).
