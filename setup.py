@@ -1,6 +1,6 @@
 """Packaging of ox-harness: the `harness` package, and the files `oxh` needs mapped into it.
 
-The repository keeps its top-level layout (suites/, topologies/, reference/);
+The repository keeps its top-level layout (suites/, topologies/, reference/, docs/);
 the wheel carries them as `harness.shipped.<name>`, where `harness.resources`
 finds them through importlib.resources, in an installed package and in an
 editable checkout alike. Everything else is declared in pyproject.toml.
@@ -8,7 +8,7 @@ editable checkout alike. Everything else is declared in pyproject.toml.
 
 from setuptools import find_namespace_packages, setup
 
-SHIPPED = ("suites", "topologies", "loadprofiles", "reference")
+SHIPPED = ("suites", "topologies", "loadprofiles", "reference", "docs")
 # Folders of data files (templates, images, the UI) are packages too, so that package-data reaches them.
 NOT_PACKAGES = ["*__pycache__*", "*.egg-info*"]
 

@@ -58,35 +58,40 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest):
-    from harness.backends.endpoints import from_project, from_target
+    """The run's target (harness.backends.target.Target): endpoints, policy, and what its backend can do."""
+    from harness.backends.target import resolve
     from harness.report.requirement_markers import stop
-    from harness.topology.target import load_target
 
     try:
-        if request.config.getoption("--target"):
-            return from_target(load_target(request.config.getoption("--target")))
-        return from_project(request.config.getoption("--project"))
+        return resolve(request.config.getoption("--project"), request.config.getoption("--target"))
     except UserError as exc:
         stop(request.config, str(exc))
 
 
 @pytest.fixture(scope="session")
-def provisioning(request, target):
+def endpoints(target):
+    """The target's addresses and credentials."""
+    return target.endpoints
+
+
+@pytest.fixture(scope="session")
+def provisioning(request, target, endpoints):
     """SOAP provisioning; where the target's layout is known, pinned to a groupware member that answers."""
     from harness.clients.provisioning import Provisioning
 
     answering = request.getfixturevalue("answering_routes") if target.layout is not None else []
-    return Provisioning(target.soap_url, target.master, verify=target.tls, route=answering[0] if answering else None)
+    return Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls,
+                        route=answering[0] if answering else None)
 
 
 @pytest.fixture(scope="session")
-def test_context(request, target, provisioning):
+def test_context(request, target, endpoints, provisioning):
     """A context with two users (alice, bob), made for this run and removed after it."""
     from harness.clients.provisioning import ProvisioningError, temporary_context
     from harness.report.requirement_markers import stop
 
     try:
-        with temporary_context(provisioning, "q", ["alice", "bob"], target.mail_domain) as context:
+        with temporary_context(provisioning, "q", ["alice", "bob"], endpoints.mail_domain) as context:
             yield context
     except ProvisioningError as exc:
         stop(request.config, f"cannot make the run's test context on {target.name}: {exc}")
@@ -125,14 +130,14 @@ def layout(target):
 
 
 @pytest.fixture(scope="session")
-def groupware_routes(request, target) -> list[str]:
+def groupware_routes(request, target, endpoints) -> list[str]:
     """Routes of the groupware pool: from the target's layout, or found by logging in until no new one shows."""
     if target.pools:
         return target.pools["oxcluster"]
     user = request.getfixturevalue("test_context").users["alice"]
     found: list[str] = []
     for _ in range(DISCOVERY_LOGINS):
-        with OXClient(target.http_url, verify=target.tls, timeout=5) as client:
+        with OXClient(endpoints.http_url, verify=endpoints.tls, timeout=5) as client:
             try:
                 session = client.login(user.login, user.password)
             except Exception:  # a hung or failing member: the pool check names it
@@ -144,7 +149,7 @@ def groupware_routes(request, target) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def member_probes(target, groupware_routes):
+def member_probes(target, endpoints, groupware_routes):
     """One probe of every pool member through the balancer, pinned to its route (within seconds)."""
     from harness.clients.balancer import probe_member
     from harness.topology.layout import VENDOR_POOL_PATHS
@@ -156,7 +161,7 @@ def member_probes(target, groupware_routes):
     else:
         wanted = [("oxcluster", "/appsuite/api", route) for route in groupware_routes]
     with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
-        return list(pool.map(lambda args: probe_member(target.http_url, *args, verify=target.tls), wanted))
+        return list(pool.map(lambda args: probe_member(endpoints.http_url, *args, verify=endpoints.tls), wanted))
 
 
 @pytest.fixture(scope="session")
@@ -172,7 +177,7 @@ def answering_routes(groupware_routes, silent_routes) -> list[str]:
 
 
 @pytest.fixture
-def ox(target, recorder, silent_routes, answering_routes):
+def ox(target, endpoints, recorder, silent_routes, answering_routes):
     """Factory of OX clients through the balancer VIP: `ox()`, `ox(route="OX2")`, or `ox(unpinned=True)`, which
     the balancer places as it places any client, even when a member is silent (stickiness is what it checks)."""
     clients: list[OXClient] = []
@@ -182,7 +187,7 @@ def ox(target, recorder, silent_routes, answering_routes):
         if route in silent_routes:
             node = target.layout.by_route(route).name if target.layout and target.layout.by_route(route) else route
             pytest.fail(f"this check needs {node} (route {route}), which {silent_routes[route]}", pytrace=False)
-        client = OXClient(target.http_url, verify=target.tls, recorder=recorder, timeout=20)
+        client = OXClient(endpoints.http_url, verify=endpoints.tls, recorder=recorder, timeout=20)
         pinned = route or (answering[0] if silent_routes and answering and not unpinned else None)
         if pinned:
             client.pin_route(pinned)
@@ -207,7 +212,7 @@ def login(ox, test_context):
 
 
 @pytest.fixture(scope="session")
-def sync_routes(target) -> list[str]:
+def sync_routes(target, endpoints) -> list[str]:
     """Routes of the sync pool's members (USM, EAS, DAV): from the target's layout, or the routes that answer
     the DAV root when it is asked unpinned a dozen times."""
     if "oxcluster_sync" in (target.pools or {}):
@@ -216,7 +221,7 @@ def sync_routes(target) -> list[str]:
     from harness.clients.ox_http import route_of
 
     found: set[str] = set()
-    with OXClient(target.http_url, verify=target.tls, timeout=5) as client:
+    with OXClient(endpoints.http_url, verify=endpoints.tls, timeout=5) as client:
         for _ in range(DISCOVERY_LOGINS):
             client.http.cookies.clear()
             try:
@@ -228,7 +233,7 @@ def sync_routes(target) -> list[str]:
 
 
 @pytest.fixture
-def dav(target, test_context):
+def dav(endpoints, test_context):
     """Factory of DAV clients through the public URL: `dav("alice")`, or `dav("alice", route="OX3")` pinned
     to one sync pool member."""
     from harness.clients.dav import DavClient
@@ -237,7 +242,7 @@ def dav(target, test_context):
 
     def make(user: str, route: str | None = None) -> DavClient:
         account = test_context.users[user]
-        client = DavClient(target.http_url, account.login, account.password, route=route, verify=target.tls)
+        client = DavClient(endpoints.http_url, account.login, account.password, route=route, verify=endpoints.tls)
         clients.append(client)
         return client
 
@@ -263,7 +268,7 @@ def cluster_checks(target):
     """The checks of the cluster itself that every fault is framed by (nodes, VIPs, replication)."""
     from harness.checks.cluster_state import cluster_checks
 
-    return cluster_checks(target.access, target.databases)
+    return cluster_checks(target.access, target.endpoints.databases)
 
 
 @pytest.fixture(scope="session")

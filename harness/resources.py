@@ -1,4 +1,4 @@
-"""Where the harness finds the files it ships: suites, topologies, load profiles, report templates.
+"""Where the harness finds the files it ships: suites, topologies, load profiles, report templates, docs.
 
 They are found through the package (importlib.resources): the build maps the
 repository's top-level folders into `harness.shipped` (see setup.py), so an
@@ -30,6 +30,11 @@ def loadprofiles_dir() -> Path:
 
 def reference_dir() -> Path:
     return _shipped("reference")
+
+
+def architecture() -> Path:
+    """The design the code follows, for the next developer (docs/ARCHITECTURE.md)."""
+    return _shipped("docs") / "ARCHITECTURE.md"
 
 
 def report_templates_dir() -> Path:

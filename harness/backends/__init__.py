@@ -1,6 +1,9 @@
-"""Backends: how the harness reaches a cluster and what it can do to it. `access` (NodeAccess) and
-`capabilities` (process, network, CPU control, delay agents) are the seams everything above asks for;
-`endpoints` resolves a target; `docker` (the reference topology) and `ssh` (staging hosts) implement them,
-and their internals are theirs."""
+"""Backends: how the harness reaches a cluster and what it can do to it.
 
-__all__ = ["access", "capabilities", "endpoints"]
+`access` (NodeAccess) and `capabilities` (process, network, CPU control,
+delay agents) are the seams everything above asks for; `target` resolves
+the run's target (endpoints, policy, node access); `docker` (the reference
+topology) and `ssh` (staging hosts) implement the seams, and their
+internals are theirs."""
+
+__all__ = ["access", "capabilities", "target"]

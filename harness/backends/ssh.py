@@ -39,7 +39,7 @@ def run_local(argv: list[str], timeout: float) -> tuple[int, str]:
 
 class SshAccess:
     def __init__(self, settings, target_name: str = "", runner: Runner = run_local):
-        self.settings = settings  # harness.topology.target.DrillSettings
+        self.settings = settings  # harness.topology.target_file.DrillSettings
         self.layout: Layout = from_drill(settings)
         self.description = f"ssh to {target_name or 'the staging hosts'}"
         self.runner = runner

@@ -72,9 +72,9 @@ def browser_type_launch_args(browser_type_launch_args, chromium, pytestconfig) -
 
 
 @pytest.fixture(scope="session")
-def base_url(pytestconfig, target) -> str:
+def base_url(pytestconfig, endpoints) -> str:
     """The target's UI: `--ui-url`, else /appsuite/ behind the URL users reach (the balancer VIP)."""
-    return ui_url(pytestconfig.getoption("--ui-url", default=None), target.public_url or target.http_url)
+    return ui_url(pytestconfig.getoption("--ui-url", default=None), endpoints.public_url or endpoints.http_url)
 
 
 def ui_url(configured: str | None, users_url: str) -> str:
@@ -82,10 +82,10 @@ def ui_url(configured: str | None, users_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args, target) -> dict:
+def browser_context_args(browser_context_args, endpoints) -> dict:
     """English labels, a desktop window, and the target's TLS: a private CA or none is not checked by the browser."""
     return {**browser_context_args, "locale": "en-US", "viewport": VIEWPORT, "accept_downloads": True,
-            "ignore_https_errors": target.tls is not True}
+            "ignore_https_errors": endpoints.tls is not True}
 
 
 class Timings:
@@ -121,7 +121,7 @@ def browser_timings(request) -> Timings:
 
 
 @pytest.fixture
-def browser_sessions(target):
+def browser_sessions(endpoints):
     """The OX session of a browser context, seen and ended through the API client."""
     from harness.browser import ox_session
 
@@ -132,18 +132,18 @@ def browser_sessions(target):
 
         @staticmethod
         def answer(session: ox_session.BrowserSession) -> str:
-            return ox_session.answer_to(target.http_url, session, verify=target.tls)
+            return ox_session.answer_to(endpoints.http_url, session, verify=endpoints.tls)
 
         @staticmethod
         def end(session: ox_session.BrowserSession) -> None:
-            ox_session.end_on_server(target.http_url, session, verify=target.tls)
+            ox_session.end_on_server(endpoints.http_url, session, verify=endpoints.tls)
 
     return Sessions()
 
 
 @pytest.fixture(scope="session")
-def ui_version(pytestconfig, target) -> str | None:
+def ui_version(pytestconfig, endpoints) -> str | None:
     """The App Suite version whose labels the page objects use: --ui-version, else what the server says."""
     from harness.browser.ox_session import server_version
 
-    return pytestconfig.getoption("--ui-version", default=None) or server_version(target.http_url, target.tls)
+    return pytestconfig.getoption("--ui-version", default=None) or server_version(endpoints.http_url, endpoints.tls)

@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
             "(balancer pair with VIP, middleware nodes, MariaDB master-master, NFS, Dovecot, Postfix) "
             "and qualify it."
         ),
-        epilog="Run `oxh COMMAND --help` for the options of one command.",
+        epilog="Run `oxh COMMAND --help` for the options of one command. How the harness is built: "
+               "docs/ARCHITECTURE.md, shipped in the package as harness/shipped/docs/ARCHITECTURE.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -14,7 +14,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from harness.backends.endpoints import from_project
+from harness.backends.target import docker_target
 from harness.clients.dav_compat import LEVELS, compatibility
 from harness.clients.provisioning import Provisioning, temporary_context
 
@@ -22,18 +22,18 @@ FAILING = ("broken", "ungraceful")
 
 
 def run_bench_dav(console: Console, project: str) -> int:
-    endpoints = from_project(project)
-    provisioning = Provisioning(endpoints.soap_url, endpoints.master)
-    routes = endpoints.pools.get("oxcluster_sync") or [None]
+    target = docker_target(project)
+    provisioning = Provisioning(target.endpoints.soap_url, target.endpoints.master)
+    routes = target.pools.get("oxcluster_sync") or [None]
     failing = 0
-    with temporary_context(provisioning, "davcompat", ["dav"], endpoints.mail_domain) as context:
+    with temporary_context(provisioning, "davcompat", ["dav"], target.endpoints.mail_domain) as context:
         user = context.users["dav"]
         table = Table(title="oxh bench-dav: caldav-server-tester through each sync pool member", title_justify="left")
         for column in ("member", *LEVELS, "not full"):
             table.add_column(column)
         for route in routes:
             console.print(f"checking CalDAV through {'route ' + route if route else 'the public URL'}")
-            found = compatibility(endpoints.http_url, user.login, user.password, route=route)
+            found = compatibility(target.endpoints.http_url, user.login, user.password, route=route)
             counts = Counter(found.values())
             others = [f"{feature} ({level})" for feature, level in sorted(found.items()) if level != "full"]
             failing += sum(counts[level] for level in FAILING)

@@ -56,13 +56,12 @@ def bare_run(url: str, seconds: float, users: int) -> tuple[float, float]:
 
 def harness_run(project: str, seconds: float, users: int) -> tuple[float, float]:
     """(requests per second, requests per CPU-second of the generator) of `oxh load` with webmail users."""
-    from harness.backends.endpoints import from_project
-    from harness.load.profile import find, load_profile
+    from harness.backends.target import docker_target
+    from harness.load.profile import load_profile
     from harness.load.session import LoadOptions, run_load
 
-    path = find("webmail")
     with tempfile.TemporaryDirectory() as folder:
-        results = run_load(from_project(project), load_profile(path), path,
+        results = run_load(docker_target(project), load_profile("webmail"),
                            LoadOptions(users=users, duration=seconds, speedup=3600), Path(folder), lambda line: None)
         cpu_seconds = _generator_cpu_seconds(Path(folder) / "resources.csv")
     requests = sum(c["requests"] for c in results["classes"])
@@ -75,9 +74,9 @@ def _generator_cpu_seconds(path: Path) -> float:
 
 
 def run_bench_generator(console: Console, project: str, seconds: float, users: int, runs: int) -> int:
-    from harness.backends.endpoints import from_project
+    from harness.backends.target import docker_target
 
-    url = from_project(project).http_url
+    url = docker_target(project).endpoints.http_url
     bare = [bare_run(url, seconds, users) for _ in range(runs)]
     harness = [harness_run(project, seconds, users) for _ in range(runs)]
     bare_rps, bare_per_cpu = (statistics.median(x) for x in zip(*bare))

@@ -16,7 +16,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from harness.backends.endpoints import from_project
+from harness.backends.target import docker_target
 from harness.clients.balancer import balancer_pools, probe_member
 from harness.errors import UserError
 from harness.wait import WaitTimeout, wait_for
@@ -25,13 +25,13 @@ GIVE_UP = 60.0
 
 
 def run_bench_hung(console: Console, project: str, node: str | None, runs: int) -> int:
-    target = from_project(project)
+    target = docker_target(project)
     layout = target.layout
     members = layout.pool_members("oxcluster")
     chosen = next((m for m in members if m.name == node), None) if node else members[0]
     if chosen is None:
         raise UserError(f"{node} is not a member of oxcluster", f"choose one of {', '.join(m.name for m in members)}")
-    access = target.access
+    access, url = target.access, target.endpoints.http_url
     table = Table(title=f"oxh bench-hung: {chosen.name} (route {chosen.route}) paused", title_justify="left")
     for column in ("run", "pool check names it", "member watch takes it out", "back after the pause"):
         table.add_column(column)
@@ -41,12 +41,12 @@ def run_bench_hung(console: Console, project: str, node: str | None, runs: int) 
         access.whole_node(chosen.name, "freeze")
         started = time.monotonic()
         try:
-            probe_seconds = _until(lambda: not probe_member(target.http_url, "oxcluster", "/appsuite/api",
+            probe_seconds = _until(lambda: not probe_member(url, "oxcluster", "/appsuite/api",
                                                             chosen.route).answered, started)
-            watch_seconds = _until(lambda: _taken_out(target.http_url, chosen.route), started)
+            watch_seconds = _until(lambda: _taken_out(url, chosen.route), started)
         finally:
             access.whole_node(chosen.name, "thaw")
-        back = _until(lambda: probe_member(target.http_url, "oxcluster", "/appsuite/api", chosen.route).answered,
+        back = _until(lambda: probe_member(url, "oxcluster", "/appsuite/api", chosen.route).answered,
                       time.monotonic())
         named.append(probe_seconds)
         taken_out.append(watch_seconds)

@@ -96,21 +96,21 @@ def reach(use: str, what: str, host: str, port: int) -> Check:
 
 def target_checks(path: str) -> list[Check]:
     """Every endpoint a target file names, reached with one TCP connection each."""
-    from harness.topology.target import load_target
+    from harness.topology.target_file import load_target_file
 
-    target = load_target(path)
+    file = load_target_file(path)
     checks = []
-    for what, url in (("balancer (http_url)", target.http_url), ("SOAP (soap_url)", target.soap_url),
-                      ("public_url", target.public_url)):
+    for what, url in (("balancer (http_url)", file.http_url), ("SOAP (soap_url)", file.soap_url),
+                      ("public_url", file.public_url)):
         if url is not None:
             parsed = urlparse(str(url))
             checks.append(reach("acceptance", what, parsed.hostname or "", parsed.port or
                                 (443 if parsed.scheme == "https" else 80)))
-    checks += [reach("acceptance", f"IMAP {i + 1}", imap.host, imap.port) for i, imap in enumerate(target.imap)]
-    checks.append(reach("acceptance", "SMTP", target.smtp.host, target.smtp.port))
-    checks += [reach("acceptance", f"database {db.name}", db.host, db.port) for db in target.databases]
-    if target.drill:
-        checks += [reach("drill", f"SSH {node.name}", node.host, target.drill.ssh_port) for node in target.drill.nodes]
+    checks += [reach("acceptance", f"IMAP {i + 1}", imap.host, imap.port) for i, imap in enumerate(file.imap)]
+    checks.append(reach("acceptance", "SMTP", file.smtp.host, file.smtp.port))
+    checks += [reach("acceptance", f"database {db.name}", db.host, db.port) for db in file.databases]
+    if file.drill:
+        checks += [reach("drill", f"SSH {node.name}", node.host, file.drill.ssh_port) for node in file.drill.nodes]
     return checks
 
 

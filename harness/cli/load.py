@@ -20,7 +20,7 @@ from rich.table import Table
 
 from harness.errors import UserError
 from harness.load.plan import ENV, LoadPlan
-from harness.load.profile import find, load_profile
+from harness.load.profile import load_profile
 from harness.load.runner import LOCUSTFILE
 from harness.load.session import LoadOptions, run_load
 from harness.report.run_folder import new_run_folder
@@ -40,35 +40,23 @@ def run_worker(console: Console, master_host: str, plan_file: str | None) -> int
 
 def run_load_command(console: Console, *, profile_name: str, project: str, target_file: str | None,
                      confirm: str | None, options: LoadOptions, fault: str | None = None) -> int:
-    from harness.backends.endpoints import from_project, from_target
-    from harness.topology.target import load_target
+    from harness.backends.target import resolve
 
-    profile_path = find(profile_name)
-    profile = load_profile(profile_path)
-    if target_file:
-        target = load_target(target_file)
-        if target.load != "allowed":
-            raise UserError(f"target {target.name} does not allow load", "its target file must say `load: allowed`")
-        if confirm != target.name:
-            raise UserError(f"load against {target.name} needs its confirmation", f"add --confirm {target.name}")
-        if options.users and options.users > target.load_max_users:
-            raise UserError(f"{options.users} users is more than target {target.name} allows "
-                            f"(load_max_users: {target.load_max_users})", "lower --users")
-        endpoints = from_target(target)
-    else:
-        endpoints = from_project(project)
+    profile = load_profile(profile_name)
+    target = resolve(project, target_file)
+    target.check_load(options.users, confirm)
     run_id = (run := new_run_folder()).name
     folder = run / "load"
-    console.print(f"load run {run_id}: profile {profile.name} against {endpoints.name}; results in {folder}/",
+    console.print(f"load run {run_id}: profile {profile.name} against {target.name}; results in {folder}/",
                   soft_wrap=True)
     say = console.print
     if fault:
         from harness.scenario.under_load import parse_fault, run_load_with_fault
 
         parse_fault(fault)  # bad input stops here, before any user is made
-        results = run_load_with_fault(endpoints, profile, profile_path, options, folder, say, fault, confirm)
+        results = run_load_with_fault(target, profile, options, folder, say, fault, confirm)
     else:
-        results = run_load(endpoints, profile, profile_path, options, folder, say)
+        results = run_load(target, profile, options, folder, say)
     print_results(console, results)
     valid = not results["generator"]["bound"] and not results["generator"]["invalid"]
     fault_ok = not results.get("fault", {}).get("violations")

@@ -61,21 +61,21 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
                 pytest_args: list[str], confirm: str | None = None, baseline: str | None = None) -> int:
     suites = check_suites(suites)
     baseline_folder = find(baseline) if baseline else None
-    endpoints = resolve_endpoints(console, project, target_file, topology)
+    target = resolve_target(console, project, target_file, topology)
     folder = new_run_folder()
     run_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
     run = {
         "run_id": run_id,
-        "target": endpoints.name,
-        "kind": endpoints.kind,
-        "use": endpoints.use,
+        "target": target.name,
+        "kind": target.kind,
+        "use": target.policy.use,
         "suites": suites,
         "narrowed": set(suites) != set(available_suites()),
-        "waivers": waivers_of(endpoints.thresholds, endpoints.load_slos),
+        "waivers": waivers_of(target.policy.thresholds, target.policy.load_slos),
         "harness_version": __version__,
         "started_text": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "versions": {**_versions(endpoints), **(_browser_version() if "frontend" in suites else {})},
+        "versions": {**_versions(target), **(_browser_version() if "frontend" in suites else {})},
     }
     (folder / "run.json").write_text(json.dumps(run, indent=2))
     pytest_base = [
@@ -92,7 +92,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
                "--junitxml", str(folder.resolve() / "junit.xml"), "-q", "-rfEs", *pytest_args]
     if confirm:
         command += ["--confirm", confirm]
-    console.print(f"running {', '.join(suites)} against {endpoints.name}; report in {folder}/")
+    console.print(f"running {', '.join(suites)} against {target.name}; report in {folder}/")
     started = time.monotonic()
     returncode = _run_suites(command)
     seconds = time.monotonic() - started
@@ -104,7 +104,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
             {"started": time.time() - seconds, "finished": time.time(), "exit_status": returncode,
              "exit_reason": "the suites stopped before writing results", "tests": []}))
     regressions = compare_with(console, folder, baseline_folder) if baseline else []
-    report = render(folder, endpoints.secrets())
+    report = render(folder, target.endpoints.secrets())
     code = _summary(console, folder, report, seconds)
     stopped = verdict_of(folder).stopped
     if returncode == 2 and stopped and stopped != "interrupted":
@@ -135,13 +135,13 @@ def _run_suites(command: list[str]) -> int:
         raise
 
 
-def resolve_endpoints(console: Console, project: str, target_file: str | None, topology: str):
-    """The target file's endpoints, or the project's, bringing `topology` up when the project is not running."""
-    from harness.backends.endpoints import from_project, from_target
-    from harness.topology.target import load_target
+def resolve_target(console: Console, project: str, target_file: str | None, topology: str):
+    """The target file's cluster, or the project's, bringing `topology` up when the project is not running."""
+    from harness.backends.target import docker_target, file_target
+    from harness.topology.target_file import load_target_file
 
     if target_file:
-        return from_target(load_target(target_file))
+        return file_target(load_target_file(target_file))
     from harness.backends.docker.cluster import DockerCluster
     from harness.backends.docker.engine import connect
     from harness.cli.progress import RichReporter
@@ -156,15 +156,15 @@ def resolve_endpoints(console: Console, project: str, target_file: str | None, t
         unhealthy = [s.node for s in cluster.status() if s.health != "healthy"]
         if unhealthy:
             console.print(f"[yellow]note:[/] project {project} runs, but not healthy: {', '.join(unhealthy)}")
-    return from_project(project)
+    return docker_target(project)
 
 
-def _versions(endpoints) -> dict[str, str]:
-    if endpoints.access is None:
+def _versions(target) -> dict[str, str]:
+    if target.access is None:
         return {"components": "not visible from outside a remote cluster"}
     from harness.backends.access import versions
 
-    return versions(endpoints.access)
+    return versions(target.access)
 
 
 def _browser_version() -> dict[str, str]:

@@ -59,18 +59,12 @@ def _run_folder(name: str) -> Path:
     return path
 
 
-def _endpoints(console: Console, args: argparse.Namespace, project: str):
-    from harness.cli.qualify import resolve_endpoints
-    from harness.topology.target import load_target
+def _target(console: Console, args: argparse.Namespace, project: str):
+    from harness.cli.qualify import resolve_target
 
-    if args.target:
-        target = load_target(args.target)
-        if target.use != "staging":
-            raise UserError(f"target {target.name} is not a staging target",
-                            "a sweep drains pool members: only targets with `use: staging`")
-        if args.confirm != target.name:
-            raise UserError(f"a capacity sweep on {target.name} needs its confirmation", f"add --confirm {target.name}")
-    return resolve_endpoints(console, project, args.target, args.topology)
+    target = resolve_target(console, project, args.target, args.topology)
+    target.check_may_change(args.confirm, "a capacity sweep (it drains pool members)")
+    return target
 
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
@@ -96,10 +90,10 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         defaults = SweepSettings()
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
                                  imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold)
-        endpoints = _endpoints(console, args, project)
+        target = _target(console, args, project)
         folder = (into or new_run_folder()) / "sizing"
-        console.print(f"sizing run {folder.parent.name} against {endpoints.name}; results in {folder}/", soft_wrap=True)
-        sweep = measure(endpoints, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm,
+        console.print(f"sizing run {folder.parent.name} against {target.name}; results in {folder}/", soft_wrap=True)
+        sweep = measure(target, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm,
                         utilisation=design.demand.target_utilisation.value)
     else:
         sweep = read_sweeps(runs)

@@ -10,7 +10,7 @@ from rich.console import Console
 def cmd_validate(console: Console, err_console: Console, args: argparse.Namespace) -> int:
     from harness.topology.loader import file_kind, load, read_yaml, resolve
     from harness.topology.sizing import load_sizing
-    from harness.topology.target import load_target
+    from harness.topology.target_file import load_target_file
 
     path = resolve(args.file)
     kind = file_kind(read_yaml(path, example="topologies/ci-small.yaml").data)
@@ -19,8 +19,8 @@ def cmd_validate(console: Console, err_console: Console, args: argparse.Namespac
         console.print(f"{path}: valid sizing design {design.name} ({design.users:,} users, "
                       f"{sum(tier.count for tier in design.tiers.values())} machines in {len(design.tiers)} tiers)")
     elif kind == "target file":
-        target = load_target(path)
-        console.print(f"{path}: valid target file {target.name} (use: {target.use})")
+        file = load_target_file(path)
+        console.print(f"{path}: valid target file {file.name} (use: {file.use})")
     else:
         topology = load(path)
         for warning in topology.warnings():

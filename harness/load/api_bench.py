@@ -37,7 +37,9 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Target:
+class BenchedCall:
+    """The API call a bench repeats, as one user."""
+
     base_url: str
     login: str
     password: str
@@ -49,12 +51,12 @@ def _cookies(client: OXClient) -> dict[str, str]:
     return {cookie.name: cookie.value for cookie in client.http.cookies.jar if cookie.name != "JSESSIONID"}
 
 
-async def _timed_get(http: httpx.AsyncClient, target: Target, session_id: str, jar: dict,
+async def _timed_get(http: httpx.AsyncClient, call: BenchedCall, session_id: str, jar: dict,
                      latencies: list[float]) -> bool:
     """One measured call; True when it answered 200 without an OX error."""
     started = time.monotonic()
     try:
-        response = await http.get(target.path, params={**target.params, "session": session_id}, cookies=jar)
+        response = await http.get(call.path, params={**call.params, "session": session_id}, cookies=jar)
         ok = response.status_code == 200 and b'"error"' not in response.content[:200]
     except httpx.HTTPError:
         ok = False
@@ -62,7 +64,7 @@ async def _timed_get(http: httpx.AsyncClient, target: Target, session_id: str, j
     return ok
 
 
-async def _closed_loop(target: Target, session_id: str, cookies: dict, routes: list[str], workers: int,
+async def _closed_loop(call: BenchedCall, session_id: str, cookies: dict, routes: list[str], workers: int,
                        seconds: float) -> Result:
     latencies: list[float] = []
     errors = 0
@@ -73,15 +75,15 @@ async def _closed_loop(target: Target, session_id: str, cookies: dict, routes: l
         nonlocal errors
         jar = {**cookies, "JSESSIONID": f"{index}.{routes[index % len(routes)]}"}
         while time.monotonic() < deadline:
-            errors += not await _timed_get(http, target, session_id, jar, latencies)
+            errors += not await _timed_get(http, call, session_id, jar, latencies)
 
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=target.base_url, limits=limits, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=call.base_url, limits=limits, timeout=10) as http:
         await asyncio.gather(*(worker(i, http) for i in range(workers)))
     return Result("", len(latencies), errors, time.monotonic() - started, latencies)
 
 
-async def _open_loop(target: Target, session_id: str, cookies: dict, routes: list[str], rate: float,
+async def _open_loop(call: BenchedCall, session_id: str, cookies: dict, routes: list[str], rate: float,
                      seconds: float) -> Result:
     latencies: list[float] = []
     errors = 0
@@ -91,23 +93,23 @@ async def _open_loop(target: Target, session_id: str, cookies: dict, routes: lis
         nonlocal errors
         await asyncio.sleep(index / rate)
         jar = {**cookies, "JSESSIONID": f"{index}.{routes[index % len(routes)]}"}
-        errors += not await _timed_get(http, target, session_id, jar, latencies)
+        errors += not await _timed_get(http, call, session_id, jar, latencies)
 
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=target.base_url, timeout=10,
+    async with httpx.AsyncClient(base_url=call.base_url, timeout=10,
                                  limits=httpx.Limits(max_connections=200)) as http:
         await asyncio.gather(*(one(i, http) for i in range(count)))
     return Result("", len(latencies), errors, time.monotonic() - started, latencies)
 
 
-def measure(target: Target, routes: list[str], workers: int = 16, seconds: float = 10.0) -> tuple[Result, Result]:
+def measure(call: BenchedCall, routes: list[str], workers: int = 16, seconds: float = 10.0) -> tuple[Result, Result]:
     """Saturation (closed loop) and latency at half that rate (open loop)."""
-    with OXClient(target.base_url) as client:
+    with OXClient(call.base_url) as client:
         client.pin_route(routes[0])
-        session = client.login(target.login, target.password)
+        session = client.login(call.login, call.password)
         cookies = _cookies(client)
         # Warm the node's caches (session, folders) before measuring.
-        client.http.get(target.path, params={**target.params, "session": session.id})
-        saturated = asyncio.run(_closed_loop(target, session.id, cookies, routes, workers, seconds))
-        paced = asyncio.run(_open_loop(target, session.id, cookies, routes, max(saturated.rate / 2, 1), seconds))
+        client.http.get(call.path, params={**call.params, "session": session.id})
+        saturated = asyncio.run(_closed_loop(call, session.id, cookies, routes, workers, seconds))
+        paced = asyncio.run(_open_loop(call, session.id, cookies, routes, max(saturated.rate / 2, 1), seconds))
     return saturated, paced

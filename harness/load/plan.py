@@ -1,20 +1,19 @@
 """A load run's plan: what the Locust process needs to know, handed to it as one JSON file.
 
-The harness writes the plan (profile, target addresses, test users, shape)
-into the run folder and starts Locust with `OXH_LOAD_PLAN` naming it; the
+The harness writes the plan (the profile itself, with the target's SLOs,
+target addresses, test users, shape) into the run folder and starts Locust with `OXH_LOAD_PLAN` naming it; the
 locustfile reads it back. Nothing else crosses the process boundary.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.load.profile import LoadProfile, load_profile
+from harness.load.profile import LoadProfile
 
 Shape = Literal["steps", "constant", "soak"]
 ENV = "OXH_LOAD_PLAN"
@@ -23,7 +22,7 @@ ENV = "OXH_LOAD_PLAN"
 class LoadPlan(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    profile_path: str
+    profile: LoadProfile
     http_url: str
     verify_tls: bool = True
     imap: list[tuple[str, int]] = Field(default_factory=list)
@@ -37,9 +36,6 @@ class LoadPlan(BaseModel):
     hold_seconds: float = 60
     speedup: float = Field(default=1, ge=1)
     output: str = Field(description="folder the locustfile writes steps.json into")
-
-    def profile(self) -> LoadProfile:
-        return _profile(self.profile_path)
 
     def planned_seconds(self) -> float:
         """How long the shape runs at most (a step may be held up to twice its time until steady)."""
@@ -55,7 +51,3 @@ class LoadPlan(BaseModel):
     def from_environment(cls) -> "LoadPlan":
         return cls.model_validate_json(Path(os.environ[ENV]).read_text())
 
-
-@lru_cache(maxsize=4)
-def _profile(path: str) -> LoadProfile:
-    return load_profile(path)

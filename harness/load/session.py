@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ContextManager
 
-from harness.backends.endpoints import Endpoints
+from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning, ProvisioningError
 from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users
@@ -45,11 +45,12 @@ def users_needed(profile: LoadProfile, options: LoadOptions) -> int:
     return options.users or profile.defaults.users
 
 
-def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
+def run_load(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
              progress: Progress, alongside: Alongside | None = None) -> dict[str, Any]:
     """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`.
     `alongside()` is entered once Locust has started and left when it ends (a fault under load, say)."""
-    profile = profile.with_slos(endpoints.load_slos)
+    endpoints = target.endpoints
+    profile = profile.with_slos(target.policy.load_slos)
     count = users_needed(profile, options)
     if count > MAX_USERS:
         raise UserError(f"{count} users asked for; one run provisions at most {MAX_USERS}",
@@ -59,19 +60,20 @@ def run_load(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, opt
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return _run(endpoints, profile, profile_path, options, folder, progress, provisioning, count, alongside)
+        return _run(target, profile, options, folder, progress, provisioning, count, alongside)
     except ProvisioningError as exc:
-        raise UserError(f"cannot provision or remove the load run's test users on {endpoints.name}: {exc}",
+        raise UserError(f"cannot provision or remove the load run's test users on {target.name}: {exc}",
                         "check SOAP provisioning (the functional suite's PROV requirement) and run again") from None
 
 
-def _run(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options: LoadOptions, folder: Path,
+def _run(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
          progress: Progress, provisioning: Provisioning, count: int, alongside: Alongside | None) -> dict[str, Any]:
+    endpoints = target.endpoints
     with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
                     imap=endpoints.imap) as accounts:
         steps = [min(level, count) for level in profile.steps.users] if options.shape == "steps" else []
         plan = LoadPlan(
-            profile_path=str(profile_path), http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
+            profile=profile, http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
             imap=endpoints.imap, smtp=endpoints.smtp, accounts=accounts, shape=options.shape, users=count,
             spawn_rate=options.spawn_rate or profile.defaults.spawn_rate,
             duration=options.duration or profile.defaults.duration, steps=steps,
@@ -79,7 +81,7 @@ def _run(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, options
             output=str(folder))
         progress(f"running {profile.name} ({options.shape}, {count} users, speed-up {plan.speedup:g}) "
                  f"for at most {plan.planned_seconds():.0f} s")
-        run = run_locust(plan, folder, endpoints.access, progress, workers=options.workers, master=options.master,
+        run = run_locust(plan, folder, target.access, progress, workers=options.workers, master=options.master,
                          expect_workers=options.expect_workers, alongside=alongside)
     results = summarize(run, plan, profile)
     results["workers"] = options.workers

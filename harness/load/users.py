@@ -251,7 +251,7 @@ def user_classes(plan: LoadPlan) -> dict[str, type]:
     """One Locust User class per class of the plan's profile, with its weight and think time."""
     accounts = Accounts(plan.accounts)
     made: dict[str, type] = {}
-    for spec in plan.profile().classes:
+    for spec in plan.profile.classes:
         behaviour, base = BEHAVIOURS[spec.protocol]
 
         def on_start(self) -> None:

@@ -151,12 +151,13 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def _target(item: pytest.Item):
+    """The run's Target, where the test used it (funcargs holds every fixture the test set up)."""
     return getattr(item, "funcargs", {}).get("target")
 
 
 def _secrets(item: pytest.Item) -> list[str]:
     target = _target(item)
-    return target.secrets() if target is not None else []
+    return target.endpoints.secrets() if target is not None else []
 
 
 def _evidence(item: pytest.Item) -> dict[str, str]:
@@ -167,7 +168,8 @@ def _evidence(item: pytest.Item) -> dict[str, str]:
             f"{e.method} {e.url} -> {e.status or e.error} route={e.route} {e.seconds * 1000:.0f} ms"
             for e in recorder.exchanges[-40:]
         )
-    access = getattr(_target(item), "access", None)
+    target = _target(item)
+    access = target.access if target is not None else None
     if access is not None:
         for node in access.layout.names():
             try:

@@ -187,7 +187,7 @@ def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], 
 
 
 
-def run_load_with_fault(endpoints, profile, profile_path: Path, options, folder: Path, progress, fault: str,
+def run_load_with_fault(target, profile, options, folder: Path, progress, fault: str,
                         confirm: str | None, hold: float | None = None) -> dict[str, Any]:
     """`run_load` with the scenario `fault` (SCENARIO@SECONDS) injected into it; its judgement in results.json."""
     import json
@@ -196,10 +196,10 @@ def run_load_with_fault(endpoints, profile, profile_path: Path, options, folder:
     from harness.load.session import run_load
 
     name, at = parse_fault(fault)
-    profile = profile.with_slos(endpoints.load_slos)
-    timer = FaultTimer(driver_for(endpoints, confirm), name, at, hold)
+    profile = profile.with_slos(target.policy.load_slos)
+    timer = FaultTimer(driver_for(target, confirm), name, at, hold)
     progress(f"fault under load: {name} at {at:g} s, held {timer.held_for:g} s")
-    results = run_load(endpoints, profile, profile_path, options, folder, progress, alongside=timer.running)
+    results = run_load(target, profile, options, folder, progress, alongside=timer.running)
     results["fault"] = judge_fault(timer, folder / "locust", results["classes"], profile.slos["default"])
     (folder / "results.json").write_text(json.dumps(results, indent=2))
     return results

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from harness.backends.access import NodeAccess, NodeUnreachable
 from harness.backends.capabilities import CpuLimits
-from harness.backends.endpoints import Endpoints
+from harness.backends.target import Target
 from harness.clients.balancer import drain_command, manager_xml_command, parse_manager_xml
 from harness.clients.mysql import MySQLEndpoint
 from harness.errors import UserError
@@ -153,14 +153,14 @@ def imap_commands(access: NodeAccess) -> float | None:
     return total if known else None
 
 
-def measure_point(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, accounts: list[dict[str, str]],
+def measure_point(target: Target, profile: LoadProfile, accounts: list[dict[str, str]],
                   point: PointPlan, folder: Path, progress: Progress) -> dict[str, Any]:
     """Run the step load of `point` and return its load results with the point's settings and database work."""
-    access = endpoints.access
+    access, endpoints = target.access, target.endpoints
     folder.mkdir(parents=True, exist_ok=True)
     plan = LoadPlan(
-        profile_path=str(profile_path), http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
-        imap=_imap_of(endpoints, point), smtp=endpoints.smtp, accounts=accounts, shape="steps",
+        profile=profile, http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
+        imap=_imap_of(target, point), smtp=endpoints.smtp, accounts=accounts, shape="steps",
         users=max(point.steps), spawn_rate=point.spawn_rate, duration=1, steps=list(point.steps),
         hold_seconds=point.hold_seconds, speedup=point.speedup, output=str(folder))
     narrowed = pool_narrowed(access, "oxcluster", point.members) if point.tier == "middleware" \
@@ -198,13 +198,15 @@ def memory_per_session(samples: Samples, tier: str, sessions: int) -> float | No
     return round(grown / sessions / MIB, 3) if grown > 0 else None
 
 
-def _imap_of(endpoints: Endpoints, point: PointPlan) -> list[tuple[str, int]]:
+def _imap_of(target: Target, point: PointPlan) -> list[tuple[str, int]]:
     """The IMAP servers the load's IMAP users reach: for an imap point only its members."""
+    endpoints, layout = target.endpoints, target.layout
     if point.tier != "imap":
         return endpoints.imap
-    addresses = {endpoints.access.layout.node(node).address for node in point.members}
+    addresses = {layout.node(node).address for node in point.members}
     chosen = [(host, port) for host, port in endpoints.imap if host in addresses]
     if not chosen:  # published on loopback: keep the order of the layout's imap nodes
-        names = endpoints.access.layout.names("imap")
-        chosen = [endpoints.imap[names.index(node)] for node in point.members if names.index(node) < len(endpoints.imap)]
+        names = layout.names("imap")
+        chosen = [endpoints.imap[names.index(node)] for node in point.members
+                  if names.index(node) < len(endpoints.imap)]
     return chosen

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.backends.capabilities import CpuLimits
-from harness.backends.endpoints import Endpoints
+from harness.backends.target import Target
 from harness.load.profile import LoadProfile
 from harness.load.session import LoadOptions
 from harness.scenario.under_load import run_load_with_fault
@@ -94,7 +94,7 @@ def achieved_throughput(history: Path, start: float, end: float) -> float | None
     return rates[len(rates) // 2] if rates else None
 
 
-def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: Path, points: list[CapacityPoint],
+def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[CapacityPoint],
                      per_user: float, speedup: float, utilisation: float, folder: Path, progress: Progress,
                      confirm: str | None = None) -> ProofResult | None:
     """Run the proof at the design point of `points` (`utilisation`: the design's target utilisation); None
@@ -103,7 +103,7 @@ def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: P
     if found is None:
         return None
     top, spare = found
-    members = tuple(node.name for node in endpoints.access.layout.pool_members("oxcluster"))[:top.nodes]
+    members = tuple(node.name for node in target.access.layout.pool_members("oxcluster"))[:top.nodes]
     load = spare.throughput * utilisation
     users = max(2, math.ceil(load / per_user))
     progress(f"N+1 proof: {top.nodes} groupware nodes at {top.cpu_per_node:g} core under {load:.1f}/s ({users} "
@@ -111,9 +111,9 @@ def prove_n_plus_one(endpoints: Endpoints, profile: LoadProfile, profile_path: P
              f"{utilisation:g}), {SCENARIO} after {FAULT_AT:g} s")
     options = LoadOptions(shape="constant", users=users, spawn_rate=max(1.0, users / RAMP), duration=DURATION,
                           speedup=speedup)
-    quota = top.cpu_per_node if isinstance(endpoints.access, CpuLimits) else None
-    with pool_narrowed(endpoints.access, "oxcluster", members), cpu_limited(endpoints.access, members, quota):
-        results = run_load_with_fault(endpoints, profile, profile_path, options, folder, progress,
+    quota = top.cpu_per_node if isinstance(target.access, CpuLimits) else None
+    with pool_narrowed(target.access, "oxcluster", members), cpu_limited(target.access, members, quota):
+        results = run_load_with_fault(target, profile, options, folder, progress,
                                       f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)
     fault = results["fault"]
     slo = profile.slos["default"]

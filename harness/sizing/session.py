@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.backends.endpoints import Endpoints
-from harness.load.profile import find, load_profile
+from harness.backends.target import Target
+from harness.load.profile import load_profile
 from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, points_from_json
 from harness.sizing.proof import ProofResult, prove_n_plus_one
@@ -45,21 +45,19 @@ def sweep_file(run: Path) -> Path:
     return run / "sizing" / "points" / SWEEP_FILE
 
 
-def measure(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress, *,
+def measure(target: Target, settings: SweepSettings, folder: Path, progress: Progress, *,
             utilisation: float, proof: bool = True, confirm: str | None = None) -> Sweep:
     """Run the sweep (and the N+1 proof at `utilisation` of the capacity with one node fewer) into
     `folder/points/`; `sweep.json` there records it."""
     started = time.monotonic()
     points_folder = folder / "points"
-    found = run_sweep(endpoints, settings, points_folder, progress)
-    topology = getattr(endpoints.access, "topology", None)
-    sweep = Sweep(found.points, found.costs, topology.name if topology else endpoints.name, endpoints.name,
+    found = run_sweep(target, settings, points_folder, progress)
+    sweep = Sweep(found.points, found.costs, target.design, target.name,
                   settings.profile, settings.imap_profile, found.runs, 0.0)
     if proof:
-        profile_path = find(settings.profile)
-        profile = load_profile(profile_path)
+        profile = load_profile(settings.profile)
         speedup = settings.speedup["middleware"]
-        sweep.proof = prove_n_plus_one(endpoints, profile, profile_path, found.points,
+        sweep.proof = prove_n_plus_one(target, profile, found.points,
                                        requests_per_user_second(profile, speedup), speedup, utilisation,
                                        points_folder / "n-plus-one", progress, confirm)
         if sweep.proof is None:
@@ -110,7 +108,7 @@ def read_sweeps(runs: list[Path]) -> Sweep:
 
 def model(design: SizingDesign, users: int, sweep: Sweep) -> SizingResult:
     design = design.model_copy(update={"users": users})
-    return size(design, sweep.points, sweep.costs, load_profile(find(sweep.profile)))
+    return size(design, sweep.points, sweep.costs, load_profile(sweep.profile))
 
 
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,

@@ -19,11 +19,11 @@ from statistics import median
 from typing import Any, Callable
 
 from harness.backends.capabilities import CpuLimits
-from harness.backends.endpoints import Endpoints
+from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning
 from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users
-from harness.load.profile import LoadProfile, find, load_profile
+from harness.load.profile import LoadProfile, load_profile
 from harness.sizing.measure import PointPlan, measure_point, node_cores
 from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
 
@@ -135,28 +135,29 @@ def mix_cost(results: dict[str, Any], run: str) -> TierCost | None:
                                   imap_ops=results.get("imap_commands"))
 
 
-def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progress: Progress) -> SweepResult:
+def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: Progress) -> SweepResult:
     """Measure every point of `settings` against the project; each point's run goes into `folder/<point>/`."""
-    if endpoints.access is None:
-        raise UserError(f"{endpoints.name} gives no node access", "a sweep narrows pools and sets CPU quotas through "
-                                                                 "node access: use the reference project or a staging target")
-    groupware = [node.name for node in endpoints.access.layout.pool_members("oxcluster")]
+    access, endpoints = target.access, target.endpoints
+    if access is None:
+        raise UserError(f"{target.name} gives no node access", "a sweep narrows pools and sets CPU quotas through "
+                                                               "node access: use the reference project or a staging target")
+    groupware = [node.name for node in access.layout.pool_members("oxcluster")]
     if len(groupware) < max(settings.nodes):
-        raise UserError(f"the groupware pool of {endpoints.name} has {len(groupware)} member(s); the sweep measures up "
+        raise UserError(f"the groupware pool of {target.name} has {len(groupware)} member(s); the sweep measures up "
                         f"to {max(settings.nodes)}", "bring up the `sizing` topology (oxh up --topology sizing) "
                                                      "or lower the node counts")
-    imap_nodes = endpoints.access.layout.names("imap")
-    if not isinstance(endpoints.access, CpuLimits):  # a staging cluster: its nodes as they are, members drained only
-        cores = {"middleware": node_cores(endpoints.access, groupware[0]), "imap": node_cores(endpoints.access, imap_nodes[0])}
-        progress(f"{endpoints.access.description} sets no CPU quotas: measuring whole nodes "
+    imap_nodes = access.layout.names("imap")
+    if not isinstance(access, CpuLimits):  # a staging cluster: its nodes as they are, members drained only
+        cores = {"middleware": node_cores(access, groupware[0]), "imap": node_cores(access, imap_nodes[0])}
+        progress(f"{access.description} sets no CPU quotas: measuring whole nodes "
                  f"({cores['middleware']:g} cores groupware, {cores['imap']:g} cores Dovecot)")
         settings = replace(settings, quotas=(cores["middleware"],), imap_quotas=(cores["imap"],))
         limit = False
     else:
         limit = True
-    profiles = {"middleware": _profile(settings.profile), "imap": _profile(settings.imap_profile)}
+    profiles = {"middleware": load_profile(settings.profile), "imap": load_profile(settings.imap_profile)}
     per_user = {tier: requests_per_user_second(profile, settings.speedup[tier])
-                for tier, (profile, _) in profiles.items()}
+                for tier, profile in profiles.items()}
     users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in profiles))
     started = time.monotonic()
     points: list[CapacityPoint] = []
@@ -170,7 +171,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
     with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
                     imap=endpoints.imap) as accounts:
         for index, (tier, nodes, quota) in enumerate(plan, 1):
-            profile, profile_path = profiles[tier]
+            profile = profiles[tier]
             known = _per_core(points, tier, floors)
             expected = (known or settings.guess_per_core[tier]) * nodes * quota
             spread = settings.spread if known else settings.first_spread
@@ -183,7 +184,7 @@ def run_sweep(endpoints: Endpoints, settings: SweepSettings, folder: Path, progr
                 label = f"[{index}/{len(plan)}] {point_plan.label}"
                 progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
                 run_folder = folder / (point_plan.folder_name + ("" if attempt == 1 else "-again"))
-                results = measure_point(endpoints, profile, profile_path, accounts, point_plan, run_folder, progress)
+                results = measure_point(target, profile, accounts, point_plan, run_folder, progress)
                 point, found = point_from_results(results, profile, run_folder.name)
                 if first and point is None:
                     # The knee between the two attempts' steps (noise can put it there): judge them together.
@@ -222,6 +223,3 @@ def merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     return {**second, "steps": steps, "generator": generator}
 
 
-def _profile(name: str) -> tuple[LoadProfile, Path]:
-    path = find(name)
-    return load_profile(path), path

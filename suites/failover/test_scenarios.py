@@ -21,13 +21,14 @@ CASES = [pytest.param(name, id=name, marks=pytest.mark.requirement(scenario.requ
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_scenario(name, fault_driver, cluster_checks, failover_accounts, target, failover_results):
+def test_scenario(name, fault_driver, cluster_checks, failover_accounts, target, endpoints, failover_results):
     scenario = SCENARIOS[name]
     reason = fault_driver.unsupported(scenario.fault)
     if reason:
         pytest.skip(reason)
-    note = " ".join(filter(None, [scenario.why, target.hung_member_note if scenario.fault.kind == "freeze" else ""]))
-    result = run_scenario(name, scenario, fault_driver, cluster_checks, target.http_url, failover_accounts,
-                          thresholds=thresholds_for(name, target.thresholds), verify=target.tls, note=note)
+    policy = target.policy
+    note = " ".join(filter(None, [scenario.why, policy.hung_member_note if scenario.fault.kind == "freeze" else ""]))
+    result = run_scenario(name, scenario, fault_driver, cluster_checks, endpoints.http_url, failover_accounts,
+                          thresholds=thresholds_for(name, policy.thresholds), verify=endpoints.tls, note=note)
     failover_results(result)
     assert result.passed, result.summary() + "\n" + "\n".join(result.violations)

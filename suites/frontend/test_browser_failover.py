@@ -47,7 +47,7 @@ def test_the_browser_keeps_working_through(name, fault_driver, target, ui, accou
                                            browser_timings):
     """Signed in with a mail in view, the node the browser depends on dies: the user keeps working unbothered."""
     access = fault_driver.access
-    thresholds = thresholds_for(name, target.thresholds)
+    thresholds = thresholds_for(name, target.policy.thresholds)
     subject = mail_in_inbox("alice")
     try:
         wait_until_healthy(access, access.layout.names(), timeout=HEALTHY_BEFORE)

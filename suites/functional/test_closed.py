@@ -19,14 +19,14 @@ HANDSHAKE_TIMEOUT = 2.0
 
 
 @requirement("MTA-NO-RELAY")
-def test_the_mta_relays_for_no_client_outside_the_cluster(target):
+def test_the_mta_relays_for_no_client_outside_the_cluster(endpoints):
     """Asked by the harness, a client outside the cluster and unauthenticated, the MTA refuses a recipient of a
     foreign domain (no open relay) and accepts one of the cluster's own domain (so the refusal is not an
     outage). Nothing is sent: the session ends before DATA."""
-    host, port = target.smtp
+    host, port = endpoints.smtp
     sender = f"oxh-{secrets.token_hex(3)}@relay-check.ox-harness.invalid"
-    own = mail.relay_answer(host, port, sender, f"postmaster@{target.mail_domain}")
-    assert own[0] < 400, (f"the MTA at {host}:{port} refused mail for its own domain {target.mail_domain} "
+    own = mail.relay_answer(host, port, sender, f"postmaster@{endpoints.mail_domain}")
+    assert own[0] < 400, (f"the MTA at {host}:{port} refused mail for its own domain {endpoints.mail_domain} "
                           f"({own[0]} {own[1]}), so its answer to relaying cannot be judged")
     foreign = mail.relay_answer(host, port, sender, RELAY_TARGET)
     assert foreign[0] >= 500, (f"the MTA at {host}:{port} is an open relay: it accepted {RELAY_TARGET} from an "

@@ -100,7 +100,7 @@ def test_an_unpinned_client_stays_on_the_node_it_was_given(ox, test_context):
 
 
 @requirement("BAL-ADMIN-LOCAL")
-def test_administrative_endpoints_refuse_clients_that_are_not_local(target):
+def test_administrative_endpoints_refuse_clients_that_are_not_local(target, endpoints):
     """/balancer-manager, /server-status and /webservices refuse a client outside the admin networks with 401
     or 403, while the same balancer answers that client a public path: a middleware node where the harness
     reaches the nodes, else the harness itself as an ordinary client. A 404 or no answer is no refusal."""
@@ -115,14 +115,14 @@ def test_administrative_endpoints_refuse_clients_that_are_not_local(target):
             url = f"http://{vip.address}:{layout.balancer_port}{path}"
             return target.access.exec(client, http_status_command(url)).output.strip()[-3:]
     else:
-        if target.harness_is_admin_client:
-            pytest.skip(f"the harness reaches /webservices through {target.soap_url}, the users' URL, so it is an "
+        if endpoints.harness_is_admin_client:
+            pytest.skip(f"the harness reaches /webservices through {endpoints.soap_url}, the users' URL, so it is an "
                         "admin client of this target; set public_url (as users reach it) and soap_url (the admin "
                         "address) in the target file")
-        where = f"asked from the harness at {target.public_url}"
+        where = f"asked from the harness at {endpoints.public_url}"
 
         def status_of(path: str) -> str:
-            status = admin_status(target.public_url, path, verify=target.tls)
+            status = admin_status(endpoints.public_url, path, verify=endpoints.tls)
             return str(status) if status is not None else "000"
 
     answers = {path: status_of(path) for path in ADMIN_PATHS}

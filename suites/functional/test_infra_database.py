@@ -16,10 +16,10 @@ CONVERGE_WITHIN = 15.0
 
 
 @pytest.fixture(scope="module")
-def masters(target):
-    if len(target.databases) < 2:
-        pytest.skip(f"the target lists {len(target.databases)} database account(s); the master-master pair needs 2")
-    return target.databases
+def masters(endpoints):
+    if len(endpoints.databases) < 2:
+        pytest.skip(f"the target lists {len(endpoints.databases)} database account(s); the master-master pair needs 2")
+    return endpoints.databases
 
 
 def all_equal(readings: list) -> bool:
@@ -107,16 +107,16 @@ def test_a_master_can_be_restored_to_a_point_in_time(node_access, layout):
 
 
 @requirement("VIP-DB-PREFERRED")
-def test_the_write_vip_sits_on_the_preferred_master(target, masters):
+def test_the_write_vip_sits_on_the_preferred_master(target, endpoints, masters):
     """The write address leads to the master the design prefers, so reads and writes are spread."""
-    if target.database_write is None:
+    if endpoints.database_write is None:
         pytest.skip("the target names no database write address (database_write in the target file)")
-    holder_id, holder_host = server_identity(target.database_write)
+    holder_id, holder_host = server_identity(endpoints.database_write)
     ids = {db.name: server_identity(db)[0] for db in masters}
     holder = next((name for name, server_id in ids.items() if server_id == holder_id), None)
     assert holder is not None, (f"the write address leads to server_id {holder_id} ({holder_host}), "
                                 f"which is none of the masters {ids}")
-    preferred = target.preferred_write_master
+    preferred = target.policy.preferred_write_master
     reader = target.layout.read_node if target.layout else None
     same = f"; the middleware reads from {reader} too, so reads and writes go to one node" if reader == holder else ""
     assert holder == preferred, f"the write VIP moved to {holder}; the design prefers {preferred}{same}"

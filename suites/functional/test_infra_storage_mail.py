@@ -47,7 +47,7 @@ def imap_servers(target) -> list[tuple[str, str, int]]:
             if published:
                 names[published] = node
     return [(f"{names[(host, port)]} ({host}:{port})" if (host, port) in names else f"{host}:{port}", host, port)
-            for host, port in target.imap]
+            for host, port in target.endpoints.imap]
 
 
 @requirement("MAIL-IMAP")
@@ -114,14 +114,14 @@ def test_a_message_delivered_through_one_imap_server_is_seen_through_every_other
 
 
 @requirement("MAIL-SMTP")
-def test_smtp_submission_reaches_the_mailbox(target, test_context):
+def test_smtp_submission_reaches_the_mailbox(endpoints, test_context):
     """A message submitted over SMTP is delivered and readable over IMAP."""
     user = test_context.users["bob"]
     subject = f"smtp check {secrets.token_hex(4)}"
-    mail.submit(*target.smtp, f"qa@{target.mail_domain}", user.email, subject, "submitted by ox-harness")
-    host, port = target.imap[-1]
+    mail.submit(*endpoints.smtp, f"qa@{endpoints.mail_domain}", user.email, subject, "submitted by ox-harness")
+    host, port = endpoints.imap[-1]
     assert mail.wait_for_subject(host, port, user.email, user.password, subject), \
-        f"the message submitted to {target.smtp[0]}:{target.smtp[1]} did not arrive in 30 s"
+        f"the message submitted to {endpoints.smtp[0]}:{endpoints.smtp[1]} did not arrive in 30 s"
 
 
 @requirement("PROV")

@@ -23,14 +23,13 @@ MEANINGFUL = 50  # requests of a class before its p95 is compared release over r
 
 @pytest.fixture(scope="session")
 def smoke_run(request, target, tmp_path_factory):
-    if not target.load_allowed:
+    if not target.policy.load_allowed:
         pytest.skip(f"target {target.name} does not allow load (its target file says no `load: allowed`)")
     report_dir = request.config.getoption("--report-dir", default=None)
     folder = Path(report_dir) / "load" if report_dir else tmp_path_factory.mktemp("load")
-    path = resources.loadprofiles_dir() / f"{PROFILE}.yaml"
-    profile = load_profile(path)
-    options = LoadOptions(users=min(profile.defaults.users, target.load_max_users or profile.defaults.users))
-    return run_load(target, profile, path, options, folder, lambda line: None), folder
+    profile = load_profile(resources.loadprofiles_dir() / f"{PROFILE}.yaml")
+    options = LoadOptions(users=min(profile.defaults.users, target.policy.load_max_users or profile.defaults.users))
+    return run_load(target, profile, options, folder, lambda line: None), folder
 
 
 @pytest.mark.requirement("LOAD-SLO")

@@ -51,8 +51,10 @@ def run(argv: list[str], cwd: Path, timeout: float = 600, env: dict | None = Non
 def test_the_installed_package_carries_what_oxh_needs(installed):
     bin_dir, work = installed
     where = run([str(bin_dir / "python"), "-c", "import harness, harness.resources as r; "
-                 "print(harness.__file__); print(r.suites_dir()); print(r.topologies_dir())"], cwd=work).stdout
+                 "print(harness.__file__); print(r.suites_dir()); print(r.topologies_dir()); "
+                 "print(r.architecture().read_text().splitlines()[0])"], cwd=work).stdout
     assert str(REPO) not in where and "site-packages" in where, where
+    assert "# " in where.splitlines()[-1], f"the wheel carries no docs/ARCHITECTURE.md: {where}"
     assert "oxh 0.1.0" in run([str(bin_dir / "oxh"), "--version"], cwd=work).stdout
     validated = run([str(bin_dir / "oxh"), "validate", "ci-small"], cwd=work).stdout
     assert "valid topology ci-small (11 nodes" in validated

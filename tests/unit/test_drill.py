@@ -14,7 +14,7 @@ from harness.errors import UserError
 from harness.faults.catalogue import Fault, Selector
 from harness.faults.driver import Faults
 from harness.faults.drivers import ssh_faults
-from harness.topology.target import load_target
+from harness.topology.target_file import load_target_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "topologies" / "examples"
 STAGING = EXAMPLES / "staging-drill.yaml"
@@ -25,7 +25,7 @@ def driver(answer=lambda node, command: (0, ""), settings=None) -> tuple[Faults,
     """An SSH driver whose ssh is `answer(host, command) -> (exit code, output)`, recording what ran."""
     ran: list[tuple[str, str]] = []
     hosts = {}
-    settings = settings or load_target(STAGING).drill
+    settings = settings or load_target_file(STAGING).drill
     for node in settings.nodes:
         hosts[node.host] = node.name
 
@@ -39,11 +39,11 @@ def driver(answer=lambda node, command: (0, ""), settings=None) -> tuple[Faults,
 
 def test_targets_not_marked_staging_are_refused():
     with pytest.raises(UserError, match="marked 'acceptance'; drills .* only on targets marked staging"):
-        check_guard_rails(load_target(ACCEPTANCE), "middleware-node-killed", "customer-acme", dry_run=False)
+        check_guard_rails(load_target_file(ACCEPTANCE), "middleware-node-killed", "customer-acme", dry_run=False)
 
 
 def test_a_drill_needs_the_targets_name_as_confirmation():
-    target = load_target(STAGING)
+    target = load_target_file(STAGING)
     with pytest.raises(UserError, match="needs an explicit confirmation"):
         check_guard_rails(target, "middleware-node-killed", None, dry_run=False)
     with pytest.raises(UserError, match="needs an explicit confirmation"):
@@ -54,7 +54,7 @@ def test_a_drill_needs_the_targets_name_as_confirmation():
 
 def test_unknown_scenarios_are_named():
     with pytest.raises(UserError, match="unknown scenario 'meteor'"):
-        check_guard_rails(load_target(STAGING), "meteor", "staging-acme", dry_run=True)
+        check_guard_rails(load_target_file(STAGING), "meteor", "staging-acme", dry_run=True)
 
 
 def test_dry_run_prints_the_steps_and_commands_and_runs_nothing(capsys):
@@ -93,7 +93,7 @@ def test_the_cli_refuses_without_confirmation(capsys):
 
 
 def test_the_targets_key_and_ssh_options_are_used():
-    settings = load_target(STAGING).drill.model_copy(
+    settings = load_target_file(STAGING).drill.model_copy(
         update={"ssh_identity": "/keys/drill", "ssh_options": ["UserKnownHostsFile=/keys/known_hosts"]})
     line = driver(settings=settings)[0].commands(Fault("stop", Selector("balancer", "one")))[0]
     assert "-i /keys/drill -o UserKnownHostsFile=/keys/known_hosts root@lb1.staging.acme.example" in line

@@ -16,7 +16,7 @@ from harness.faults.steps import AgentStep, NetStep, NodeStep, ServiceStep, step
 from harness.scenario.named import SCENARIOS
 from harness.topology.layout import from_topology
 from harness.topology.loader import load
-from harness.topology.target import load_target
+from harness.topology.target_file import load_target_file
 
 STAGING = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "staging-drill.yaml"
 
@@ -58,7 +58,7 @@ PLANNED_ON_BOTH = [name for name, s in SCENARIOS.items()
 def test_a_drill_plans_the_same_steps_as_a_run_on_the_reference_topology(name):
     fault = SCENARIOS[name].fault
     docker = Faults(LayoutOnly())
-    ssh_access = SshAccess(load_target(STAGING).drill, "staging-acme", runner=lambda argv, timeout: (1, ""))
+    ssh_access = SshAccess(load_target_file(STAGING).drill, "staging-acme", runner=lambda argv, timeout: (1, ""))
     ssh = Faults(ssh_access)
     assert normalised(ssh.plan(fault, probe=False), ssh_access.layout) == \
         normalised(docker.plan(fault, probe=False), docker.access.layout)
@@ -66,7 +66,7 @@ def test_a_drill_plans_the_same_steps_as_a_run_on_the_reference_topology(name):
 
 def test_a_pool_member_fault_hits_a_member_of_that_pool_on_both():
     fault = SCENARIOS["sync-member-killed"].fault
-    ssh_access = SshAccess(load_target(STAGING).drill, "staging-acme", runner=lambda argv, timeout: (1, ""))
+    ssh_access = SshAccess(load_target_file(STAGING).drill, "staging-acme", runner=lambda argv, timeout: (1, ""))
     assert Faults(LayoutOnly()).nodes(fault) == ["ox-2"]  # ox-1 serves no sync clients on the reference
     assert Faults(ssh_access).nodes(fault) == ["ox-1"]
 

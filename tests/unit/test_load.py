@@ -153,7 +153,7 @@ def test_container_usage_comes_from_its_cgroup(tmp_path, version):
 
 
 def test_a_plan_bounds_its_own_length():
-    plan = LoadPlan(profile_path="smoke", http_url="http://127.0.0.1:1", accounts=[{"login": "a", "password": "b",
+    plan = LoadPlan(profile=load_profile("smoke"), http_url="http://127.0.0.1:1", accounts=[{"login": "a", "password": "b",
                     "email": "c"}], shape="steps", users=8, spawn_rate=1, duration=60, steps=[4, 8], hold_seconds=30,
                     output="/tmp")
     assert plan.planned_seconds() == 120  # each step held at most twice its time
@@ -220,14 +220,14 @@ def test_a_run_whose_worker_died_or_that_had_to_be_stopped_is_invalid(tmp_path):
 
 
 def test_a_target_file_may_replace_the_profiles_slos_class_by_class(tmp_path):
-    from harness.topology.target import load_target
+    from harness.topology.target_file import load_target_file
 
     text = (resources.topologies_dir() / "examples" / "customer-acceptance.yaml").read_text()
     target = tmp_path / "target.yaml"
     target.write_text(text + "load: allowed\nload_slos:\n  mail.all: {p95_ms: 400, p99_ms: 900, max_error_ratio: 0.001}\n")
-    overrides = {name: slo.model_dump() for name, slo in load_target(target).load_slos.items()}
+    overrides = {name: slo.model_dump() for name, slo in load_target_file(target).load_slos.items()}
     profile = load_profile("smoke").with_slos(overrides)
     assert profile.slo("mail.all").p95_ms == 400 and profile.slo("mail.get") == load_profile("smoke").slos["default"]
     target.write_text(text + "load_slos:\n  mail.all: {p95_ms: 400}\n")
     with pytest.raises(UserError, match=r"target.yaml:\d+:\d+: load_slos.mail.all.p99_ms: required key is missing"):
-        load_target(target)
+        load_target_file(target)

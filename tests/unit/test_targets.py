@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.backends.endpoints import from_target
+from harness.backends.target import file_target
 from harness.errors import UserError
-from harness.topology.target import load_target, secrets_in_clear
+from harness.topology.target_file import load_target_file, secrets_in_clear
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "customer-acceptance.yaml"
 
@@ -21,7 +21,7 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 
 def test_the_example_loads_and_verifies_tls():
-    target = load_target(EXAMPLE)
+    target = load_target_file(EXAMPLE)
     assert target.kind == "remote" and target.use == "acceptance" and target.tls is True
     assert [db.name for db in target.databases] == ["db-1", "db-2"]
 
@@ -29,16 +29,17 @@ def test_the_example_loads_and_verifies_tls():
 def test_secrets_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("OXH_ACME_MASTER_PASSWORD", "m-pass")
     monkeypatch.setenv("OXH_ACME_DB_PASSWORD", "d-pass")
-    endpoints = from_target(load_target(EXAMPLE))
+    target = file_target(load_target_file(EXAMPLE))
+    endpoints = target.endpoints
     assert endpoints.master.password == "m-pass" and endpoints.databases[0].password == "d-pass"
-    assert endpoints.read_only and endpoints.access is None
+    assert target.policy.read_only and target.policy.faults == "never" and target.access is None
     assert set(endpoints.secrets()) == {"m-pass", "d-pass"}
 
 
 def test_a_missing_environment_variable_is_named(monkeypatch):
     monkeypatch.delenv("OXH_ACME_MASTER_PASSWORD", raising=False)
     with pytest.raises(UserError, match="OXH_ACME_MASTER_PASSWORD is not set"):
-        from_target(load_target(EXAMPLE))
+        file_target(load_target_file(EXAMPLE))
 
 
 def test_secrets_written_in_the_file_are_found_wherever_they_are():
@@ -51,7 +52,7 @@ def test_a_file_with_a_secret_is_refused(tmp_path):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["master_admin"]["password"] = "in-clear"
     with pytest.raises(UserError, match=r"secrets must not be written in a target file:\n.*target.yaml:\d+:3: master_admin.password: a secret in clear"):
-        load_target(write(tmp_path, data))
+        load_target_file(write(tmp_path, data))
 
 
 def test_unknown_keys_and_bad_urls_are_named(tmp_path):
@@ -59,18 +60,18 @@ def test_unknown_keys_and_bad_urls_are_named(tmp_path):
     data["http_url"] = "not a url"
     data["colour"] = "blue"
     with pytest.raises(UserError) as raised:
-        load_target(write(tmp_path, data))
+        load_target_file(write(tmp_path, data))
     assert "http_url" in str(raised.value) and "colour: unknown key" in str(raised.value)
 
 
 def test_failover_thresholds_of_a_target_override_the_scenarios(monkeypatch):
     monkeypatch.setenv("OXH_STAGING_MASTER_PASSWORD", "x")
-    target = load_target(EXAMPLE.parent / "staging-drill.yaml")
-    assert from_target(target).thresholds == {"database-write-master-killed": {"max_write_downtime": 15}}
+    target = load_target_file(EXAMPLE.parent / "staging-drill.yaml")
+    assert file_target(target).policy.thresholds == {"database-write-master-killed": {"max_write_downtime": 15}}
 
 
 def test_negative_thresholds_are_refused(tmp_path):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["failover_thresholds"] = {"balancer-vip-holder-killed": {"max_probe_downtime": -1}}
     with pytest.raises(UserError, match="failover_thresholds.balancer-vip-holder-killed.max_probe_downtime"):
-        load_target(write(tmp_path, data))
+        load_target_file(write(tmp_path, data))

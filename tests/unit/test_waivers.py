@@ -12,7 +12,7 @@ from harness.load.profile import load_profile
 from harness.report.catalogue import load_catalogue
 from harness.report.verdict import EXIT_QUALIFIED, QUALIFIED, judge
 from harness.scenario.waivers import failover_waivers, slo_waivers, waivers_of
-from harness.topology.target import load_target
+from harness.topology.target_file import load_target_file
 
 STAGING = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "staging-drill.yaml"
 
@@ -72,7 +72,7 @@ def test_a_file_that_allows_lost_writes_is_refused_with_exit_code_2(tmp_path, va
     path = tmp_path / "target.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(UserError, match=r"max_lost_writes.*cannot be loosened.*lost data") as raised:
-        load_target(path)
+        load_target_file(path)
     assert raised.value.exit_code == 2
 
 
@@ -81,4 +81,4 @@ def test_a_file_that_says_no_lost_write_is_accepted(tmp_path):
     data["failover_thresholds"]["database-write-master-killed"]["max_lost_writes"] = 0
     path = tmp_path / "target.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    assert load_target(path).failover_thresholds["database-write-master-killed"].max_lost_writes == 0
+    assert load_target_file(path).failover_thresholds["database-write-master-killed"].max_lost_writes == 0

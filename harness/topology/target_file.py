@@ -1,10 +1,10 @@
-"""Targets: what the suites run against, and what they may do to it.
+"""Target files: what the suites run against when it is not the reference topology, and what they may do to it.
 
-A target file of kind `remote` lists the endpoints of an existing cluster
-(balancer VIP, SOAP, IMAP, SMTP, read-only database accounts) and names the
-environment variables that hold its secrets; a secret written in the file
-itself is refused. The reference topology started by `oxh up` is a target of
-kind `docker`, resolved from the running project.
+A target file lists the endpoints of an existing cluster (balancer VIP, SOAP,
+IMAP, SMTP, read-only database accounts) and names the environment variables
+that hold its secrets; a secret written in the file itself is refused. The
+run resolves it, or the running reference project, into one
+harness.backends.target.Target.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class LoadSlo(Strict):
     max_error_ratio: float = Field(ge=0, le=1)
 
 
-class RemoteTarget(Strict):
+class TargetFile(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     kind: Literal["remote"] = "remote"
     use: Use = "acceptance"
@@ -140,7 +140,7 @@ class RemoteTarget(Strict):
         return self.ca_bundle or self.verify_tls
 
 
-def load_target(path: str | Path) -> RemoteTarget:
+def load_target_file(path: str | Path) -> TargetFile:
     path = Path(path)
     if not path.exists():
         raise UserError(f"target file {path} not found", "give the path of a target file (see topologies/examples/)")
@@ -152,7 +152,7 @@ def load_target(path: str | Path) -> RemoteTarget:
                                                                            for where in clear),
             "remove them and name an environment variable instead (password_env: OX_MASTER_PASSWORD)",
         )
-    return validate(RemoteTarget, source, "target file", "correct the keys named above")
+    return validate(TargetFile, source, "target file", "correct the keys named above")
 
 
 def secrets_in_clear(data: object, path: str = "") -> list[str]:
