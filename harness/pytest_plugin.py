@@ -32,6 +32,18 @@ pytest_plugins = ["harness.report.requirement_markers", "harness.report.plugin"]
 DISCOVERY_LOGINS = 12
 
 
+class Clients(list):
+    """The clients a factory fixture made, closed together at its teardown."""
+
+    def keep(self, client):
+        self.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self:
+            client.close()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ox-harness")
     group.addoption("--target", help="target file of kind remote (default: the running reference project)")
@@ -152,7 +164,7 @@ def groupware_routes(request, target, endpoints) -> list[str]:
 def member_probes(target, endpoints, groupware_routes):
     """One probe of every pool member through the balancer, pinned to its route (within seconds)."""
     from harness.clients.balancer import probe_member
-    from harness.topology.layout import VENDOR_POOL_PATHS
+    from harness.models.layout import VENDOR_POOL_PATHS
 
     layout = target.layout
     if layout is not None:
@@ -180,23 +192,21 @@ def answering_routes(groupware_routes, silent_routes) -> list[str]:
 def ox(target, endpoints, recorder, silent_routes, answering_routes):
     """Factory of OX clients through the balancer VIP: `ox()`, `ox(route="OX2")`, or `ox(unpinned=True)`, which
     the balancer places as it places any client, even when a member is silent (stickiness is what it checks)."""
-    clients: list[OXClient] = []
+    clients = Clients()
     answering = answering_routes
 
     def make(route: str | None = None, unpinned: bool = False) -> OXClient:
         if route in silent_routes:
             node = target.layout.by_route(route).name if target.layout and target.layout.by_route(route) else route
             pytest.fail(f"this check needs {node} (route {route}), which {silent_routes[route]}", pytrace=False)
-        client = OXClient(endpoints.http_url, verify=endpoints.tls, recorder=recorder, timeout=20)
+        client = clients.keep(OXClient(endpoints.http_url, verify=endpoints.tls, recorder=recorder, timeout=20))
         pinned = route or (answering[0] if silent_routes and answering and not unpinned else None)
         if pinned:
             client.pin_route(pinned)
-        clients.append(client)
         return client
 
     yield make
-    for client in clients:
-        client.close()
+    clients.close()
 
 
 @pytest.fixture
@@ -238,17 +248,15 @@ def dav(endpoints, test_context):
     to one sync pool member."""
     from harness.clients.dav import DavClient
 
-    clients = []
+    clients = Clients()
 
     def make(user: str, route: str | None = None) -> DavClient:
         account = test_context.users[user]
-        client = DavClient(endpoints.http_url, account.login, account.password, route=route, verify=endpoints.tls)
-        clients.append(client)
-        return client
+        return clients.keep(DavClient(endpoints.http_url, account.login, account.password, route=route,
+                                      verify=endpoints.tls))
 
     yield make
-    for client in clients:
-        client.close()
+    clients.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from harness.topology.layout import Layout
+from harness.models.layout import Layout
 
 # Per role, a label and the shell command that prints the version of what the node runs.
 VERSION_COMMANDS = {

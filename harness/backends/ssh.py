@@ -19,7 +19,7 @@ from typing import Callable
 
 from harness.backends.access import HOST_USAGE_COMMAND, ExecResult, NodeUnreachable, Usage, holders_in, host_usage
 from harness.backends.capabilities import CUT_OFF_RULES, NodeAction, ServiceAction, ServiceState, rule
-from harness.topology.layout import Layout, from_drill
+from harness.models.layout import Layout, from_drill
 
 SSH_FAILED = 255
 SERVICE_COMMANDS = {"kill": "systemctl kill --signal=SIGKILL {unit}", "stop": "systemctl stop {unit}",
@@ -39,7 +39,7 @@ def run_local(argv: list[str], timeout: float) -> tuple[int, str]:
 
 class SshAccess:
     def __init__(self, settings, target_name: str = "", runner: Runner = run_local):
-        self.settings = settings  # harness.topology.target_file.DrillSettings
+        self.settings = settings  # harness.models.target_file.DrillSettings
         self.layout: Layout = from_drill(settings)
         self.description = f"ssh to {target_name or 'the staging hosts'}"
         self.runner = runner

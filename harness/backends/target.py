@@ -31,8 +31,8 @@ from harness.backends.ssh import SshAccess
 from harness.clients.mysql import MySQLEndpoint
 from harness.clients.provisioning import Credentials
 from harness.errors import UserError
-from harness.topology.layout import Layout
-from harness.topology.target_file import DrillSettings, TargetFile
+from harness.models.layout import Layout
+from harness.models.target_file import DrillSettings, TargetFile
 
 FaultPolicy = Literal["allowed", "confirmed", "never"]
 
@@ -223,7 +223,7 @@ def file_target(file: TargetFile) -> Target:
 
 def resolve(project: str, target_file: str | None) -> Target:
     """The target a command names: the target file's cluster when one is given, else the running project."""
-    from harness.topology.target_file import load_target_file
+    from harness.models.target_file import load_target_file
 
     if target_file:
         return file_target(load_target_file(target_file))

@@ -70,7 +70,7 @@ def expected() -> Expected:
     return Expected(pinned, entry["browserVersion"], entry["revision"])
 
 
-def find(configured: str | None = None) -> str:
+def find_chromium(configured: str | None = None) -> str:
     """The executable: the one configured (--chromium or OXH_CHROMIUM), else the first Debian path present."""
     wanted = configured or os.environ.get(ENV)
     if wanted:
@@ -117,7 +117,7 @@ def too_old(found: str, wanted: Expected, path: str = "") -> str | None:
 
 def check(configured: str | None = None) -> Chromium:
     """The Chromium to drive, checked; BrowserUnavailable says what is wrong."""
-    path = find(configured)
+    path = find_chromium(configured)
     found = version_of(path)
     wanted = expected()
     problem = too_old(found, wanted, path)

@@ -17,7 +17,7 @@ from harness.backends.docker.cluster import DockerCluster
 from harness.backends.docker.startup import Reporter
 from harness.backends.docker.engine import connect
 from harness.backends.docker.images import IMAGES, build_all
-from harness.topology.loader import load
+from harness.models.loader import load
 
 IDLE_SETTLE_SECONDS = 10
 

@@ -58,7 +58,7 @@ def harness_run(project: str, seconds: float, users: int) -> tuple[float, float]
     """(requests per second, requests per CPU-second of the generator) of `oxh load` with webmail users."""
     from harness.backends.target import docker_target
     from harness.load.profile import load_profile
-    from harness.load.session import LoadOptions, run_load
+    from harness.load.load_run import LoadOptions, run_load
 
     with tempfile.TemporaryDirectory() as folder:
         results = run_load(docker_target(project), load_profile("webmail"),

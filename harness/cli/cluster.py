@@ -16,7 +16,7 @@ def cmd_up(console: Console, err_console: Console, args: argparse.Namespace) -> 
     from harness.backends.docker.cluster import DockerCluster
     from harness.backends.docker.engine import connect
     from harness.cli.progress import RichReporter
-    from harness.topology.loader import load
+    from harness.models.loader import load
 
     project = check_project(args.project)
     topology = load(args.topology)

@@ -96,7 +96,7 @@ def reach(use: str, what: str, host: str, port: int) -> Check:
 
 def target_checks(path: str) -> list[Check]:
     """Every endpoint a target file names, reached with one TCP connection each."""
-    from harness.topology.target_file import load_target_file
+    from harness.models.target_file import load_target_file
 
     file = load_target_file(path)
     checks = []

@@ -16,7 +16,7 @@ from rich.console import Console
 from harness.errors import UserError
 from harness.scenario.named import SCENARIOS, thresholds_for
 from harness.scenario.waivers import failover_waivers
-from harness.topology.target_file import TargetFile, load_target_file
+from harness.models.target_file import TargetFile, load_target_file
 
 
 def check_guard_rails(file: TargetFile, scenario: str, confirm: str | None, dry_run: bool) -> None:

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import UserError
-from harness.load.plan import ENV, LoadPlan
+from harness.load.load_plan import ENV, LoadPlan
 from harness.load.profile import load_profile
 from harness.load.runner import LOCUSTFILE
-from harness.load.session import LoadOptions, run_load
+from harness.load.load_run import LoadOptions, run_load
 from harness.report.run_folder import new_run_folder
 
 

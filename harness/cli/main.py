@@ -130,7 +130,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from harness.cli.load import run_load_command, run_worker
-    from harness.load.session import LoadOptions
+    from harness.load.load_run import LoadOptions
 
     if args.worker:
         if not args.master_host:

@@ -32,7 +32,7 @@ from harness.cli.runs import compare_with
 from harness.errors import UserError
 from harness.report import inventory
 from harness.report.render import render
-from harness.report.run_folder import find, new_run_folder, verdict_of
+from harness.report.run_folder import find_run, new_run_folder, verdict_of
 from harness.report.verdict import EXIT_BAD_INPUT, EXIT_NOT_QUALIFIED, PARTIAL, QUALIFIED
 from harness.scenario.waivers import waivers_of
 
@@ -60,7 +60,7 @@ def check_suites(names: list[str] | None) -> list[str]:
 def run_qualify(console: Console, *, project: str, target_file: str | None, topology: str, suites: list[str] | None,
                 pytest_args: list[str], confirm: str | None = None, baseline: str | None = None) -> int:
     suites = check_suites(suites)
-    baseline_folder = find(baseline) if baseline else None
+    baseline_folder = find_run(baseline) if baseline else None
     target = resolve_target(console, project, target_file, topology)
     folder = new_run_folder()
     run_id = folder.name
@@ -138,14 +138,14 @@ def _run_suites(command: list[str]) -> int:
 def resolve_target(console: Console, project: str, target_file: str | None, topology: str):
     """The target file's cluster, or the project's, bringing `topology` up when the project is not running."""
     from harness.backends.target import docker_target, file_target
-    from harness.topology.target_file import load_target_file
+    from harness.models.target_file import load_target_file
 
     if target_file:
         return file_target(load_target_file(target_file))
     from harness.backends.docker.cluster import DockerCluster
     from harness.backends.docker.engine import connect
     from harness.cli.progress import RichReporter
-    from harness.topology.loader import load
+    from harness.models.loader import load
 
     cluster = DockerCluster(project, connect())
     if not cluster.exists():

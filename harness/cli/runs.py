@@ -9,7 +9,7 @@ from rich.table import Table
 
 from harness.errors import UserError
 from harness.report.render import render
-from harness.report.run_folder import find
+from harness.report.run_folder import find_run
 
 
 def compare_with(console: Console, folder: Path, baseline: Path) -> list:
@@ -37,15 +37,15 @@ def print_comparison(console: Console, comparison) -> None:
 
 
 def rerender(console: Console, run: str) -> int:
-    console.print(f"report: {render(find(run))}")
+    console.print(f"report: {render(find_run(run))}")
     return 0
 
 
 def run_compare(console: Console, run: str, baseline: str | None) -> int:
     from harness.report.compare import compare, default_baseline
 
-    folder = find(run)
-    base = find(baseline) if baseline else default_baseline(folder)
+    folder = find_run(run)
+    base = find_run(baseline) if baseline else default_baseline(folder)
     if base is None:
         raise UserError(f"no earlier run on the same target qualified, so {folder.name} has no baseline",
                         "name one: oxh compare RUN BASELINE")

@@ -37,11 +37,11 @@ def _quotas(text: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
 
 def _check_profile(design, name: str) -> None:
     """Refuse, before 20 minutes of measuring, a profile the design's demand cannot use or that sends nothing."""
-    from harness.load.profile import find, load_profile
+    from harness.load.profile import load_profile
     from harness.sizing.demand import peak_demand
     from harness.sizing.sweep import requests_per_user_second
 
-    profile = load_profile(find(name))
+    profile = load_profile(name)
     if not any(user_class.protocol == "http" for user_class in profile.classes) or \
             requests_per_user_second(profile, 1) <= 0:
         raise SizingError(f"load profile {profile.name} has no HTTP API rates for the groupware pool to carry",
@@ -69,8 +69,8 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
     from harness.sizing.report import render
-    from harness.sizing.session import measure, model, read_sweeps, write_outputs
-    from harness.topology.sizing import load_sizing
+    from harness.sizing.sizing_run import measure, model, read_sweeps, write_outputs
+    from harness.models.sizing import load_sizing
 
     started = time.monotonic()
     if args.users < 1:

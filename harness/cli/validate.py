@@ -8,9 +8,9 @@ from rich.console import Console
 
 
 def cmd_validate(console: Console, err_console: Console, args: argparse.Namespace) -> int:
-    from harness.topology.loader import file_kind, load, read_yaml, resolve
-    from harness.topology.sizing import load_sizing
-    from harness.topology.target_file import load_target_file
+    from harness.models.loader import file_kind, load, read_yaml, resolve
+    from harness.models.sizing import load_sizing
+    from harness.models.target_file import load_target_file
 
     path = resolve(args.file)
     kind = file_kind(read_yaml(path, example="topologies/ci-small.yaml").data)

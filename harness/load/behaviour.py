@@ -9,7 +9,7 @@ import random
 import time
 from typing import Callable
 
-from harness.load.plan import LoadPlan
+from harness.load.load_plan import LoadPlan
 from harness.load.profile import RETRY_SUFFIX, UserClass
 
 MESSAGE_SIZES = (2_000, 8_000, 30_000)  # bytes of body text: a short note, a mail, a mail with a quote

@@ -20,7 +20,7 @@ from typing import Any
 
 from locust import LoadTestShape, events
 
-from harness.load.plan import LoadPlan
+from harness.load.load_plan import LoadPlan
 from harness.load.steps import difference, snapshot
 from harness.load.users import user_classes
 

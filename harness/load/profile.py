@@ -19,8 +19,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from harness import resources
-from harness.topology.loader import read_yaml, resolve, validate
-from harness.topology.model import NAME_PATTERN, Strict
+from harness.models.loader import read_yaml, resolve, validate
+from harness.models.topology import NAME_PATTERN, Strict
 
 Protocol = Literal["http", "dav", "imap", "smtp"]
 # Every request class a user of each protocol can make (what harness.load.users implements).
@@ -137,11 +137,11 @@ def available() -> list[str]:
     return sorted(path.stem for path in resources.loadprofiles_dir().glob("*.yaml"))
 
 
-def find(name_or_path: str | Path) -> Path:
+def find_profile(name_or_path: str | Path) -> Path:
     """A profile file as given, or the one shipped in loadprofiles/ under that name."""
     return resolve(name_or_path, resources.loadprofiles_dir(), "load profile")
 
 
 def load_profile(name_or_path: str | Path) -> LoadProfile:
-    return validate(LoadProfile, read_yaml(find(name_or_path), example="loadprofiles/webmail.yaml"), "load profile",
+    return validate(LoadProfile, read_yaml(find_profile(name_or_path), example="loadprofiles/webmail.yaml"), "load profile",
                     "correct the keys named above; nothing was started")

@@ -17,7 +17,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from harness.load.plan import LoadPlan
+from harness.load.load_plan import LoadPlan
 from harness.load.profile import LoadProfile, Slo
 from harness.load.runner import LocustRun
 from harness.load.sampler import Samples

@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.backends.access import NodeAccess
 from harness.errors import UserError
-from harness.load.plan import ENV, LoadPlan
+from harness.load.load_plan import ENV, LoadPlan
 from harness.load.sampler import Sampler, Samples
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")

@@ -29,7 +29,7 @@ from locust import FastHttpUser, User
 
 from harness.load.behaviour import MESSAGE_SIZES, Accounts, Behaviour
 from harness.load.mail_users import ImapBehaviour, SmtpBehaviour
-from harness.load.plan import LoadPlan
+from harness.load.load_plan import LoadPlan
 from harness.load.profile import RETRY_SUFFIX, UserClass
 
 API = "/appsuite/api"

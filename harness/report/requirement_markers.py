@@ -18,7 +18,7 @@ import yaml
 
 from harness import resources
 from harness.errors import UserError
-from harness.report.catalogue import Catalogue, load_catalogue
+from harness.report.requirement_catalogue import Catalogue, load_catalogue
 
 MARKER = "requirement"
 

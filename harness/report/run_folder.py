@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.report import inventory
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.verdict import RunVerdict, judge
 
 
@@ -26,7 +26,7 @@ def new_run_folder() -> Path:
     return reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def find(run: str) -> Path:
+def find_run(run: str) -> Path:
     """A run folder by path or by run id under the reports folder."""
     folder = Path(run) if Path(run).is_dir() else reports_dir() / run
     if not folder.is_dir():

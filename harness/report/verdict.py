@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.report.catalogue import Catalogue, Requirement
+from harness.report.requirement_catalogue import Catalogue, Requirement
 from harness.report.inventory import PlannedTest, not_selected
 
 QUALIFIED, NOT_QUALIFIED, PARTIAL = "QUALIFIED", "NOT QUALIFIED", "PARTIAL"

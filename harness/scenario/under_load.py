@@ -193,7 +193,7 @@ def run_load_with_fault(target, profile, options, folder: Path, progress, fault:
     import json
 
     from harness.faults.drivers import driver_for
-    from harness.load.session import run_load
+    from harness.load.load_run import run_load
 
     name, at = parse_fault(fault)
     profile = profile.with_slos(target.policy.load_slos)

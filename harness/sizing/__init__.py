@@ -1,7 +1,10 @@
 """`oxh size`: measured capacity points, the USL fit, self-validation, the demand model and nodes per tier.
 
-The measurement sweep (measure.py, sweep.py, session.py) produces capacity
+The measurement sweep (measure.py, sweep.py, sizing_run.py) produces capacity
 points; everything else here is pure functions over them and a sizing design.
 """
 
-__all__ = ["demand", "design_yaml", "measure", "plan", "plots", "points", "proof", "report", "result", "session", "sweep", "usl", "validation"]
+__all__ = [
+    "demand", "design_yaml", "measure", "plots", "points", "proof", "report", "result", "sizing_run", "sweep",
+    "tier_plan", "usl", "validation",
+]

@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.load.profile import SESSION_REQUESTS, LoadProfile, load_profile
 from harness.sizing.errors import SizingError
-from harness.topology.sizing import SizingDesign
+from harness.models.sizing import SizingDesign
 
 HOUR = 3600.0
 

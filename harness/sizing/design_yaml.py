@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import yaml
 
-from harness.sizing.plan import TierPlan
-from harness.topology.sizing import SizingDesign
+from harness.sizing.tier_plan import TierPlan
+from harness.models.sizing import SizingDesign
 
 
 def _tier_source(plan: TierPlan, vendor_source: str | None) -> str:

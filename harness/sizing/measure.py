@@ -22,7 +22,7 @@ from harness.backends.target import Target
 from harness.clients.balancer import drain_command, manager_xml_command, parse_manager_xml
 from harness.clients.mysql import MySQLEndpoint
 from harness.errors import UserError
-from harness.load.plan import LoadPlan
+from harness.load.load_plan import LoadPlan
 from harness.load.profile import LoadProfile
 from harness.load.results import summarize
 from harness.load.runner import run_locust

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 import numpy as np  # noqa: E402
 
-from harness.sizing.plan import MEASURED  # noqa: E402
+from harness.sizing.tier_plan import MEASURED  # noqa: E402
 from harness.sizing.result import SizingResult  # noqa: E402
 from harness.sizing.usl import UslFit  # noqa: E402
 from harness.sizing.validation import Validation  # noqa: E402

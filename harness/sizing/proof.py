@@ -24,7 +24,7 @@ from typing import Any, Callable
 from harness.backends.capabilities import CpuLimits
 from harness.backends.target import Target
 from harness.load.profile import LoadProfile
-from harness.load.session import LoadOptions
+from harness.load.load_run import LoadOptions
 from harness.scenario.under_load import run_load_with_fault
 from harness.sizing.measure import cpu_limited, pool_narrowed
 from harness.sizing.points import CapacityPoint

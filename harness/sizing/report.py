@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from harness.sizing.plan import TierPlan
+from harness.sizing.tier_plan import TierPlan
 from harness.sizing.result import SizingResult
 from harness.sizing.usl import Interval
 

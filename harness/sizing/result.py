@@ -16,11 +16,11 @@ from typing import Any, Sequence
 from harness.load.profile import LoadProfile
 from harness.sizing.demand import PeakDemand, Sourced, design_factors, peak_demand
 from harness.sizing.errors import SizingError
-from harness.sizing.plan import TierPlan, plan_tiers
+from harness.sizing.tier_plan import TierPlan, plan_tiers
 from harness.sizing.points import CapacityPoint, TierCost
 from harness.sizing.usl import LEVEL, RESAMPLES, UslFit, fit_usl
 from harness.sizing.validation import Validation, validate_fit
-from harness.topology.sizing import SizingDesign
+from harness.models.sizing import SizingDesign
 
 
 REQUIRED_TIER = "middleware"  # the groupware pool: without its fit there is nothing to size

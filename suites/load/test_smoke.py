@@ -14,7 +14,7 @@ import pytest
 
 from harness import resources
 from harness.load.profile import load_profile
-from harness.load.session import LoadOptions, run_load
+from harness.load.load_run import LoadOptions, run_load
 
 PROFILE = "smoke"
 TOLERANCE = 0.05  # the middleware's count may differ from the generator's by this share

@@ -46,7 +46,7 @@ def start_topology(docker_client):
 @pytest.fixture(scope="session")
 def ci_small(docker_client):
     """ci-small, once for the session, removed at its end."""
-    from harness.topology.loader import load
+    from harness.models.loader import load
 
     with running_topology(docker_client, load("ci-small")) as running:
         yield running

@@ -25,7 +25,7 @@ from harness.load.workload import Account
 from harness.report.run_folder import verdict_of
 from harness.scenario.failover import run_scenario
 from harness.scenario.named import SCENARIOS, NamedScenario, Thresholds
-from harness.topology.loader import load
+from harness.models.loader import load
 from harness.wait import wait_for
 
 pytestmark = pytest.mark.integration

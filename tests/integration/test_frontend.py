@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.run_folder import verdict_of
 
 pytestmark = pytest.mark.integration

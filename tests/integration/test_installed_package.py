@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.checks.conformance import spec_path
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.run_folder import verdict_of
 from vip_moves import fail_over_writes_to
 

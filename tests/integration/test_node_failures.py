@@ -19,7 +19,7 @@ import pytest
 from harness.clients.ox_errors import Category, OXError
 from harness.clients.ox_http import OXClient
 from harness.clients.provisioning import Credentials, Provisioning, temporary_context
-from harness.topology.loader import load
+from harness.models.loader import load
 
 pytestmark = pytest.mark.integration
 ANSWER_WITHIN = 5.0

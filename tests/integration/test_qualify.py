@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 
 from harness.clients.balancer import drain_command
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.run_folder import verdict_of
-from harness.topology.loader import load
+from harness.models.loader import load
 from vip_moves import fail_over_writes_to
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.topology.sizing import load_sizing
+from harness.models.sizing import load_sizing
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def oxh(*args: str, reports: Path, timeout: float = 1200) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def sizing_project(start_topology):
-    from harness.topology.loader import load
+    from harness.models.loader import load
 
     with start_topology(load("sizing"), prefix="oxh-size") as (cluster, _):
         yield cluster

@@ -16,7 +16,7 @@ from harness.backends.ssh import SshAccess
 from harness.checks.cluster_state import VipsHeldOnce
 from harness.faults.catalogue import Fault, Selector
 from harness.faults.drivers import ssh_faults
-from harness.topology.target_file import DrillNode, DrillSettings
+from harness.models.target_file import DrillNode, DrillSettings
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.report.compare import Figure, Tolerance, compare, default_baseline, regressed
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 
 
 def write_run(folder, run_id: str, figures: list[dict], *, target: str = "ci-small", qualified: bool = True,

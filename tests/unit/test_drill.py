@@ -14,7 +14,7 @@ from harness.errors import UserError
 from harness.faults.catalogue import Fault, Selector
 from harness.faults.driver import Faults
 from harness.faults.drivers import ssh_faults
-from harness.topology.target_file import load_target_file
+from harness.models.target_file import load_target_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "topologies" / "examples"
 STAGING = EXAMPLES / "staging-drill.yaml"

@@ -14,9 +14,9 @@ from harness.clients.handshakes import handshakes
 from harness.faults.proof import judge_delay
 from harness.faults.steps import AgentStep, NetStep, NodeStep, ServiceStep, steps
 from harness.scenario.named import SCENARIOS
-from harness.topology.layout import from_topology
-from harness.topology.loader import load
-from harness.topology.target_file import load_target_file
+from harness.models.layout import from_topology
+from harness.models.loader import load
+from harness.models.target_file import load_target_file
 
 STAGING = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "staging-drill.yaml"
 

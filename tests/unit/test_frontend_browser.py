@@ -48,14 +48,14 @@ def test_the_expected_chromium_comes_from_playwrights_browsers_json():
 def test_a_missing_chromium_is_named_with_its_mend(tmp_path, monkeypatch):
     monkeypatch.delenv("OXH_CHROMIUM", raising=False)
     with pytest.raises(BrowserUnavailable, match=rf"no Chromium at {tmp_path}/nope \(named by --chromium\)"):
-        chromium.find(str(tmp_path / "nope"))
+        chromium.find_chromium(str(tmp_path / "nope"))
     monkeypatch.setenv("OXH_CHROMIUM", str(tmp_path / "gone"))
     with pytest.raises(BrowserUnavailable, match=r"named by OXH_CHROMIUM\).*apt-get install chromium"):
-        chromium.find()
+        chromium.find_chromium()
     monkeypatch.delenv("OXH_CHROMIUM")
     monkeypatch.setattr(chromium, "CANDIDATES", (str(tmp_path / "a"), str(tmp_path / "b")))
     with pytest.raises(BrowserUnavailable, match=r"no Chromium on this machine \(looked at .*/a, .*/b\)"):
-        chromium.find()
+        chromium.find_chromium()
 
 
 def test_a_program_that_is_no_chromium_is_refused(tmp_path):

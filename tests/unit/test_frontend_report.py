@@ -4,7 +4,7 @@ say, a failing browser test keeps its screenshot and trace, axe-core's findings 
 from __future__ import annotations
 
 from harness.browser.accessibility import serious_violations
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.compare import TOLERANCES, Figure, regressed
 from harness.report.plugin import playwright_artifacts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.browser.api_traffic import Answer, ApiTraffic, error_code, parse_call, route_of_response
 from harness.browser.ox_session import route_from_cookies, session_of
 from harness.faults.catalogue import Fault, Selector
-from harness.topology.layout import Layout, NodeInfo
+from harness.models.layout import Layout, NodeInfo
 from suites.frontend.test_browser_failover import fault_for
 
 COOKIES = [

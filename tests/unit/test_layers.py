@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Floors from the bottom up; a module may import its own floor's packages and those below.
 FLOORS = [
     {"harness.errors", "harness.wait", "harness.durations", "harness.resources", "harness"},
-    {"harness.topology", "harness.clients"},
+    {"harness.models", "harness.clients"},
     {"harness.backends", "harness.report", "harness.browser"},
     {"harness.checks", "harness.faults"},
     {"harness.load"},

@@ -12,7 +12,7 @@ from harness import resources
 from harness.backends.access import host_usage
 from harness.backends.docker.usage import from_cgroup
 from harness.errors import UserError
-from harness.load.plan import LoadPlan
+from harness.load.load_plan import LoadPlan
 from harness.load.profile import available, load_profile
 from harness.load.results import ClassFigures, judge, read_classes, read_errors
 from harness.load.sampler import Sample, Samples
@@ -220,7 +220,7 @@ def test_a_run_whose_worker_died_or_that_had_to_be_stopped_is_invalid(tmp_path):
 
 
 def test_a_target_file_may_replace_the_profiles_slos_class_by_class(tmp_path):
-    from harness.topology.target_file import load_target_file
+    from harness.models.target_file import load_target_file
 
     text = (resources.topologies_dir() / "examples" / "customer-acceptance.yaml").read_text()
     target = tmp_path / "target.yaml"

@@ -15,7 +15,7 @@ import pytest
 
 from harness import resources
 from harness.report import inventory
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.verdict import EXIT_NOT_QUALIFIED, EXIT_PARTIAL, EXIT_QUALIFIED, PARTIAL, QUALIFIED, judge
 from test_requirement_markers import TOP  # the catalogue's top file, as the markers' tests write it
 

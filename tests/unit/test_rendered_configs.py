@@ -10,7 +10,7 @@ import pytest
 
 from harness.backends.docker.configs import render_node
 from harness.backends.docker.relocate import relocate
-from harness.topology import loader
+from harness.models import loader
 
 SECRETS = {
     name: f"secret-{name}"

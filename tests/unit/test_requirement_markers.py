@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from harness import resources
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.verdict import judge
 
 pytest_plugins = ["pytester"]

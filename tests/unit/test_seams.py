@@ -11,8 +11,8 @@ from harness.backends.docker.configs import render_node
 from harness.checks.history import History, Operation
 from harness.clients.balancer import parse_manager_xml
 from harness.load.events import LiveStats, WorkloadEvents
-from harness.topology.layout import from_topology
-from harness.topology.loader import load
+from harness.models.layout import from_topology
+from harness.models.loader import load
 from harness.wait import WaitTimeout, last_value, wait_for
 
 MANAGER_XML = """<?xml version='1.0' encoding='UTF-8' ?>

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from harness.errors import UserError
-from harness.topology import loader
-from harness.topology.sizing import SizingDesign, load_sizing
+from harness.models import loader
+from harness.models.sizing import SizingDesign, load_sizing
 
 
 def test_reference_1m_follows_the_vendor_design():

@@ -11,13 +11,13 @@ from harness.load.profile import LoadProfile, Slo, load_profile
 from harness.sizing.demand import peak_demand, request_mix, requests_per_session_per_second
 from harness.sizing.design_yaml import write_design
 from harness.sizing.errors import SizingError
-from harness.sizing.plan import DesignRefused, nodes_needed, plan_tiers, verdict
+from harness.sizing.tier_plan import DesignRefused, nodes_needed, plan_tiers, verdict
 from harness.sizing.plots import plot_all
 from harness.sizing.points import CapacityPoint, TierCost, capacity_at_slo, points_from_json
 from harness.sizing.result import size
 from harness.sizing.usl import fit_usl, usl
 from harness.sizing.validation import validate_fit
-from harness.topology.sizing import SizingDesign, load_sizing
+from harness.models.sizing import SizingDesign, load_sizing
 
 QUOTAS = (0.1, 0.2, 0.3)
 

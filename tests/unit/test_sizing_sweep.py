@@ -13,7 +13,7 @@ from harness.load.profile import load_profile
 from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint
 from harness.sizing.proof import design_point, steady_figures
-from harness.sizing.session import read_sweeps, sweep_file
+from harness.sizing.sizing_run import read_sweeps, sweep_file
 from harness.sizing.points import SloCapacity
 from harness.sizing.sweep import SweepSettings, _per_core, moved, point_from_results, requests_per_user_second, steps_for
 
@@ -184,8 +184,8 @@ def test_a_run_of_another_topology_is_refused_by_size_with_exit_2(capsys, tmp_pa
 def test_a_run_folder_with_a_sizing_shows_it_in_its_report(tmp_path: Path):
     from harness.report.render import render
     from harness.sizing.proof import ProofResult
-    from harness.sizing.session import Sweep, model, write_outputs
-    from harness.topology.sizing import load_sizing
+    from harness.sizing.sizing_run import Sweep, model, write_outputs
+    from harness.models.sizing import load_sizing
 
     points = [_point(n, q, 95 * q * n / (1 + 0.05 * (n - 1))) for q in (0.1, 0.15) for n in (1, 2, 3)]
     proof = ProofResult(3, 0.15, 27.0, 30, False, ["p95 1400 ms with one node gone, over the SLO's 1000 ms"],

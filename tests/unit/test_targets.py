@@ -9,7 +9,7 @@ import yaml
 
 from harness.backends.target import file_target
 from harness.errors import UserError
-from harness.topology.target_file import load_target_file, secrets_in_clear
+from harness.models.target_file import load_target_file, secrets_in_clear
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "customer-acceptance.yaml"
 

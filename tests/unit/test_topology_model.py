@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from harness.errors import UserError
-from harness.topology import loader
+from harness.models import loader
 
 CI_SMALL = Path(__file__).resolve().parents[2] / "topologies" / "ci-small.yaml"
 

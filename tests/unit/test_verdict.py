@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.verdict import NOT_QUALIFIED, PARTIAL, QUALIFIED, judge
 
 

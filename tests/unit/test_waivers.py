@@ -9,10 +9,10 @@ import yaml
 
 from harness.errors import UserError
 from harness.load.profile import load_profile
-from harness.report.catalogue import load_catalogue
+from harness.report.requirement_catalogue import load_catalogue
 from harness.report.verdict import EXIT_QUALIFIED, QUALIFIED, judge
 from harness.scenario.waivers import failover_waivers, slo_waivers, waivers_of
-from harness.topology.target_file import load_target_file
+from harness.models.target_file import load_target_file
 
 STAGING = Path(__file__).resolve().parents[2] / "topologies" / "examples" / "staging-drill.yaml"
 

@@ -10,7 +10,7 @@ from harness.backends.docker.control import DockerControl
 from harness.backends.docker.engine import LABEL_NODE
 from harness.backends.docker.node import set_cpu_quota
 from harness.backends.docker.usage import container_usage
-from harness.topology.layout import Layout, from_topology
+from harness.models.layout import Layout, from_topology
 
 # Files rendered per node that hold secrets or seed data rather than configuration, or that differ per node by
 # design (a master's firewall admits the other master): those are judged by what they do (ADMIN-CLOSED).

@@ -31,7 +31,7 @@ from harness.backends.docker.startup import POLL_INTERVAL, Reporter, StartupWait
 from harness.backends.docker.state import ProjectState
 from harness.errors import UserError
 from harness.wait import WaitTimeout, last_value, wait_for
-from harness.topology.model import Node, Topology
+from harness.models.topology import Node, Topology
 
 # Tiers start together; a tier starts when the one before it is healthy.
 START_ORDER = [("database", "filestore"), ("imap", "mta"), ("middleware",), ("balancer", "edge")]

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from harness import resources
-from harness.topology.model import Node, Topology
+from harness.models.topology import Node, Topology
 
 TEMPLATE_DIR = resources.topologies_dir() / "templates"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 from typing import Any
 
-from harness.topology.model import Topology
+from harness.models.topology import Topology
 
 
 def relocate(topology: Topology, subnet: IPv4Network) -> Topology:

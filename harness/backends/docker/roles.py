@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from harness.backends.docker.configs import FILESTORE_EXPORT, MAIL_EXPORT
 from harness.backends.docker.images import IMAGE_OF_ROLE
-from harness.topology.model import Node, Topology
+from harness.models.topology import Node, Topology
 
 VRRP_CAPS = ["NET_ADMIN", "NET_BROADCAST", "NET_RAW"]
 FUSE_CAPS = ["SYS_ADMIN"]

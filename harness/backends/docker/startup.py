@@ -17,7 +17,7 @@ from docker.models.containers import Container
 
 from harness.backends.docker.roles import Probe
 from harness.errors import UserError
-from harness.topology.model import Node, Topology
+from harness.models.topology import Node, Topology
 from harness.wait import WaitTimeout, wait_for
 
 

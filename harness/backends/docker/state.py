@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from harness.errors import UserError
-from harness.topology.model import Topology
+from harness.models.topology import Topology
 
 SECRET_NAMES = (
     "mysql_root",

@@ -88,7 +88,7 @@ def preferred(nodes: list[NodeInfo]) -> str | None:
 
 
 def from_topology(topology, config_files: dict[str, tuple[str, ...]] | None = None) -> Layout:
-    """The layout of a topology file (harness.topology.model.Topology)."""
+    """The layout of a topology file (harness.models.topology.Topology)."""
     nodes: list[NodeInfo] = []
     for role, node in topology.nodes():
         nodes.append(NodeInfo(
@@ -104,7 +104,7 @@ def from_topology(topology, config_files: dict[str, tuple[str, ...]] | None = No
 
 
 def from_drill(drill) -> Layout:
-    """The layout a staging target's drill section (harness.topology.target_file.DrillSettings) gives."""
+    """The layout a staging target's drill section (harness.models.target_file.DrillSettings) gives."""
     nodes = tuple(NodeInfo(name=node.name, role=node.role, address=node.host, route=node.route,
                            pools=tuple(node.pools), priority=node.priority) for node in drill.nodes)
     vips = tuple(VipInfo(address, role, preferred([n for n in nodes if n.role == role]))

@@ -16,7 +16,7 @@ from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning, ProvisioningError
 from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users
-from harness.load.plan import LoadPlan, Shape
+from harness.load.load_plan import LoadPlan, Shape
 from harness.load.plots import plot_all
 from harness.load.profile import LoadProfile
 from harness.load.results import summarize

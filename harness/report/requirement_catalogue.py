@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from harness import resources
 from harness.errors import UserError
-from harness.topology.model import Strict
+from harness.models.topology import Strict
 
 TARGET_KINDS = ("docker", "remote", "staging")
 

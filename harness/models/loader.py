@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness import resources
 from harness.errors import UserError
-from harness.topology.model import Topology
+from harness.models.topology import Topology
 
 Model = TypeVar("Model", bound=BaseModel)
 # A key path at the start of a problem line: `balancer.nodes[1].address: ...`

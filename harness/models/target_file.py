@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from harness.errors import UserError
-from harness.topology.loader import read_yaml, validate
-from harness.topology.model import NAME_PATTERN, FailoverThresholds, Strict
+from harness.models.loader import read_yaml, validate
+from harness.models.topology import NAME_PATTERN, FailoverThresholds, Strict
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 # Where a packaged installation keeps what must agree between nodes of a role.

@@ -29,7 +29,7 @@ from harness.sizing.demand import PeakDemand
 from harness.sizing.errors import SizingError
 from harness.sizing.points import MIX, TierCost
 from harness.sizing.usl import UslFit
-from harness.topology.sizing import SizingDesign
+from harness.models.sizing import SizingDesign
 
 # Design tier -> the measured tier whose capacity curve sizes it.
 MEASURED = {"middleware_groupware": "middleware", "imap": "imap"}

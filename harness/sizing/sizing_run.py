@@ -21,7 +21,7 @@ from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, poin
 from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
-from harness.topology.sizing import SizingDesign
+from harness.models.sizing import SizingDesign
 
 Progress = Callable[[str], None]
 SWEEP_FILE = "sweep.json"

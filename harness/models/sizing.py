@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from harness.topology.loader import read_yaml, resolve, validate
-from harness.topology.model import NAME_PATTERN, Strict
+from harness.models.loader import read_yaml, resolve, validate
+from harness.models.topology import NAME_PATTERN, Strict
 
 Role = Literal["balancer", "middleware", "database", "filestore", "imap", "mta"]
 # The tiers the sizing model needs, with the role each must have.
