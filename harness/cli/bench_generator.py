@@ -61,11 +61,11 @@ def harness_run(project: str, seconds: float, users: int) -> tuple[float, float]
     from harness.load.load_run import LoadOptions, run_load
 
     with tempfile.TemporaryDirectory() as folder:
-        results = run_load(docker_target(project), load_profile("webmail"),
+        result = run_load(docker_target(project), load_profile("webmail"),
                            LoadOptions(users=users, duration=seconds, speedup=3600), Path(folder), lambda line: None)
         cpu_seconds = _generator_cpu_seconds(Path(folder) / "resources.csv")
-    requests = sum(c["requests"] for c in results["classes"])
-    return requests / results["seconds"], requests / cpu_seconds if cpu_seconds else 0.0
+    requests = result.requests
+    return requests / result.seconds, requests / cpu_seconds if cpu_seconds else 0.0
 
 
 def _generator_cpu_seconds(path: Path) -> float:

@@ -20,9 +20,10 @@ from rich.table import Table
 
 from harness.errors import UserError
 from harness.load.load_plan import ENV, LoadPlan
+from harness.load.load_result import FaultUnderLoad, LoadResult
+from harness.load.load_run import LoadOptions, run_load
 from harness.load.profile import load_profile
 from harness.load.runner import LOCUSTFILE
-from harness.load.load_run import LoadOptions, run_load
 from harness.report.run_folder import new_run_folder
 
 
@@ -54,58 +55,59 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
         from harness.scenario.under_load import parse_fault, run_load_with_fault
 
         parse_fault(fault)  # bad input stops here, before any user is made
-        results = run_load_with_fault(target, profile, options, folder, say, fault, confirm)
+        result = run_load_with_fault(target, profile, options, folder, say, fault, confirm)
     else:
-        results = run_load(target, profile, options, folder, say)
-    print_results(console, results)
-    valid = not results["generator"]["bound"] and not results["generator"]["invalid"]
-    fault_ok = not results.get("fault", {}).get("violations")
-    if fault:
-        return 0 if valid and fault_ok else 1  # under a fault the SLO may break for a while; the fault's own judge
-    return 0 if valid and not results["slo_violations"] else 1
+        result = run_load(target, profile, options, folder, say)
+    print_results(console, result)
+    if fault:  # under a fault the SLO may break for a while; the fault's own judge says what users may see
+        return 0 if result.generator.kept_up and result.fault and not result.fault.violations else 1
+    return 0 if result.generator.kept_up and not result.slo_violations else 1
 
 
-def print_results(console: Console, results: dict) -> None:
-    table = Table(title=f"profile {results['profile']}: {results['shape']}, {results['users']} users, "
-                        f"speed-up {results['speedup']:g}, {results['seconds']:.0f} s", title_justify="left")
+def print_results(console: Console, result: LoadResult) -> None:
+    table = Table(title=f"profile {result.profile}: {result.shape}, {result.users} users, "
+                        f"speed-up {result.speedup:g}, {result.seconds:.0f} s", title_justify="left")
     for column in ("request class", "requests", "failed", "req/s", "p50 ms", "p95 ms", "p99 ms", "SLO"):
         table.add_column(column, justify="left" if column in ("request class", "SLO") else "right")
-    for c in sorted(results["classes"], key=lambda c: c["name"]):
-        verdict = "[red]" + "; ".join(v.split(": ", 1)[1] for v in c["violations"]) + "[/]" if c["violations"] else "[green]met[/]"
-        table.add_row(c["name"], str(c["requests"]), str(c["failures"]), f"{c['rps']:.2f}", _ms(c["p50"]), _ms(c["p95"]),
-                      _ms(c["p99"]), verdict)
+    for c in sorted(result.classes, key=lambda c: c.name):
+        verdict = ("[red]" + "; ".join(v.split(": ", 1)[1] for v in c.violations) + "[/]" if c.violations
+                   else "[green]met[/]")
+        table.add_row(c.name, str(c.requests), str(c.failures), f"{c.rps:.2f}", _ms(c.p50), _ms(c.p95), _ms(c.p99),
+                      verdict)
     console.print(table)
-    if results["errors"]:
+    if result.errors:
         console.print("errors by code: " + "; ".join(f"{name}: " + ", ".join(f"{code} × {n}" for code, n in codes.items())
-                                                      for name, codes in results["errors"].items()))
-    for step in results["steps"]:
-        cpu = ", ".join(f"{role} {value:.0f} %" for role, value in sorted(step["tier_cpu_percent"].items()))
-        console.print(f"step {step['index']}: {step['users']} users for {step['seconds']:.0f} s, "
-                      f"{step['rps']:.1f} req/s; CPU per tier (% of a core): {cpu}")
-    generator = results["generator"]
-    line = f"generator peak CPU {generator['peak_cpu_percent']:.0f} % of a core"
-    console.print(f"[red]{line}: generator-bound, the figures are not the cluster's[/]" if generator["bound"] else line)
-    if generator["invalid"]:
-        console.print(f"[red]the run is invalid: {generator['invalid']}[/]")
-    check = results["crosscheck"]
-    console.print(f"the middleware counted {check['middleware_counted']} API requests; the generator sent "
-                  f"{check['generator_api_requests']}")
-    fault = results.get("fault")
-    if fault:
-        console.print(f"fault {fault['scenario']} at {fault['at']:g} s on {', '.join(fault['nodes']) or 'no node'}")
-        for window in ("before", "during", "after"):
-            if window in fault:
-                figures = fault[window]
-                console.print(f"  {window}: error ratio {figures['error_ratio']:.1%}, worst p95 "
-                              f"{_ms(figures['worst_p95_ms'])} ms over {figures['seconds']} s")
-        if "back_to_slo_seconds" in fault:
-            back = fault["back_to_slo_seconds"]
-            console.print(f"  back within the SLO {back:.0f} s after the heal" if back is not None
-                          else "  [red]never back within the SLO after the heal[/]")
-        console.print("  [green]the fault cost users nothing they could see[/]" if not fault["violations"]
-                      else "  [red]" + "; ".join(fault["violations"]) + "[/]")
-    console.print("SLO: " + ("[green]every request class met its SLO[/]" if not results["slo_violations"]
-                             else f"[red]{len(results['slo_violations'])} violation(s)[/]"))
+                                                      for name, codes in result.errors.items()))
+    for step in result.steps:
+        cpu = ", ".join(f"{role} {value:.0f} %" for role, value in sorted(step.tier_cpu_percent.items()))
+        console.print(f"step {step.index}: {step.users} users for {step.seconds:.0f} s, "
+                      f"{step.rps:.1f} req/s; CPU per tier (% of a core): {cpu}")
+    generator = result.generator
+    line = f"generator peak CPU {generator.peak_cpu_percent or 0:.0f} % of a core"
+    console.print(f"[red]{line}: generator-bound, the figures are not the cluster's[/]" if generator.bound else line)
+    if generator.invalid:
+        console.print(f"[red]the run is invalid: {generator.invalid}[/]")
+    check = result.crosscheck
+    console.print(f"the middleware counted {check.middleware_counted} API requests; the generator sent "
+                  f"{check.generator_api_requests}")
+    if result.fault:
+        _print_fault(console, result.fault)
+    console.print("SLO: " + ("[green]every request class met its SLO[/]" if not result.slo_violations
+                             else f"[red]{len(result.slo_violations)} violation(s)[/]"))
+
+
+def _print_fault(console: Console, fault: FaultUnderLoad) -> None:
+    console.print(f"fault {fault.scenario} at {fault.at:g} s on {', '.join(fault.nodes) or 'no node'}")
+    for name, window in (("before", fault.before), ("during", fault.during), ("after", fault.after)):
+        if window is not None:
+            console.print(f"  {name}: error ratio {window.error_ratio:.1%}, worst p95 "
+                          f"{_ms(window.worst_p95_ms)} ms over {window.seconds} s")
+    if fault.injected_second is not None:
+        back = fault.back_to_slo_seconds
+        console.print(f"  back within the SLO {back:.0f} s after the heal" if back is not None
+                      else "  [red]never back within the SLO after the heal[/]")
+    console.print("  [green]the fault cost users nothing they could see[/]" if not fault.violations
+                  else "  [red]" + "; ".join(fault.violations) + "[/]")
 
 
 def _ms(value) -> str:

@@ -7,7 +7,6 @@ then is kept in the run's `load/` folder.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ContextManager
@@ -16,7 +15,9 @@ from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning, ProvisioningError
 from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users
+from harness.load.history import History
 from harness.load.load_plan import LoadPlan, Shape
+from harness.load.load_result import FaultUnderLoad, LoadResult
 from harness.load.plots import plot_all
 from harness.load.profile import LoadProfile
 from harness.load.results import summarize
@@ -25,6 +26,7 @@ from harness.load.runner import run_locust
 SEED_MESSAGES = 5
 Progress = Callable[[str], None]
 Alongside = Callable[[], ContextManager[Any]]
+Judge = Callable[[LoadResult, History], FaultUnderLoad]  # a fault under the load, judged from the run's history
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,10 @@ def users_needed(profile: LoadProfile, options: LoadOptions) -> int:
 
 
 def run_load(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
-             progress: Progress, alongside: Alongside | None = None) -> dict[str, Any]:
+             progress: Progress, alongside: Alongside | None = None, judge: Judge | None = None) -> LoadResult:
     """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`.
-    `alongside()` is entered once Locust has started and left when it ends (a fault under load, say)."""
+    `alongside()` is entered once Locust has started and left when it ends (a fault under load, say), and
+    `judge` judges it from the run's per-second history before the result is written."""
     endpoints = target.endpoints
     profile = profile.with_slos(target.policy.load_slos)
     count = users_needed(profile, options)
@@ -60,14 +63,15 @@ def run_load(target: Target, profile: LoadProfile, options: LoadOptions, folder:
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return _run(target, profile, options, folder, progress, provisioning, count, alongside)
+        return _run(target, profile, options, folder, progress, provisioning, count, alongside, judge)
     except ProvisioningError as exc:
         raise UserError(f"cannot provision or remove the load run's test users on {target.name}: {exc}",
                         "check SOAP provisioning (the functional suite's PROV requirement) and run again") from None
 
 
 def _run(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
-         progress: Progress, provisioning: Provisioning, count: int, alongside: Alongside | None) -> dict[str, Any]:
+         progress: Progress, provisioning: Provisioning, count: int, alongside: Alongside | None,
+         judge: Judge | None) -> LoadResult:
     endpoints = target.endpoints
     with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
                     imap=endpoints.imap) as accounts:
@@ -83,9 +87,10 @@ def _run(target: Target, profile: LoadProfile, options: LoadOptions, folder: Pat
                  f"for at most {plan.planned_seconds():.0f} s")
         run = run_locust(plan, folder, target.access, progress, workers=options.workers, master=options.master,
                          expect_workers=options.expect_workers, alongside=alongside)
-    results = summarize(run, plan, profile)
-    results["workers"] = options.workers
-    results["plots"] = [path.name for path in plot_all(run.prefix, run.samples, folder)]
+    plots = [path.name for path in plot_all(run.prefix, run.samples, folder)]
+    result = summarize(run, plan, profile, workers=options.workers, plots=plots)
+    if judge is not None:
+        result.fault = judge(result, result.history)
     run.samples.write_csv(folder / "resources.csv")
-    (folder / "results.json").write_text(json.dumps(results, indent=2))
-    return results
+    (folder / "results.json").write_text(result.to_json())
+    return result

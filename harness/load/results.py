@@ -12,35 +12,17 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import mean
-from typing import Any
 
+from harness.load.history import read_history
 from harness.load.load_plan import LoadPlan
+from harness.load.load_result import ClassResult, Crosscheck, GeneratorFigures, LoadResult, StepResult, TierFigures
 from harness.load.profile import LoadProfile, Slo
 from harness.load.runner import LocustRun
 from harness.load.sampler import Samples
 
 NOT_HTTP_API = ("dav.", "eas.", "imap.", "smtp.")
-
-
-@dataclass
-class ClassFigures:
-    name: str
-    protocol: str  # Locust's request type: GET, POST, IMAP, SMTP, ...
-    requests: int
-    failures: int
-    rps: float
-    p50: float | None
-    p95: float | None
-    p99: float | None
-    slo: dict[str, float] = field(default_factory=dict)
-    violations: list[str] = field(default_factory=list)
-
-    @property
-    def error_ratio(self) -> float:
-        return self.failures / self.requests if self.requests else 0.0
 
 
 def _number(value: str | None) -> float | None:
@@ -50,15 +32,16 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-def read_classes(prefix: Path) -> list[ClassFigures]:
+def read_classes(prefix: Path) -> list[ClassResult]:
     """Per request class, the whole run's figures from `<prefix>_stats.csv` (merged over request types)."""
-    merged: dict[str, ClassFigures] = {}
+    merged: dict[str, ClassResult] = {}
     with Path(f"{prefix}_stats.csv").open() as handle:
         for row in csv.DictReader(handle):
             if row["Name"] == "Aggregated":
                 continue
-            figures = ClassFigures(row["Name"], row["Type"], int(row["Request Count"]), int(row["Failure Count"]),
-                                   float(row["Requests/s"]), _number(row["50%"]), _number(row["95%"]), _number(row["99%"]))
+            figures = ClassResult(name=row["Name"], protocol=row["Type"], requests=int(row["Request Count"]),
+                                  failures=int(row["Failure Count"]), rps=float(row["Requests/s"]),
+                                  p50=_number(row["50%"]), p95=_number(row["95%"]), p99=_number(row["99%"]))
             known = merged.get(figures.name)
             if known is None or known.requests < figures.requests:
                 merged[figures.name] = figures  # one name, one request type in these profiles
@@ -78,7 +61,7 @@ def read_errors(prefix: Path) -> dict[str, dict[str, int]]:
     return found
 
 
-def judge(figures: ClassFigures, slo: Slo) -> list[str]:
+def judge(figures: ClassResult, slo: Slo) -> list[str]:
     """What breaks the request class's SLO, as sentences (none: it holds)."""
     problems = []
     if figures.p95 is not None and figures.p95 > slo.p95_ms:
@@ -116,32 +99,31 @@ def invalid_because(run: LocustRun, workers: dict[str, int]) -> str:
     return ""
 
 
-def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile) -> dict[str, Any]:
-    """results.json of a load run: classes with their SLO verdicts, steps, tiers, generator, cross-check."""
+def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile, workers: int = 1,
+              plots: list[str] | None = None) -> LoadResult:
+    """A load run's result: classes with their SLO verdicts, steps, tiers, generator, cross-check."""
     classes = read_classes(run.prefix)
     for figures in classes:
         slo = profile.slo(figures.name)
         figures.slo = slo.model_dump()
         figures.violations = judge(figures, slo)
     steps_file = run.folder / "steps.json"
-    steps = json.loads(steps_file.read_text()) if steps_file.exists() else []
+    steps = [StepResult.model_validate(step) for step in json.loads(steps_file.read_text())] \
+        if steps_file.exists() else []
     for step in steps:
-        step["tier_cpu_percent"] = tier_cpu(run.samples, step["start"], step["end"])
-        step["rps"] = round(sum(c["rps"] for c in step["requests"].values()), 2)
+        step.tier_cpu_percent = tier_cpu(run.samples, step.start, step.end)
     api_requests = sum(c.requests for c in classes if not c.name.startswith(NOT_HTTP_API))
     counted = sum(counted_between(run.metrics_before.get(node, 0), after) for node, after in run.metrics_after.items())
     generator_file = run.folder / "generator.json"
-    workers = json.loads(generator_file.read_text()) if generator_file.exists() else {}
-    return {
-        "profile": profile.name, "shape": plan.shape, "users": plan.steps if plan.shape == "steps" else plan.users,
-        "speedup": plan.speedup, "seconds": round(run.seconds, 1), "stopped_from_outside": run.stopped_from_outside,
-        "classes": [{**asdict(c), "error_ratio": round(c.error_ratio, 4)} for c in classes],
-        "errors": read_errors(run.prefix),
-        "steps": steps,
-        "tiers": {"cpu_percent": tier_cpu(run.samples, 0, float("inf")), "memory_bytes_peak": tier_memory(run.samples)},
-        "generator": {"peak_cpu_percent": run.samples.generator_peak(), "bound": run.samples.generator_bound,
-                      "invalid": invalid_because(run, workers)},
-        "crosscheck": {"generator_api_requests": api_requests, "middleware_counted": round(counted),
-                       "nodes": sorted(run.metrics_after)},
-        "slo_violations": [problem for c in classes for problem in c.violations],
-    }
+    connected = json.loads(generator_file.read_text()) if generator_file.exists() else {}
+    return LoadResult(
+        profile=profile.name, shape=plan.shape, users=plan.steps if plan.shape == "steps" else plan.users,
+        speedup=plan.speedup, seconds=round(run.seconds, 1), stopped_from_outside=run.stopped_from_outside,
+        classes=classes, errors=read_errors(run.prefix), steps=steps,
+        tiers=TierFigures(cpu_percent=tier_cpu(run.samples, 0, float("inf")), memory_bytes_peak=tier_memory(run.samples)),
+        generator=GeneratorFigures(peak_cpu_percent=run.samples.generator_peak(), bound=run.samples.generator_bound,
+                                   invalid=invalid_because(run, connected)),
+        crosscheck=Crosscheck(generator_api_requests=api_requests, middleware_counted=round(counted),
+                              nodes=sorted(run.metrics_after)),
+        workers=workers, plots=plots or [], history=read_history(run.prefix),
+    )

@@ -15,18 +15,21 @@ which is named as such.
 
 from __future__ import annotations
 
-import csv
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from harness.durations import parse_duration
 from harness.errors import UserError
 from harness.faults.driver import FaultDriver
-from harness.load.profile import RETRY_SUFFIX, Slo
+from harness.backends.target import Target
+from harness.load.history import AGGREGATED, History
+from harness.load.load_result import ClassResult, FaultUnderLoad, LoadResult, LoadWindow
+from harness.load.load_run import LoadOptions, Progress, run_load
+from harness.load.profile import RETRY_SUFFIX, LoadProfile, Slo
 from harness.scenario.named import SCENARIOS
 from harness.scenario.window import FaultWindow
 
@@ -101,52 +104,42 @@ class FaultTimer:
             self.problem = f"the fault could not be injected: {exc}"
 
 
-def _history(prefix: Path) -> list[dict[str, str]]:
-    path = Path(f"{prefix}_stats_history.csv")
-    with path.open() as handle:
-        return list(csv.DictReader(handle))
+def _window(history: History, start: float, end: float) -> LoadWindow:
+    inside = [second for second in history.of(AGGREGATED) if start <= second.at < end]
+    requests = sum(second.requests_per_second for second in inside)
+    failures = sum(second.failures_per_second for second in inside)
+    return LoadWindow(seconds=len(inside), error_ratio=round(failures / requests, 4) if requests else 0.0,
+                      worst_p95_ms=max((s.p95_ms for s in inside if s.p95_ms is not None), default=None))
 
 
-def _window(rows: list[dict[str, str]], start: float, end: float) -> dict[str, Any]:
-    inside = [row for row in rows if row["Name"] == "Aggregated" and start <= int(row["Timestamp"]) < end]
-    requests = sum(float(row["Requests/s"]) for row in inside)
-    failures = sum(float(row["Failures/s"]) for row in inside)
-    p95 = [float(row["95%"]) for row in inside if row["95%"] not in ("N/A", "")]
-    return {"seconds": len(inside), "error_ratio": round(failures / requests, 4) if requests else 0.0,
-            "worst_p95_ms": max(p95, default=None)}
-
-
-def back_to_slo(rows: list[dict[str, str]], healed: float, slo: Slo) -> float | None:
+def back_to_slo(history: History, healed: float, slo: Slo) -> float | None:
     """Seconds from the heal until `STEADY_SECONDS` in a row met the SLO (None: never)."""
-    seconds = sorted((row for row in rows if row["Name"] == "Aggregated" and int(row["Timestamp"]) >= healed),
-                     key=lambda row: int(row["Timestamp"]))
     streak_start = None
-    for row in seconds:
-        rps, fps = float(row["Requests/s"]), float(row["Failures/s"])
-        p95 = float(row["95%"]) if row["95%"] not in ("N/A", "") else 0.0
-        good = (fps / rps if rps else 0.0) <= slo.max_error_ratio and p95 <= slo.p95_ms
+    for second in (second for second in history.of(AGGREGATED) if second.at >= healed):
+        rps, fps = second.requests_per_second, second.failures_per_second
+        good = (fps / rps if rps else 0.0) <= slo.max_error_ratio and (second.p95_ms or 0.0) <= slo.p95_ms
         if not good:
             streak_start = None
         elif streak_start is None:
-            streak_start = int(row["Timestamp"])
-        if streak_start is not None and int(row["Timestamp"]) - streak_start + 1 >= STEADY_SECONDS:
+            streak_start = second.at
+        if streak_start is not None and second.at - streak_start + 1 >= STEADY_SECONDS:
             return max(0.0, streak_start - healed)
     return None
 
 
-def visible_failures(rows: list[dict[str, str]], classes: list[dict[str, Any]],
+def visible_failures(history: History, classes: list[ClassResult],
                      injected: float) -> tuple[dict[str, int], dict[str, int]]:
     """Retried calls that failed again, (before the fault, from the fault on), per retry class: the split
     comes from each class's running failure count in the per-second history (all counted from the fault on
     when the history has no row of the class before it)."""
     before: dict[str, int] = {}
     after: dict[str, int] = {}
-    for item in classes:
-        name, total = item["name"], int(item["failures"])
+    for figures in classes:
+        name, total = figures.name, figures.failures
         if not name.endswith(RETRY_SUFFIX) or not total:
             continue
-        counts = [int(row["Total Failure Count"]) for row in rows
-                  if row["Name"] == name and int(row["Timestamp"]) < injected and row.get("Total Failure Count")]
+        counts = [second.total_failures for second in history.of(name)
+                  if second.at < injected and second.total_failures is not None]
         early = min(max(counts, default=0), total)
         if early:
             before[name] = early
@@ -155,51 +148,45 @@ def visible_failures(rows: list[dict[str, str]], classes: list[dict[str, Any]],
     return before, after
 
 
-def judge_fault(timer: FaultTimer, prefix: Path, classes: list[dict[str, Any]], slo: Slo) -> dict[str, Any]:
-    """The fault's entry of results.json, with its violations."""
-    found: dict[str, Any] = {"scenario": timer.scenario, "at": timer.at, "nodes": timer.nodes,
-                             "problem": timer.problem, "took_effect": timer.took_effect, "violations": []}
+def judge_fault(timer: FaultTimer, history: History, classes: list[ClassResult], slo: Slo) -> FaultUnderLoad:
+    """The fault's judgement from the run's history, with its violations."""
+    found = FaultUnderLoad(scenario=timer.scenario, at=timer.at, nodes=timer.nodes, problem=timer.problem,
+                           took_effect=timer.took_effect)
     if timer.injected_at is None or timer.healed_at is None:
-        found["violations"].append(timer.problem or "the fault was never injected")
+        found.violations.append(timer.problem or "the fault was never injected")
         return found
-    rows = _history(prefix)
-    start = min((int(row["Timestamp"]) for row in rows), default=timer.injected_at)
-    end = max((int(row["Timestamp"]) for row in rows), default=timer.healed_at) + 1
-    early, visible = visible_failures(rows, classes, timer.injected_at)
-    found.update({
-        "injected_second": round(timer.injected_at - start, 1), "healed_second": round(timer.healed_at - start, 1),
-        "before": _window(rows, start, timer.injected_at), "during": _window(rows, timer.injected_at, timer.healed_at),
-        "after": _window(rows, timer.healed_at, end), "back_to_slo_seconds": back_to_slo(rows, timer.healed_at, slo),
-        "user_visible_failures": visible, "user_visible_failures_before": early,
-    })
+    start, end = history.span() or (timer.injected_at, timer.healed_at + 1)
+    early, visible = visible_failures(history, classes, timer.injected_at)
+    found.injected_second = round(timer.injected_at - start, 1)
+    found.healed_second = round(timer.healed_at - start, 1)
+    found.before = _window(history, start, timer.injected_at)
+    found.during = _window(history, timer.injected_at, timer.healed_at)
+    found.after = _window(history, timer.healed_at, end)
+    found.back_to_slo_seconds = back_to_slo(history, timer.healed_at, slo)
+    found.user_visible_failures, found.user_visible_failures_before = visible, early
     if timer.problem:
-        found["violations"].append(timer.problem)
-    if found["back_to_slo_seconds"] is None:
-        found["violations"].append(f"the run did not get back within its SLO for {STEADY_SECONDS} s after the heal")
+        found.violations.append(timer.problem)
+    if found.back_to_slo_seconds is None:
+        found.violations.append(f"the run did not get back within its SLO for {STEADY_SECONDS} s after the heal")
     if timer.scenario in NO_USER_VISIBLE_FAILURE and visible:
-        found["violations"].append("users saw failed calls after one retry: " +
-                                   ", ".join(f"{name} × {n}" for name, n in visible.items()))
+        found.violations.append("users saw failed calls after one retry: " +
+                                ", ".join(f"{name} × {n}" for name, n in visible.items()))
     if early:
-        found["violations"].append("users saw failed calls after one retry before the fault, so the load alone was "
-                                   "more than the cluster carried: " +
-                                   ", ".join(f"{name} × {n}" for name, n in early.items()))
+        found.violations.append("users saw failed calls after one retry before the fault, so the load alone was "
+                                "more than the cluster carried: " +
+                                ", ".join(f"{name} × {n}" for name, n in early.items()))
     return found
 
 
-
-def run_load_with_fault(target, profile, options, folder: Path, progress, fault: str,
-                        confirm: str | None, hold: float | None = None) -> dict[str, Any]:
-    """`run_load` with the scenario `fault` (SCENARIO@SECONDS) injected into it; its judgement in results.json."""
-    import json
-
+def run_load_with_fault(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
+                        progress: Progress, fault: str, confirm: str | None, hold: float | None = None) -> LoadResult:
+    """`run_load` with the scenario `fault` (SCENARIO@SECONDS) injected into it; its judgement in the result."""
     from harness.faults.drivers import driver_for
-    from harness.load.load_run import run_load
 
     name, at = parse_fault(fault)
     profile = profile.with_slos(target.policy.load_slos)
     timer = FaultTimer(driver_for(target, confirm), name, at, hold)
     progress(f"fault under load: {name} at {at:g} s, held {timer.held_for:g} s")
-    results = run_load(target, profile, options, folder, progress, alongside=timer.running)
-    results["fault"] = judge_fault(timer, folder / "locust", results["classes"], profile.slos["default"])
-    (folder / "results.json").write_text(json.dumps(results, indent=2))
-    return results
+    slo = profile.slos["default"]
+    return run_load(target, profile, options, folder, progress, alongside=timer.running,
+                    judge=lambda result, history: judge_fault(timer, history, result.classes, slo))

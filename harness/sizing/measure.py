@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from harness.backends.access import NodeAccess, NodeUnreachable
 from harness.backends.capabilities import CpuLimits
@@ -23,6 +23,7 @@ from harness.clients.balancer import drain_command, manager_xml_command, parse_m
 from harness.clients.mysql import MySQLEndpoint
 from harness.errors import UserError
 from harness.load.load_plan import LoadPlan
+from harness.load.load_result import LoadResult
 from harness.load.profile import LoadProfile
 from harness.load.results import summarize
 from harness.load.runner import run_locust
@@ -153,9 +154,30 @@ def imap_commands(access: NodeAccess) -> float | None:
     return total if known else None
 
 
+@dataclass
+class PointRun:
+    """One measured point: its plan, the load run's result, and what the cluster counted meanwhile."""
+
+    plan: PointPlan
+    load: LoadResult
+    database_work: dict[str, float] = field(default_factory=dict)  # growth of DB_COUNTERS over the run
+    imap_commands: float | None = None
+    memory_per_session_mib: float | None = None
+
+    def to_json(self) -> str:
+        """The point's results.json: the load run's figures with the point's settings and the work counted."""
+        data = json.loads(self.load.to_json())
+        data["point"] = {"tier": self.plan.tier, "members": list(self.plan.members), "cpu_per_node": self.plan.cores,
+                         "quota": self.plan.cpu_per_node is not None, "steps": list(self.plan.steps),
+                         "speedup": self.plan.speedup}
+        data.update(database_work=self.database_work, imap_commands=self.imap_commands,
+                    memory_per_session_mib=self.memory_per_session_mib)
+        return json.dumps(data, indent=2)
+
+
 def measure_point(target: Target, profile: LoadProfile, accounts: list[dict[str, str]],
-                  point: PointPlan, folder: Path, progress: Progress) -> dict[str, Any]:
-    """Run the step load of `point` and return its load results with the point's settings and database work."""
+                  point: PointPlan, folder: Path, progress: Progress) -> PointRun:
+    """Run the step load of `point`: its load result with the database and IMAP work counted meanwhile."""
     access, endpoints = target.access, target.endpoints
     folder.mkdir(parents=True, exist_ok=True)
     plan = LoadPlan(
@@ -169,16 +191,14 @@ def measure_point(target: Target, profile: LoadProfile, accounts: list[dict[str,
         before, imap_before = database_counters(endpoints.databases), imap_commands(access)
         run = run_locust(plan, folder, access, progress)
         after, imap_after = database_counters(endpoints.databases), imap_commands(access)
-    results = summarize(run, plan, profile)
-    results["point"] = {"tier": point.tier, "members": list(point.members), "cpu_per_node": point.cores,
-                        "quota": point.cpu_per_node is not None,
-                        "steps": list(point.steps), "speedup": point.speedup}
-    results["database_work"] = {name: after[name] - before[name] for name in DB_COUNTERS}
-    results["imap_commands"] = imap_after - imap_before if imap_before is not None and imap_after is not None else None
-    results["memory_per_session_mib"] = memory_per_session(run.samples, point.tier, max(point.steps))
+    measured = PointRun(
+        point, summarize(run, plan, profile),
+        database_work={name: after[name] - before[name] for name in DB_COUNTERS},
+        imap_commands=imap_after - imap_before if imap_before is not None and imap_after is not None else None,
+        memory_per_session_mib=memory_per_session(run.samples, point.tier, max(point.steps)))
     run.samples.write_csv(folder / "resources.csv")
-    (folder / "results.json").write_text(json.dumps(results, indent=2))
-    return results
+    (folder / "results.json").write_text(measured.to_json())
+    return measured
 
 
 def node_cores(access: NodeAccess, node: str) -> float:

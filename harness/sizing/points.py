@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, Mapping
 
+from harness.load.load_result import StepResult
 from harness.load.profile import Slo
 from harness.sizing.errors import SizingError
 
@@ -139,27 +140,25 @@ class _StepVerdict:
     problems: tuple[str, ...]
 
 
-def _judge_step(step: Mapping[str, Any], slos: Mapping[str, Slo], min_requests: int) -> _StepVerdict:
+def _judge_step(step: StepResult, slos: Mapping[str, Slo], min_requests: int) -> _StepVerdict:
     worst, problems = 0.0, []
-    requests = step.get("requests", {})
-    for name, figures in requests.items():
-        if figures.get("requests", 0) < min_requests:
+    for name, figures in step.requests.items():
+        if figures.requests < min_requests:
             continue
         slo = slos.get(name, slos["default"])
-        p95 = figures.get("p95")
+        p95 = figures.p95
         if p95 is not None:
             ratio = p95 / slo.p95_ms
             worst = max(worst, ratio)
             if ratio > 1:
                 problems.append(f"{name}: p95 {p95:.0f} ms over {slo.p95_ms:.0f} ms")
-        error_ratio = figures.get("failures", 0) / figures["requests"]
+        error_ratio = figures.failures / figures.requests
         if error_ratio > slo.max_error_ratio:
             problems.append(f"{name}: errors {error_ratio:.1%} over {slo.max_error_ratio:.1%}")
-    throughput = sum(figures.get("rps", 0) for figures in requests.values())
-    return _StepVerdict(step.get("users", 0), throughput, worst, tuple(problems))
+    return _StepVerdict(step.users, step.rps, worst, tuple(problems))
 
 
-def capacity_at_slo(steps: list[Mapping[str, Any]], slos: Mapping[str, Slo], min_requests: int = 20) -> SloCapacity:
+def capacity_at_slo(steps: list[StepResult], slos: Mapping[str, Slo], min_requests: int = 20) -> SloCapacity:
     """The throughput (sum of rps) a stepped run sustained within its SLOs.
 
     A step meets the SLOs when every request class with at least `min_requests` requests in it has its

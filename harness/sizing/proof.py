@@ -15,7 +15,6 @@ error ratio stay within the profile's default SLO.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,8 +22,9 @@ from typing import Any, Callable
 
 from harness.backends.capabilities import CpuLimits
 from harness.backends.target import Target
-from harness.load.profile import LoadProfile
+from harness.load.history import AGGREGATED, History
 from harness.load.load_run import LoadOptions
+from harness.load.profile import LoadProfile
 from harness.scenario.under_load import run_load_with_fault
 from harness.sizing.measure import cpu_limited, pool_narrowed
 from harness.sizing.points import CapacityPoint
@@ -70,27 +70,23 @@ def design_point(points: list[CapacityPoint]) -> tuple[CapacityPoint, CapacityPo
     return None
 
 
-def steady_figures(history: Path, injected: float, healed: float) -> tuple[float | None, float | None]:
+def steady_figures(history: History, injected: float, healed: float) -> tuple[float | None, float | None]:
     """Worst per-second p95 from `WINDOW` s after the kill until the heal, and the error ratio in that span."""
-    with history.open() as handle:
-        rows = [row for row in csv.DictReader(handle) if row["Name"] == "Aggregated"
-                and injected + WINDOW <= int(row["Timestamp"]) < healed]
-    if not rows:
+    seconds = [second for second in history.of(AGGREGATED) if injected + WINDOW <= second.at < healed]
+    if not seconds:
         return None, None
-    p95 = [float(row["95%"]) for row in rows if row["95%"] not in ("N/A", "")]
-    requests = sum(float(row["Requests/s"]) for row in rows)
-    failures = sum(float(row["Failures/s"]) for row in rows)
-    return max(p95, default=None), (failures / requests if requests else None)
+    requests = sum(second.requests_per_second for second in seconds)
+    failures = sum(second.failures_per_second for second in seconds)
+    return (max((second.p95_ms for second in seconds if second.p95_ms is not None), default=None),
+            failures / requests if requests else None)
 
 
 MAX_SHORTFALL = 0.10  # the load achieved may fall this far short of the load planned, no further
 
 
-def achieved_throughput(history: Path, start: float, end: float) -> float | None:
+def achieved_throughput(history: History, start: float, end: float) -> float | None:
     """Median requests per second of the seconds in [start, end) (every user in, the fault not yet injected)."""
-    with history.open() as handle:
-        rates = sorted(float(row["Requests/s"]) for row in csv.DictReader(handle)
-                       if row["Name"] == "Aggregated" and start <= int(row["Timestamp"]) < end)
+    rates = sorted(second.requests_per_second for second in history.of(AGGREGATED) if start <= second.at < end)
     return rates[len(rates) // 2] if rates else None
 
 
@@ -113,24 +109,23 @@ def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[Capacity
                           speedup=speedup)
     quota = top.cpu_per_node if isinstance(target.access, CpuLimits) else None
     with pool_narrowed(target.access, "oxcluster", members), cpu_limited(target.access, members, quota):
-        results = run_load_with_fault(target, profile, options, folder, progress,
-                                      f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)
-    fault = results["fault"]
+        run = run_load_with_fault(target, profile, options, folder, progress,
+                                  f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)
+    fault, history = run.fault, run.history
     slo = profile.slos["default"]
-    result = ProofResult(top.nodes, top.cpu_per_node, round(load, 2), users, True, list(fault["violations"]),
-                         killed=fault.get("nodes", []), folder=folder.name, utilisation=utilisation)
-    if "injected_second" in fault:
-        start = _first_second(folder / "locust_stats_history.csv")
-        achieved = achieved_throughput(folder / "locust_stats_history.csv", start + RAMP + 1,
-                                       start + fault["injected_second"])
+    result = ProofResult(top.nodes, top.cpu_per_node, round(load, 2), users, True, list(fault.violations),
+                         killed=list(fault.nodes), folder=folder.name, utilisation=utilisation)
+    span = history.span()
+    if fault.injected_second is not None and fault.healed_second is not None and span is not None:
+        start = span[0]
+        achieved = achieved_throughput(history, start + RAMP + 1, start + fault.injected_second)
         result.achieved_per_second = round(achieved, 2) if achieved is not None else None
         if achieved is None or achieved < (1 - MAX_SHORTFALL) * load:
             shown = "nothing measured" if achieved is None else f"{achieved:.1f}/s"
             result.reasons.append(f"the load achieved before the fault ({shown}) fell more than "
                                   f"{MAX_SHORTFALL:.0%} short of the {load:.1f}/s planned: the proof did not offer "
                                   f"the load it claims to survive")
-        p95, errors = steady_figures(folder / "locust_stats_history.csv", start + fault["injected_second"],
-                                     start + fault["healed_second"])
+        p95, errors = steady_figures(history, start + fault.injected_second, start + fault.healed_second)
         result.steady_p95_ms, result.error_ratio_during = p95, errors
         if p95 is None:
             result.reasons.append(f"the node was back before Locust's {WINDOW}-s window saw only its absence")
@@ -139,12 +134,9 @@ def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[Capacity
         if errors is not None and errors > slo.max_error_ratio:
             result.reasons.append(f"error ratio {errors:.1%} with one node gone, over the SLO's "
                                   f"{slo.max_error_ratio:.1%}")
-    if results["generator"]["bound"] or results["generator"]["invalid"]:
+    if not run.generator.kept_up:
         result.reasons.append("the generator could not keep up: the proof's load was not offered")
     result.holds = not result.reasons
     return result
 
 
-def _first_second(history: Path) -> float:
-    with history.open() as handle:
-        return min((int(row["Timestamp"]) for row in csv.DictReader(handle)), default=0)

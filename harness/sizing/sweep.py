@@ -23,8 +23,9 @@ from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning
 from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users
+from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
-from harness.sizing.measure import PointPlan, measure_point, node_cores
+from harness.sizing.measure import PointPlan, PointRun, measure_point, node_cores
 from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
 
 Progress = Callable[[str], None]
@@ -111,28 +112,27 @@ def moved(expected: float, found: SloCapacity) -> float:
     return max(expected * 2.0, 1.5 * (found.throughput or 0.0))
 
 
-def point_from_results(results: dict[str, Any], profile: LoadProfile, run: str) -> tuple[CapacityPoint | None, SloCapacity]:
+def point_from_run(measured: PointRun, profile: LoadProfile, run: str) -> tuple[CapacityPoint | None, SloCapacity]:
     """The capacity point of one measured run, or None (with why) when it carries no usable throughput."""
-    found = capacity_at_slo(results["steps"], profile.slos)
-    settings = results["point"]
+    found = capacity_at_slo(measured.load.steps, profile.slos)
     if found.status != "at_slo":  # no knee inside the steps: a lower bound or nothing, not a capacity
         return None, found
-    tier = settings["tier"]
-    point = CapacityPoint(tier=tier, nodes=len(settings["members"]), cpu_per_node=settings["cpu_per_node"],
+    plan = measured.plan
+    point = CapacityPoint(tier=plan.tier, nodes=len(plan.members), cpu_per_node=plan.cores,
                           throughput=round(found.throughput, 2), run=run,
-                          generator_bound=bool(results["generator"]["bound"] or results["generator"]["invalid"]),
-                          held_out=len(settings["members"]) >= 3,
-                          memory_per_session_mib=results.get("memory_per_session_mib"))
+                          generator_bound=not measured.load.generator.kept_up,
+                          held_out=len(plan.members) >= 3,
+                          memory_per_session_mib=measured.memory_per_session_mib)
     return point, found
 
 
-def mix_cost(results: dict[str, Any], run: str) -> TierCost | None:
+def mix_cost(measured: PointRun, run: str) -> TierCost | None:
     """Database work per request of the profile's mix during one run."""
-    requests = sum(c["requests"] for c in results["classes"])
-    if not requests or not results.get("database_work"):
+    requests = measured.load.requests
+    if not requests or not measured.database_work:
         return None
-    return TierCost.from_counters("*", run, requests, database=results["database_work"],
-                                  imap_ops=results.get("imap_commands"))
+    return TierCost.from_counters("*", run, requests, database=measured.database_work,
+                                  imap_ops=measured.imap_commands)
 
 
 def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: Progress) -> SweepResult:
@@ -176,7 +176,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
             expected = (known or settings.guess_per_core[tier]) * nodes * quota
             spread = settings.spread if known else settings.first_spread
             members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
-            first: dict[str, Any] = {}  # the results of the first attempt, when there is a second
+            first: PointRun | None = None  # the first attempt, when there is a second
             for attempt in (1, 2):
                 steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
                 point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
@@ -184,21 +184,21 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                 label = f"[{index}/{len(plan)}] {point_plan.label}"
                 progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
                 run_folder = folder / (point_plan.folder_name + ("" if attempt == 1 else "-again"))
-                results = measure_point(target, profile, accounts, point_plan, run_folder, progress)
-                point, found = point_from_results(results, profile, run_folder.name)
-                if first and point is None:
+                measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
+                point, found = point_from_run(measured, profile, run_folder.name)
+                if first is not None and point is None:
                     # The knee between the two attempts' steps (noise can put it there): judge them together.
-                    results = merged(first, results)
-                    point, found = point_from_results(results, profile, run_folder.name)
-                first = results
+                    measured = merged(first, measured)
+                    point, found = point_from_run(measured, profile, run_folder.name)
+                first = measured
                 runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "steps": list(steps),
                              "folder": run_folder.name, "capacity": found.to_dict(),
-                             "generator_bound": bool(results["generator"]["bound"]),
-                             "invalid": results["generator"]["invalid"]})
+                             "generator_bound": measured.load.generator.bound,
+                             "invalid": measured.load.generator.invalid})
                 progress(f"{label}: {found.note}")
                 if found.status == "lower_bound" and found.throughput:
                     floors[tier] = max(floors.get(tier, 0.0), found.throughput / (nodes * quota))
-                cost = mix_cost(results, run_folder.name) if tier == "middleware" else None
+                cost = mix_cost(measured, run_folder.name) if tier == "middleware" else None
                 if cost is not None:
                     costs.append(cost)
                 # Once more, with the steps moved, when the knee was not inside them.
@@ -214,12 +214,11 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
     return result
 
 
-def merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """The results of two attempts at one point as one run: their steps in order of users, the generator bound
-    when it was in either."""
-    steps = sorted([*first["steps"], *second["steps"]], key=lambda step: step["users"])
-    generator = {"bound": bool(first["generator"]["bound"] or second["generator"]["bound"]),
-                 "invalid": first["generator"]["invalid"] or second["generator"]["invalid"]}
-    return {**second, "steps": steps, "generator": generator}
-
-
+def merged(first: PointRun, second: PointRun) -> PointRun:
+    """Two attempts at one point as one run: their steps in order of users, the generator bound or the run
+    invalid when either was."""
+    one, two = first.load.generator, second.load.generator
+    generator = GeneratorFigures(peak_cpu_percent=max(one.peak_cpu_percent or 0.0, two.peak_cpu_percent or 0.0),
+                                 bound=one.bound or two.bound, invalid=one.invalid or two.invalid)
+    steps = sorted([*first.load.steps, *second.load.steps], key=lambda step: step.users)
+    return replace(second, load=second.load.model_copy(update={"steps": steps, "generator": generator}))

@@ -34,28 +34,28 @@ def smoke_run(request, target, tmp_path_factory):
 
 @pytest.mark.requirement("LOAD-SLO")
 def test_every_request_class_meets_its_slo_under_the_smoke_profile(request, smoke_run):
-    results, folder = smoke_run
+    result, folder = smoke_run
     # Release-over-release figures: throughput, and the p95 of classes with enough requests to mean something.
-    request.node.oxh_figures = [{"name": "load smoke throughput", "value": round(sum(c["rps"] for c in results["classes"]), 2),
-                                 "unit": "req/s", "better": "higher"}] + [
-        {"name": f"load {c['name']} p95", "value": c["p95"], "unit": "ms", "better": "lower"}
-        for c in results["classes"] if c["p95"] is not None and c["requests"] >= MEANINGFUL]
-    assert not results["generator"]["bound"], (
-        f"the run is invalid: the generator reached {results['generator']['peak_cpu_percent']} % of a core, so the "
+    request.node.oxh_figures = [{"name": "load smoke throughput", "value": result.rps, "unit": "req/s",
+                                 "better": "higher"}] + [
+        {"name": f"load {c.name} p95", "value": c.p95, "unit": "ms", "better": "lower"}
+        for c in result.classes if c.p95 is not None and c.requests >= MEANINGFUL]
+    assert not result.generator.bound, (
+        f"the run is invalid: the generator reached {result.generator.peak_cpu_percent} % of a core, so the "
         "figures are its own limit")
-    assert not results["generator"]["invalid"], f"the run is invalid: {results['generator']['invalid']}"
-    made = {c["name"] for c in results["classes"] if c["requests"]}
+    assert not result.generator.invalid, f"the run is invalid: {result.generator.invalid}"
+    made = {c.name for c in result.classes if c.requests}
     expected = set(load_profile(resources.loadprofiles_dir() / f"{PROFILE}.yaml").request_classes()) - {"logout"}
     assert expected <= made, f"request classes never made: {sorted(expected - made)} (see {folder}/locust.log)"
-    assert not results["slo_violations"], "; ".join(results["slo_violations"]) + f" (errors by code: {results['errors']})"
+    assert not result.slo_violations, "; ".join(result.slo_violations) + f" (errors by code: {result.errors})"
 
 
 @pytest.mark.requirement("LOAD-CROSSCHECK")
 def test_the_middleware_counts_the_requests_the_generator_made(smoke_run, node_access):
-    results, _ = smoke_run
-    sent, counted = results["crosscheck"]["generator_api_requests"], results["crosscheck"]["middleware_counted"]
-    assert results["crosscheck"]["nodes"], "no middleware node's /metrics could be read"
+    check = smoke_run[0].crosscheck
+    sent, counted = check.generator_api_requests, check.middleware_counted
+    assert check.nodes, "no middleware node's /metrics could be read"
     assert sent > 0, "the generator made no HTTP API request"
     assert abs(counted - sent) <= TOLERANCE * sent, (
-        f"the middleware nodes ({', '.join(results['crosscheck']['nodes'])}) counted {counted} API requests, "
+        f"the middleware nodes ({', '.join(check.nodes)}) counted {counted} API requests, "
         f"the generator sent {sent}: the figures do not describe the cluster's work")

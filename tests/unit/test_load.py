@@ -14,7 +14,9 @@ from harness.backends.docker.usage import from_cgroup
 from harness.errors import UserError
 from harness.load.load_plan import LoadPlan
 from harness.load.profile import available, load_profile
-from harness.load.results import ClassFigures, judge, read_classes, read_errors
+from harness.load.history import read_history
+from harness.load.load_result import ClassResult
+from harness.load.results import judge, read_classes, read_errors
 from harness.load.sampler import Sample, Samples
 from harness.load.steps import difference, percentile, snapshot
 
@@ -90,10 +92,15 @@ def test_percentiles_of_a_histogram():
     assert percentile(Counter(), 0.5) is None
 
 
+def figures(name: str, requests: int, failures: int, p50: float, p95: float, p99: float) -> ClassResult:
+    return ClassResult(name=name, protocol="GET", requests=requests, failures=failures, rps=1.0, p50=p50, p95=p95,
+                       p99=p99)
+
+
 def test_an_slo_is_broken_by_p95_p99_or_the_error_ratio_and_says_by_how_much():
     slo = load_profile("smoke").slo("mail.all")
-    assert judge(ClassFigures("mail.all", "GET", 100, 0, 1.0, 50, 300, 800), slo) == []
-    problems = judge(ClassFigures("mail.all", "GET", 100, 5, 1.0, 50, 2500, 6000), slo)
+    assert judge(figures("mail.all", 100, 0, 50, 300, 800), slo) == []
+    problems = judge(figures("mail.all", 100, 5, 50, 2500, 6000), slo)
     assert problems == ["mail.all: p95 2500 ms over the SLO's 2000 ms", "mail.all: p99 6000 ms over the SLO's 5000 ms",
                         "mail.all: 5 of 100 failed (5.0%, SLO 2.0%)"]
 
@@ -189,22 +196,23 @@ def test_a_fault_under_load_is_named_with_its_time_and_judged_from_the_history(t
                     f"{2 if second >= 131 else 0}")
     (tmp_path / "locust_stats_history.csv").write_text("\n".join(rows) + "\n")
     slo = load_profile("smoke").slos["default"]
-    assert back_to_slo(list(__import__("csv").DictReader((tmp_path / "locust_stats_history.csv").open())), 131, slo) == 3
+    history = read_history(tmp_path / "locust")
+    assert back_to_slo(history, 131, slo) == 3
     timer = FaultTimer(driver=None, scenario="middleware-node-killed", at=30, injected_at=130.0, healed_at=136.0,
                        nodes=["ox-1"])
-    classes = [{"name": "mail.all retry", "failures": 2}, {"name": "mail.all", "failures": 20}]
-    found = judge_fault(timer, tmp_path / "locust", classes, slo)
-    assert found["during"]["error_ratio"] == round(20 / 60, 4) and found["before"]["error_ratio"] == 0.0
-    assert found["during"]["worst_p95_ms"] == 3000.0 and found["back_to_slo_seconds"] == 0
-    assert found["violations"] == ["users saw failed calls after one retry: mail.all retry × 2"]
-    early = judge_fault(timer, tmp_path / "locust", [*classes, {"name": "mail.get retry", "failures": 1}], slo)
-    assert early["user_visible_failures"] == {"mail.all retry": 2}
-    assert early["user_visible_failures_before"] == {"mail.get retry": 1}
-    assert early["violations"][-1].startswith("users saw failed calls after one retry before the fault, so the load "
+    classes = [figures("mail.all retry", 10, 2, 50, 200, 300), figures("mail.all", 100, 20, 50, 200, 300)]
+    found = judge_fault(timer, history, classes, slo)
+    assert found.during.error_ratio == round(20 / 60, 4) and found.before.error_ratio == 0.0
+    assert found.during.worst_p95_ms == 3000.0 and found.back_to_slo_seconds == 0
+    assert found.violations == ["users saw failed calls after one retry: mail.all retry × 2"]
+    early = judge_fault(timer, history, [*classes, figures("mail.get retry", 10, 1, 50, 200, 300)], slo)
+    assert early.user_visible_failures == {"mail.all retry": 2}
+    assert early.user_visible_failures_before == {"mail.get retry": 1}
+    assert early.violations[-1].startswith("users saw failed calls after one retry before the fault, so the load "
                                               "alone was more than the cluster carried: mail.get retry × 1")
     never = judge_fault(FaultTimer(None, "mta-stopped", 30, problem="the load ended before the fault was due"),
-                        tmp_path / "locust", [], slo)
-    assert never["violations"] == ["the load ended before the fault was due"]
+                        history, [], slo)
+    assert never.violations == ["the load ended before the fault was due"]
 
 
 def test_a_run_whose_worker_died_or_that_had_to_be_stopped_is_invalid(tmp_path):

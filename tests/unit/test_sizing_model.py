@@ -13,6 +13,7 @@ from harness.sizing.design_yaml import write_design
 from harness.sizing.errors import SizingError
 from harness.sizing.tier_plan import DesignRefused, nodes_needed, plan_tiers, verdict
 from harness.sizing.plots import plot_all
+from harness.load.load_result import StepClass, StepResult
 from harness.sizing.points import CapacityPoint, TierCost, capacity_at_slo, points_from_json
 from harness.sizing.result import size
 from harness.sizing.usl import fit_usl, usl
@@ -35,11 +36,11 @@ SLOS = {"default": Slo(p95_ms=1000, p99_ms=2000, max_error_ratio=0.01),
         "mail.send": Slo(p95_ms=2000, p99_ms=4000, max_error_ratio=0.01)}
 
 
-def step(users: int, **classes: tuple[float, int, int]) -> dict:
+def step(users: int, **classes: tuple[float, int, int]) -> StepResult:
     """classes: name=(rps, p95, failures), 300 requests each."""
-    return {"users": users, "seconds": 30.0, "requests": {
+    return StepResult(index=0, users=users, start=0, end=30, seconds=30.0, requests={
         name.replace("_", "."): {"requests": 300, "failures": failures, "rps": rps, "p50": p95 // 2, "p95": p95,
-                                 "p99": p95 * 2} for name, (rps, p95, failures) in classes.items()}}
+                                 "p99": p95 * 2, "method": "GET"} for name, (rps, p95, failures) in classes.items()})
 
 
 def test_capacity_is_interpolated_toward_the_first_failing_step_by_the_worst_p95_ratio():
@@ -62,7 +63,7 @@ def test_a_step_failing_on_errors_only_gives_the_last_passing_step():
 
 def test_classes_with_few_requests_are_not_judged():
     steps = [step(10, mail_all=(10, 300, 0)), step(20, mail_all=(20, 400, 0))]
-    steps[1]["requests"]["login"] = {"requests": 5, "failures": 5, "rps": 0.2, "p95": 9000}
+    steps[1].requests["login"] = StepClass(method="POST", requests=5, failures=5, rps=0.2, p95=9000)
     found = capacity_at_slo(steps, SLOS, min_requests=20)
     assert found.status == "lower_bound"
     assert capacity_at_slo(steps, SLOS, min_requests=5).status == "at_slo"

@@ -9,13 +9,16 @@ import pytest
 
 from harness.cli.main import main
 from harness.clients.balancer import drain_command
+from harness.load.load_result import Crosscheck, GeneratorFigures, LoadResult, StepClass, StepResult, TierFigures
 from harness.load.profile import load_profile
 from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint
 from harness.sizing.proof import design_point, steady_figures
+from harness.load.history import read_history
 from harness.sizing.sizing_run import read_sweeps, sweep_file
 from harness.sizing.points import SloCapacity
-from harness.sizing.sweep import SweepSettings, _per_core, moved, point_from_results, requests_per_user_second, steps_for
+from harness.sizing.measure import PointPlan, PointRun
+from harness.sizing.sweep import SweepSettings, _per_core, moved, point_from_run, requests_per_user_second, steps_for
 
 
 def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
@@ -50,22 +53,29 @@ def test_steps_move_past_a_lower_bound_and_the_next_points_start_from_it():
     assert _per_core([], "imap", {"imap": 250.0}) == 250.0 and _per_core([], "middleware", {}) is None
 
 
-def _results(nodes: int, steps: list[tuple[int, float, int]], bound: bool = False) -> dict:
-    """Load results with steps of (users, req/s, p95 ms) in one class."""
-    return {"point": {"tier": "middleware", "members": [f"ox-{i}" for i in range(1, nodes + 1)], "cpu_per_node": 0.1},
-            "generator": {"bound": bound, "invalid": ""},
-            "steps": [{"users": users, "requests": {"mail.all": {"requests": 100, "failures": 0, "rps": rps,
-                                                                   "p95": p95}}} for users, rps, p95 in steps]}
+def _results(nodes: int, steps: list[tuple[int, float, int]], bound: bool = False) -> PointRun:
+    """A measured point with steps of (users, req/s, p95 ms) in one class."""
+    plan = PointPlan("middleware", tuple(f"ox-{i}" for i in range(1, nodes + 1)), 0.1, tuple(u for u, _, _ in steps),
+                     30, 60)
+    load = LoadResult(
+        profile="webmail", shape="steps", users=[u for u, _, _ in steps], speedup=60, seconds=60,
+        stopped_from_outside=False, classes=[], errors={},
+        steps=[StepResult(index=i, users=users, start=0, end=30, seconds=30, requests={"mail.all": StepClass(
+            method="GET", requests=100, failures=0, rps=rps, p95=p95)}) for i, (users, rps, p95) in enumerate(steps)],
+        tiers=TierFigures(cpu_percent={}, memory_bytes_peak={}),
+        generator=GeneratorFigures(peak_cpu_percent=10, bound=bound),
+        crosscheck=Crosscheck(generator_api_requests=0, middleware_counted=0, nodes=[]))
+    return PointRun(plan, load)
 
 
 def test_a_point_is_the_throughput_at_the_slo_and_a_knee_outside_the_steps_is_no_point():
     profile = load_profile("webmail")
-    point, found = point_from_results(_results(3, [(10, 10.0, 400), (20, 20.0, 1400)]), profile, "run")
+    point, found = point_from_run(_results(3, [(10, 10.0, 400), (20, 20.0, 1400)]), profile, "run")
     assert found.status == "at_slo" and point is not None
     assert 10 < point.throughput < 20 and point.nodes == 3 and point.held_out
-    missing, found = point_from_results(_results(1, [(10, 10.0, 400), (20, 20.0, 600)]), profile, "run")
+    missing, found = point_from_run(_results(1, [(10, 10.0, 400), (20, 20.0, 600)]), profile, "run")
     assert missing is None and found.status == "lower_bound"
-    missing, found = point_from_results(_results(1, [(10, 10.0, 1400)]), profile, "run")
+    missing, found = point_from_run(_results(1, [(10, 10.0, 1400)]), profile, "run")
     assert missing is None and found.status == "first_step_fails"
 
 
@@ -75,15 +85,15 @@ def test_two_attempts_that_straddle_the_knee_are_judged_together():
     profile = load_profile("webmail")
     too_high = _results(2, [(25, 24.0, 1100), (35, 30.0, 1500)])  # noise: the first step already missed
     too_low = _results(2, [(13, 12.0, 300), (18, 17.0, 500), (23, 21.0, 800), (29, 23.7, 950)])
-    assert point_from_results(too_high, profile, "a")[0] is None and point_from_results(too_low, profile, "b")[0] is None
+    assert point_from_run(too_high, profile, "a")[0] is None and point_from_run(too_low, profile, "b")[0] is None
     both = merged(too_high, too_low)
-    assert [step["users"] for step in both["steps"]] == [13, 18, 23, 25, 29, 35]
-    point, found = point_from_results(both, profile, "b")
+    assert [step.users for step in both.load.steps] == [13, 18, 23, 25, 29, 35]
+    point, found = point_from_run(both, profile, "b")
     assert found.status == "at_slo" and 21.0 <= point.throughput <= 24.0
 
 
 def test_a_generator_bound_point_is_marked_so_the_fit_leaves_it_out():
-    point, _ = point_from_results(_results(2, [(10, 10.0, 400), (20, 20.0, 1400)], bound=True),
+    point, _ = point_from_run(_results(2, [(10, 10.0, 400), (20, 20.0, 1400)], bound=True),
                                   load_profile("webmail"), "run")
     assert point.generator_bound
 
@@ -101,13 +111,13 @@ def test_the_n_plus_one_design_point_is_the_largest_pool_under_the_load_of_one_n
 
 
 def test_the_proof_judges_only_seconds_when_locusts_window_held_the_node_gone(tmp_path: Path):
-    history = tmp_path / "history.csv"
     rows = ["Timestamp,Name,Requests/s,Failures/s,95%"]
     for second in range(100, 160):
         p95 = 3000 if 130 <= second < 135 else 400  # the kill's own spike, inside the 10-s window
         rows.append(f"{second},Aggregated,20,{1 if second == 131 else 0},{p95}")
         rows.append(f"{second},mail.all,5,0,9999")
-    history.write_text("\n".join(rows) + "\n")
+    (tmp_path / "locust_stats_history.csv").write_text("\n".join(rows) + "\n")
+    history = read_history(tmp_path / "locust")
     p95, errors = steady_figures(history, injected=130, healed=150)
     assert p95 == 400 and errors == 0
     p95, errors = steady_figures(history, injected=120, healed=150)  # the window then still holds the kill
@@ -117,10 +127,10 @@ def test_the_proof_judges_only_seconds_when_locusts_window_held_the_node_gone(tm
 def test_the_load_a_proof_achieved_is_the_median_rate_before_the_fault(tmp_path: Path):
     from harness.sizing.proof import MAX_SHORTFALL, achieved_throughput
 
-    history = tmp_path / "history.csv"
     rows = ["Timestamp,Name,Requests/s,Failures/s,95%"]
     rows += [f"{second},Aggregated,{2 if second < 110 else 17},0,400" for second in range(100, 140)]  # a ramp
-    history.write_text("\n".join(rows) + "\n")
+    (tmp_path / "locust_stats_history.csv").write_text("\n".join(rows) + "\n")
+    history = read_history(tmp_path / "locust")
     assert achieved_throughput(history, 110, 130) == 17
     assert 17 < (1 - MAX_SHORTFALL) * 20  # planned 20/s: 15 % short, so the proof does not hold
     assert achieved_throughput(history, 200, 210) is None
