@@ -47,6 +47,8 @@ class Clients(list):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ox-harness")
     group.addoption("--target", help="target file of kind remote (default: the running reference project)")
+    group.addoption("--resolved-target", metavar="FILE",
+                    help="the target as `oxh qualify` resolved it (target.json of its run folder)")
     group.addoption("--project", default=os.environ.get("OXH_PROJECT", "oxh"), help="reference project to test")
     group.addoption("--run-id", default=None, help="id of this run (names the test context)")
     group.addoption("--confirm", default=None, metavar="TARGET_NAME",
@@ -71,10 +73,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest):
     """The run's target (harness.backends.target.Target): endpoints, policy, and what its backend can do."""
-    from harness.backends.target import resolve
+    from harness.backends.target import from_record, resolve
     from harness.report.requirement_markers import stop
 
     try:
+        recorded = request.config.getoption("--resolved-target")
+        if recorded:
+            return from_record(recorded)
         return resolve(request.config.getoption("--project"), request.config.getoption("--target"))
     except UserError as exc:
         stop(request.config, str(exc))

@@ -19,8 +19,11 @@ with a drill section.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from harness.backends.access import NodeAccess
@@ -32,9 +35,10 @@ from harness.clients.mysql import MySQLEndpoint
 from harness.clients.provisioning import Credentials
 from harness.errors import UserError
 from harness.models.layout import Layout
-from harness.models.target_file import DrillSettings, TargetFile
+from harness.models.target_file import DrillSettings, TargetFile, load_target_file
 
 FaultPolicy = Literal["allowed", "confirmed", "never"]
+RECORD = "target.json"  # the resolved target in a run folder, handed from `oxh qualify` to the suites
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Target:
     policy: Policy
     access: NodeAccess | None = None  # with the capabilities its backend offers (harness.backends.capabilities)
     drill: DrillSettings | None = None  # a staging target's hosts and own fault commands
+    source: str = ""  # the project (docker) or the target file's path (remote) it was resolved from
 
     @property
     def catalogue_kind(self) -> str:
@@ -118,6 +123,19 @@ class Target:
         if users and policy.load_max_users and users > policy.load_max_users:
             raise UserError(f"{users} users is more than target {self.name} allows "
                             f"(load_max_users: {policy.load_max_users})", "lower --users")
+
+    def record(self) -> dict[str, Any]:
+        """The resolved target without its secrets, as the run folder keeps it (RECORD)."""
+        endpoints = asdict(self.endpoints)
+        endpoints["master"] = {"login": self.endpoints.master.login}
+        endpoints["databases"] = [{"name": db.name, "host": db.host, "port": db.port, "user": db.user}
+                                  for db in self.endpoints.databases]
+        if self.endpoints.database_write is not None:
+            write = self.endpoints.database_write
+            endpoints["database_write"] = {"name": write.name, "host": write.host, "port": write.port}
+        return {"name": self.name, "kind": self.kind, "catalogue_kind": self.catalogue_kind, "design": self.design,
+                "source": self.source, "digest": _digest(self.kind, self.source), "endpoints": endpoints,
+                "policy": asdict(self.policy), "nodes": self.layout.names() if self.layout else None}
 
     @property
     def layout(self) -> Layout | None:
@@ -168,7 +186,8 @@ def docker_target(project: str) -> Target:
         preferred_write_master=write_vip.preferred if write_vip else None,
         hung_member_note=hung_member_note(topology),
     )
-    return Target(f"{topology.name} (project {project})", "docker", topology.name, endpoints, policy, access)
+    return Target(f"{topology.name} (project {project})", "docker", topology.name, endpoints, policy, access,
+                  source=project)
 
 
 def hung_member_note(topology) -> str:
@@ -183,7 +202,7 @@ def hung_member_note(topology) -> str:
             f"the member timeout stays {timeout} s for long requests.")
 
 
-def file_target(file: TargetFile) -> Target:
+def file_target(file: TargetFile, path: str | Path = "") -> Target:
     """The cluster a target file describes, its secrets read from the environment variables it names."""
     master = Credentials(file.master_admin.login, file.master_admin.password("master_admin"))
     databases = [
@@ -218,13 +237,44 @@ def file_target(file: TargetFile) -> Target:
         preferred_write_master=file.preferred_write_master or (databases[0].name if databases else None),
     )
     access = SshAccess(file.drill, file.name) if staging else None
-    return Target(file.name, "remote", file.name, endpoints, policy, access, file.drill)
+    return Target(file.name, "remote", file.name, endpoints, policy, access, file.drill,
+                  source=str(Path(path).resolve()) if path else "")
 
 
 def resolve(project: str, target_file: str | None) -> Target:
     """The target a command names: the target file's cluster when one is given, else the running project."""
-    from harness.models.target_file import load_target_file
-
     if target_file:
-        return file_target(load_target_file(target_file))
+        return file_target(load_target_file(target_file), target_file)
     return docker_target(project)
+
+
+def write_record(target: Target, folder: Path) -> Path:
+    """The resolved target into the run folder, for the suites (`--resolved-target`) and the record."""
+    path = folder / RECORD
+    path.write_text(json.dumps(target.record(), indent=2))
+    return path
+
+
+def from_record(path: str | Path) -> Target:
+    """The target `oxh qualify` resolved, as its run folder records it: the same project or the same target
+    file, unchanged since, with its secrets and node access taken again (secrets never go to disk)."""
+    try:
+        recorded = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the resolved target {path}: {exc}", "run the suites through `oxh qualify`")
+    if recorded["kind"] == "docker":
+        target = docker_target(recorded["source"])
+    else:
+        target = file_target(load_target_file(recorded["source"]), recorded["source"])
+    if json.loads(json.dumps(target.record())) != recorded:
+        raise UserError(f"target {recorded['name']} changed since `oxh qualify` resolved it "
+                        f"(its {'project' if recorded['kind'] == 'docker' else 'file'} {recorded['source']})",
+                        "run `oxh qualify` again")
+    return target
+
+
+def _digest(kind: str, source: str) -> str:
+    """The target file's SHA-256, so that a file changed between resolving and testing is seen."""
+    if kind != "remote" or not source:
+        return ""
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()

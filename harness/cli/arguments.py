@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return sub
 
+    def with_target(sub: argparse.ArgumentParser, what: str, confirm: str | None = None,
+                    required: bool = False) -> None:
+        """--target FILE (`what` it names), and --confirm TARGET_NAME (`confirm`: what saying yes allows)."""
+        sub.add_argument("--target", metavar="FILE", required=required, help=what)
+        if confirm:
+            sub.add_argument("--confirm", metavar="TARGET_NAME", help=f"the target's name, to say yes to {confirm}")
+
     up = with_project(commands.add_parser("up", help="build the images and start the topology, wait until all is healthy"))
     up.add_argument("--topology", default="ci-small", help="topology name in topologies/ or a file (default: ci-small)")
     up.add_argument("--http-port", type=int, help="host port on 127.0.0.1 for the balancer VIP (default: a free one)")
@@ -132,12 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
                "  3  PARTIAL with nothing failed\n\nexamples:\n  oxh qualify\n"
                "  oxh qualify --suites functional failover\n  oxh qualify --target acme.yaml\n"
                "  oxh qualify -- -k sessions        # PARTIAL: the other tests are deselected"))
-    qualify.add_argument("--target", metavar="FILE", help="target file of kind remote (default: the reference project)")
+    with_target(qualify, "target file of kind remote (default: the reference project)",
+                "the failover suite's faults on a staging target")
     qualify.add_argument("--topology", default="ci-small", help="topology to bring up when the project is not running")
     qualify.add_argument("--suites", nargs="+", default=None, metavar="SUITE",
                          help="run only these suites: the verdict is then PARTIAL (default: every suite)")
-    qualify.add_argument("--confirm", metavar="TARGET_NAME",
-                         help="say yes to the failover suite's faults on a staging target by naming it")
     qualify.add_argument("--baseline", metavar="RUN",
                          help="compare with this earlier run and fail on a regression (see oxh compare)")
     qualify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARG",
@@ -159,9 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inject one failover scenario's fault into a staging cluster over SSH while test users work, "
                     "heal it, and judge downtime and lost data. Refused unless the target file is marked "
                     "`use: staging` and --confirm names it; --dry-run shows every command first.")
-    drill.add_argument("--target", metavar="FILE", required=True, help="target file marked `use: staging`")
+    with_target(drill, "target file marked `use: staging`", "injecting faults", required=True)
     drill.add_argument("--scenario", required=True, metavar="NAME", help=f"one of: {', '.join(SCENARIOS)}")
-    drill.add_argument("--confirm", metavar="TARGET_NAME", help="the target's name, to say yes to injecting faults")
     drill.add_argument("--dry-run", action="store_true", help="print the plan (fault, nodes, commands); touch nothing")
 
     doctor = commands.add_parser(
@@ -169,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One table: Python, the Docker engine, debootstrap and the fault tools (reference topology), "
                     "the OX API spec and a target's endpoints (acceptance runs), SSH (drills), chromium (browser "
                     "suite). Changes nothing. Exit code 1 when something is missing.")
-    doctor.add_argument("--target", metavar="FILE", help="also try every endpoint this target file names")
+    with_target(doctor, "also try every endpoint this target file names")
 
     load = with_project(commands.add_parser(
         "load", help="run a load profile through Locust and print throughput, percentiles and CPU per tier",
@@ -179,8 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "0 when every request class met its SLO and the generator kept up. A remote target must say "
                     "`load: allowed` and be named with --confirm."))
     load.add_argument("--profile", default="webmail", help="profile name or file (default: webmail)")
-    load.add_argument("--target", metavar="FILE", help="target file (default: the reference project)")
-    load.add_argument("--confirm", metavar="TARGET_NAME", help="say yes to load on a remote target by naming it")
+    with_target(load, "target file (default: the reference project)", "load on a remote target")
     load.add_argument("--users", type=int, help="users of a constant or soak run (default: the profile's)")
     load.add_argument("--spawn-rate", type=float, help="users started per second (default: the profile's)")
     load.add_argument("--duration", type=duration, help="length of a constant or soak run, e.g. 30s, 5m, 1h30m "
@@ -229,9 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--hold", type=duration, default=15.0, help="how long each step is held at least (default: 15s; "
                                                                "a step is held up to twice that until steady)")
     size.add_argument("--no-proof", action="store_true", help="with --measure: skip the N+1 proof")
-    size.add_argument("--target", metavar="FILE", help="staging target to sweep by draining pool members "
-                                                       "(default: the reference project)")
-    size.add_argument("--confirm", metavar="TARGET_NAME", help="with --target: the target's name, to say yes")
+    with_target(size, "staging target to sweep by draining pool members (default: the reference project)",
+                "sweeping it")
 
     report = commands.add_parser("report", help="render the HTML report of a run folder again")
     report.add_argument("run", help="run id (a folder under reports/) or a path")

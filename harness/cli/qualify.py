@@ -86,7 +86,9 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
         pytest_base += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
         if "frontend" in suites:
             pytest_base += ["-p", "pytest_playwright.pytest_playwright"]
-    pytest_base += ["--target", str(Path(target_file).resolve())] if target_file else ["--project", project]
+    from harness.backends.target import write_record
+
+    pytest_base += ["--resolved-target", str(write_record(target, folder).resolve())]
     _take_inventory(pytest_base, folder)
     command = [*pytest_base, "--run-id", run_id, "--report-dir", str(folder.resolve()),
                "--junitxml", str(folder.resolve() / "junit.xml"), "-q", "-rfEs", *pytest_args]
@@ -141,7 +143,7 @@ def resolve_target(console: Console, project: str, target_file: str | None, topo
     from harness.models.target_file import load_target_file
 
     if target_file:
-        return file_target(load_target_file(target_file))
+        return file_target(load_target_file(target_file), target_file)
     from harness.backends.docker.cluster import DockerCluster
     from harness.backends.docker.engine import connect
     from harness.cli.progress import RichReporter

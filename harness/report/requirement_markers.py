@@ -11,6 +11,7 @@ required set for the target's kind.
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,14 @@ def marker_problems(items: list[tuple[pytest.Item, str]], catalogue: Catalogue, 
 
 
 def target_kind_of(config: pytest.Config) -> str:
-    """docker, remote or staging, from the --target file (its `use`) or the reference project."""
+    """docker, remote or staging: from the target `oxh qualify` resolved, the --target file (its `use`) or the
+    reference project."""
+    recorded = config.getoption("--resolved-target", default=None)
+    if recorded:
+        try:
+            return json.loads(Path(recorded).read_text())["catalogue_kind"]
+        except (OSError, ValueError, KeyError):
+            return "remote"  # the target fixture reports what is wrong with the record
     path = config.getoption("--target", default=None)
     if not path:
         return "docker"

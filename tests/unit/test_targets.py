@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.backends.target import file_target
+from harness.backends.target import file_target, from_record, resolve, write_record
 from harness.errors import UserError
 from harness.models.target_file import load_target_file, secrets_in_clear
 
@@ -75,3 +75,21 @@ def test_negative_thresholds_are_refused(tmp_path):
     data["failover_thresholds"] = {"balancer-vip-holder-killed": {"max_probe_downtime": -1}}
     with pytest.raises(UserError, match="failover_thresholds.balancer-vip-holder-killed.max_probe_downtime"):
         load_target_file(write(tmp_path, data))
+
+
+def test_the_resolved_target_goes_to_the_run_folder_without_secrets_and_a_changed_file_is_refused(
+        monkeypatch, tmp_path):
+    monkeypatch.setenv("OXH_ACME_MASTER_PASSWORD", "m-pass")
+    monkeypatch.setenv("OXH_ACME_DB_PASSWORD", "d-pass")
+    source = write(tmp_path, yaml.safe_load(EXAMPLE.read_text()))
+    target = resolve("unused", str(source))
+    record = write_record(target, tmp_path)
+    text = record.read_text()
+    assert "m-pass" not in text and "d-pass" not in text and '"catalogue_kind": "remote"' in text
+    again = from_record(record)
+    assert again.endpoints == target.endpoints and again.policy == target.policy
+    changed = yaml.safe_load(EXAMPLE.read_text())
+    changed["load"] = "allowed"
+    source.write_text(yaml.safe_dump(changed))
+    with pytest.raises(UserError, match="changed since `oxh qualify` resolved it"):
+        from_record(record)
