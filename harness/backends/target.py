@@ -23,7 +23,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
 
 from harness.backends.access import NodeAccess
@@ -84,6 +84,25 @@ class Policy:
         """Only the throw-away reference topology may be changed beyond the run's own users."""
         return self.faults != "allowed"
 
+    def check_may_change(self, name: str, confirm: str | None, what: str) -> None:
+        """Raise UserError unless the target `name` may be changed (`what`: a fault, a sweep) with `confirm`."""
+        if self.faults == "never":
+            raise UserError(f"target {name} is an {self.use} target: {what} is never done to it",
+                            f"{what} runs on the reference topology, or on a staging target with a drill section")
+        if self.faults == "confirmed" and confirm != name:
+            raise UserError(f"{what} on the {self.use} target {name} needs an explicit confirmation",
+                            f"add --confirm {name}")
+
+    def check_load(self, name: str, users: int | None, confirm: str | None) -> None:
+        """Raise UserError unless the target `name` allows a load run of `users` (None: the profile's)."""
+        if not self.load_allowed:
+            raise UserError(f"target {name} does not allow load", "its target file must say `load: allowed`")
+        if self.read_only and confirm != name:
+            raise UserError(f"load against {name} needs its confirmation", f"add --confirm {name}")
+        if users and self.load_max_users and users > self.load_max_users:
+            raise UserError(f"{users} users is more than target {name} allows "
+                            f"(load_max_users: {self.load_max_users})", "lower --users")
+
 
 @dataclass(frozen=True)
 class Target:
@@ -102,27 +121,6 @@ class Target:
         if self.kind == "docker":
             return "docker"
         return "staging" if self.policy.use == "staging" else "remote"
-
-    def check_may_change(self, confirm: str | None, what: str) -> None:
-        """Raise UserError unless the policy lets the harness change the cluster (`what`: a fault, a sweep)."""
-        policy = self.policy
-        if policy.faults == "never" or self.access is None:
-            raise UserError(f"target {self.name} is an {policy.use} target: {what} is never done to it",
-                            f"{what} runs on the reference topology, or on a staging target with a drill section")
-        if policy.faults == "confirmed" and confirm != self.name:
-            raise UserError(f"{what} on the {policy.use} target {self.name} needs an explicit confirmation",
-                            f"add --confirm {self.name}")
-
-    def check_load(self, users: int | None, confirm: str | None) -> None:
-        """Raise UserError unless the target's policy allows a load run of `users` (None: the profile's)."""
-        policy = self.policy
-        if not policy.load_allowed:
-            raise UserError(f"target {self.name} does not allow load", "its target file must say `load: allowed`")
-        if policy.read_only and confirm != self.name:
-            raise UserError(f"load against {self.name} needs its confirmation", f"add --confirm {self.name}")
-        if users and policy.load_max_users and users > policy.load_max_users:
-            raise UserError(f"{users} users is more than target {self.name} allows "
-                            f"(load_max_users: {policy.load_max_users})", "lower --users")
 
     def record(self) -> dict[str, Any]:
         """The resolved target without its secrets, as the run folder keeps it (RECORD)."""
@@ -202,6 +200,20 @@ def hung_member_note(topology) -> str:
             f"the member timeout stays {timeout} s for long requests.")
 
 
+def file_policy(file: TargetFile) -> Policy:
+    """What a target file allows and demands; needs none of its secrets, so it is checked before they are read."""
+    staging = file.use == "staging" and file.drill is not None
+    return Policy(
+        use=file.use,
+        faults="confirmed" if staging else "never",
+        thresholds={name: t.overrides() for name, t in file.failover_thresholds.items()},
+        load_allowed=file.load == "allowed",
+        load_max_users=file.load_max_users,
+        load_slos={name: slo.model_dump() for name, slo in file.load_slos.items()},
+        preferred_write_master=file.preferred_write_master or (file.databases[0].name if file.databases else None),
+    )
+
+
 def file_target(file: TargetFile, path: str | Path = "") -> Target:
     """The cluster a target file describes, its secrets read from the environment variables it names."""
     master = Credentials(file.master_admin.login, file.master_admin.password("master_admin"))
@@ -214,7 +226,6 @@ def file_target(file: TargetFile, path: str | Path = "") -> Target:
         first = databases[0]
         write = MySQLEndpoint("write address", file.database_write.host, file.database_write.port,
                               first.user, first.password)
-    staging = file.use == "staging" and file.drill is not None
     endpoints = Endpoints(
         http_url=str(file.http_url).rstrip("/"),
         soap_url=str(file.soap_url or file.http_url).rstrip("/"),
@@ -227,25 +238,27 @@ def file_target(file: TargetFile, path: str | Path = "") -> Target:
         public_url=str(file.public_url or file.http_url).rstrip("/"),
         mail_domain=file.mail_domain,
     )
-    policy = Policy(
-        use=file.use,
-        faults="confirmed" if staging else "never",
-        thresholds={name: t.overrides() for name, t in file.failover_thresholds.items()},
-        load_allowed=file.load == "allowed",
-        load_max_users=file.load_max_users,
-        load_slos={name: slo.model_dump() for name, slo in file.load_slos.items()},
-        preferred_write_master=file.preferred_write_master or (databases[0].name if databases else None),
-    )
-    access = SshAccess(file.drill, file.name) if staging else None
+    policy = file_policy(file)
+    access = SshAccess(file.drill, file.name) if policy.faults == "confirmed" else None
     return Target(file.name, "remote", file.name, endpoints, policy, access, file.drill,
                   source=str(Path(path).resolve()) if path else "")
 
 
-def resolve(project: str, target_file: str | None) -> Target:
-    """The target a command names: the target file's cluster when one is given, else the running project."""
+Check = Callable[[str, Policy], None]  # raises UserError when the named target's policy forbids the command
+
+
+def resolve(project: str, target_file: str | None, check: Check | None = None) -> Target:
+    """The target a command names: the target file's cluster when one is given, else the running project;
+    `check` judges its policy before any secret is read."""
     if target_file:
-        return file_target(load_target_file(target_file), target_file)
-    return docker_target(project)
+        file = load_target_file(target_file)
+        if check is not None:
+            check(file.name, file_policy(file))
+        return file_target(file, target_file)
+    target = docker_target(project)
+    if check is not None:
+        check(target.name, target.policy)
+    return target
 
 
 def write_record(target: Target, folder: Path) -> Path:
@@ -260,15 +273,14 @@ def from_record(path: str | Path) -> Target:
     file, unchanged since, with its secrets and node access taken again (secrets never go to disk)."""
     try:
         recorded = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read the resolved target {path}: {exc}", "run the suites through `oxh qualify`")
-    if recorded["kind"] == "docker":
-        target = docker_target(recorded["source"])
-    else:
-        target = file_target(load_target_file(recorded["source"]), recorded["source"])
+        kind, source, name = recorded["kind"], recorded["source"], recorded["name"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"cannot read the resolved target {path}: {exc!r}",
+                        "run the suites through `oxh qualify`, which writes it") from None
+    target = docker_target(source) if kind == "docker" else file_target(load_target_file(source), source)
     if json.loads(json.dumps(target.record())) != recorded:
-        raise UserError(f"target {recorded['name']} changed since `oxh qualify` resolved it "
-                        f"(its {'project' if recorded['kind'] == 'docker' else 'file'} {recorded['source']})",
+        raise UserError(f"target {name} changed since `oxh qualify` resolved it "
+                        f"(its {'project' if kind == 'docker' else 'file'} {source})",
                         "run `oxh qualify` again")
     return target
 

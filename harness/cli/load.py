@@ -44,8 +44,7 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     from harness.backends.target import resolve
 
     profile = load_profile(profile_name)
-    target = resolve(project, target_file)
-    target.check_load(options.users, confirm)
+    target = resolve(project, target_file, check=lambda name, policy: policy.check_load(name, options.users, confirm))
     run_id = (run := new_run_folder()).name
     folder = run / "load"
     console.print(f"load run {run_id}: profile {profile.name} against {target.name}; results in {folder}/",

@@ -137,13 +137,13 @@ def _run_suites(command: list[str]) -> int:
         raise
 
 
-def resolve_target(console: Console, project: str, target_file: str | None, topology: str):
-    """The target file's cluster, or the project's, bringing `topology` up when the project is not running."""
-    from harness.backends.target import docker_target, file_target
-    from harness.models.target_file import load_target_file
+def resolve_target(console: Console, project: str, target_file: str | None, topology: str, check=None):
+    """The target file's cluster, or the project's, bringing `topology` up when the project is not running;
+    `check` (harness.backends.target.Check) judges its policy first."""
+    from harness.backends.target import resolve
 
     if target_file:
-        return file_target(load_target_file(target_file), target_file)
+        return resolve(project, target_file, check)
     from harness.backends.docker.cluster import DockerCluster
     from harness.backends.docker.engine import connect
     from harness.cli.progress import RichReporter
@@ -158,7 +158,7 @@ def resolve_target(console: Console, project: str, target_file: str | None, topo
         unhealthy = [s.node for s in cluster.status() if s.health != "healthy"]
         if unhealthy:
             console.print(f"[yellow]note:[/] project {project} runs, but not healthy: {', '.join(unhealthy)}")
-    return docker_target(project)
+    return resolve(project, None, check)
 
 
 def _versions(target) -> dict[str, str]:

@@ -62,9 +62,10 @@ def _run_folder(name: str) -> Path:
 def _target(console: Console, args: argparse.Namespace, project: str):
     from harness.cli.qualify import resolve_target
 
-    target = resolve_target(console, project, args.target, args.topology)
-    target.check_may_change(args.confirm, "a capacity sweep (it drains pool members)")
-    return target
+    def may_sweep(name: str, policy) -> None:
+        policy.check_may_change(name, args.confirm, "a capacity sweep (it drains pool members)")
+
+    return resolve_target(console, project, args.target, args.topology, check=may_sweep)
 
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:

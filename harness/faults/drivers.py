@@ -4,12 +4,16 @@ target whose name the user confirmed; none for an acceptance target."""
 from __future__ import annotations
 
 from harness.backends.target import Target
+from harness.errors import UserError
 from harness.faults.driver import FaultDriver, Faults
 
 
 def driver_for(target: Target, confirm: str | None) -> FaultDriver:
     """The driver the target's policy allows; UserError says why no fault may be injected."""
-    target.check_may_change(confirm, "a fault")
+    target.policy.check_may_change(target.name, confirm, "a fault")
+    if target.access is None:
+        raise UserError(f"target {target.name} gives no node access: no fault can be injected into it",
+                        "faults need the reference topology or a staging target with a drill section")
     if target.drill is not None:
         return ssh_faults(target.access, target.drill)
     return Faults(target.access)

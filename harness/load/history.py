@@ -43,12 +43,19 @@ def _number(text: str | None) -> float | None:
     return float(text) if text not in (None, "", "N/A") else None
 
 
+def _second(row: dict[str, str | None]) -> Second | None:
+    """One row, or None for a row Locust left unfinished (it was stopped while writing)."""
+    try:
+        failures = row.get("Total Failure Count")
+        return Second(int(row["Timestamp"] or ""), row["Name"] or "", float(row["Requests/s"] or ""),
+                      float(row["Failures/s"] or ""), _number(row["95%"]), int(failures) if failures else None)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def read_history(prefix: Path) -> History:
     path = Path(f"{prefix}_stats_history.csv")
     if not path.exists():
         return History(())
     with path.open() as handle:
-        return History(tuple(
-            Second(int(row["Timestamp"]), row["Name"], float(row["Requests/s"]), float(row["Failures/s"]),
-                   _number(row["95%"]), int(row["Total Failure Count"]) if row.get("Total Failure Count") else None)
-            for row in csv.DictReader(handle)))
+        return History(tuple(second for second in map(_second, csv.DictReader(handle)) if second is not None))

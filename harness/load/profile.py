@@ -124,10 +124,11 @@ class LoadProfile(Strict):
         return self.slos.get(request, self.slos["default"])
 
     def with_slos(self, overrides: dict[str, dict]) -> "LoadProfile":
-        """The profile with a target's own SLOs replacing its own, class by class."""
-        if not overrides:
-            return self
-        return self.model_copy(update={"slos": {**self.slos, **{name: Slo(**slo) for name, slo in overrides.items()}}})
+        """The profile with a target's own SLOs replacing its own, class by class; a target's SLO for a class
+        this profile does not make (a target file serves every profile) is left out."""
+        known = {"default", *self.request_classes()}
+        slos = {name: Slo(**slo) for name, slo in overrides.items() if name in known}
+        return self.model_copy(update={"slos": {**self.slos, **slos}}) if slos else self
 
     def protocols(self) -> set[str]:
         return {user.protocol for user in self.classes}

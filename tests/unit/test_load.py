@@ -239,3 +239,20 @@ def test_a_target_file_may_replace_the_profiles_slos_class_by_class(tmp_path):
     target.write_text(text + "load_slos:\n  mail.all: {p95_ms: 400}\n")
     with pytest.raises(UserError, match=r"target.yaml:\d+:\d+: load_slos.mail.all.p99_ms: required key is missing"):
         load_target_file(target)
+
+
+def test_a_target_slo_for_a_class_the_profile_does_not_make_is_left_out_and_the_plan_still_validates():
+    smoke = load_profile("smoke")
+    changed = smoke.with_slos({"mail.all": {"p95_ms": 900, "p99_ms": 1800, "max_error_ratio": 0.01},
+                               "folders.list": {"p95_ms": 1, "p99_ms": 2, "max_error_ratio": 0}})
+    assert changed.slo("mail.all").p95_ms == 900 and "folders.list" not in changed.slos
+    LoadPlan(profile=changed, http_url="http://127.0.0.1:1", accounts=[{"login": "a", "password": "b", "email": "c"}],
+             users=1, spawn_rate=1, duration=1, output="/tmp")
+
+
+def test_a_history_row_locust_left_unfinished_is_passed_over(tmp_path):
+    (tmp_path / "locust_stats_history.csv").write_text(
+        "Timestamp,Name,Requests/s,Failures/s,95%,Total Failure Count\n"
+        "100,Aggregated,10,0,200,\n101,Aggregated,12,1,N/A,\n102,Aggreg")
+    history = read_history(tmp_path / "locust")
+    assert [second.at for second in history.of("Aggregated")] == [100, 101] and history.span() == (100, 102)

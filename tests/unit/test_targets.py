@@ -93,3 +93,11 @@ def test_the_resolved_target_goes_to_the_run_folder_without_secrets_and_a_change
     source.write_text(yaml.safe_dump(changed))
     with pytest.raises(UserError, match="changed since `oxh qualify` resolved it"):
         from_record(record)
+
+
+def test_a_target_files_policy_is_judged_before_its_secrets_are_read(monkeypatch):
+    monkeypatch.delenv("OXH_ACME_MASTER_PASSWORD", raising=False)
+    with pytest.raises(UserError, match="does not allow load"):
+        resolve("unused", str(EXAMPLE), check=lambda name, policy: policy.check_load(name, None, name))
+    with pytest.raises(UserError, match="is an acceptance target: a capacity sweep is never done to it"):
+        resolve("unused", str(EXAMPLE), check=lambda name, policy: policy.check_may_change(name, name, "a capacity sweep"))
