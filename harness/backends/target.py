@@ -261,13 +261,6 @@ def resolve(project: str, target_file: str | None, check: Check | None = None) -
     return target
 
 
-def write_record(target: Target, folder: Path) -> Path:
-    """The resolved target into the run folder, for the suites (`--resolved-target`) and the record."""
-    path = folder / RECORD
-    path.write_text(json.dumps(target.record(), indent=2))
-    return path
-
-
 def from_record(path: str | Path) -> Target:
     """The target `oxh qualify` resolved, as its run folder records it: the same project or the same target
     file, unchanged since, with its secrets and node access taken again (secrets never go to disk)."""

@@ -24,7 +24,7 @@ from harness.load.load_result import FaultUnderLoad, LoadResult
 from harness.load.load_run import LoadOptions, run_load
 from harness.load.profile import load_profile
 from harness.load.runner import LOCUSTFILE
-from harness.report.run_folder import new_run_folder
+from harness.report.run_folder import RunFolder
 
 
 def run_worker(console: Console, master_host: str, plan_file: str | None) -> int:
@@ -45,8 +45,8 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
 
     profile = load_profile(profile_name)
     target = resolve(project, target_file, check=lambda name, policy: policy.check_load(name, options.users, confirm))
-    run_id = (run := new_run_folder()).name
-    folder = run / "load"
+    run = RunFolder.new()
+    run_id, folder = run.run_id, run.part("load")
     console.print(f"load run {run_id}: profile {profile.name} against {target.name}; results in {folder}/",
                   soft_wrap=True)
     say = console.print

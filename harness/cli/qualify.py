@@ -32,7 +32,7 @@ from harness.cli.runs import compare_with
 from harness.errors import UserError
 from harness.report import inventory
 from harness.report.render import render
-from harness.report.run_folder import find_run, new_run_folder, verdict_of
+from harness.report.run_folder import RunFolder, find_run, verdict_of
 from harness.report.verdict import EXIT_BAD_INPUT, EXIT_NOT_QUALIFIED, PARTIAL, QUALIFIED
 from harness.scenario.waivers import waivers_of
 
@@ -62,9 +62,8 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
     suites = check_suites(suites)
     baseline_folder = find_run(baseline) if baseline else None
     target = resolve_target(console, project, target_file, topology)
-    folder = new_run_folder()
-    run_id = folder.name
-    folder.mkdir(parents=True, exist_ok=True)
+    run_folder = RunFolder.new()
+    folder, run_id = run_folder.path, run_folder.run_id
     run = {
         "run_id": run_id,
         "target": target.name,
@@ -77,7 +76,7 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
         "started_text": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "versions": {**_versions(target), **(_browser_version() if "frontend" in suites else {})},
     }
-    (folder / "run.json").write_text(json.dumps(run, indent=2))
+    run_folder.write("run.json", json.dumps(run, indent=2))
     pytest_base = [
         sys.executable, "-m", "pytest", *[str(resources.suites_dir() / name) for name in suites],
         "--rootdir", str(resources.suites_dir()), "-c", str(resources.suites_config()), "-p", "no:cacheprovider",
@@ -86,9 +85,10 @@ def run_qualify(console: Console, *, project: str, target_file: str | None, topo
         pytest_base += ["-p", "harness.pytest_plugin"]  # the fixtures come from the plugin, found by its entry point
         if "frontend" in suites:
             pytest_base += ["-p", "pytest_playwright.pytest_playwright"]
-    from harness.backends.target import write_record
+    from harness.backends.target import RECORD
 
-    pytest_base += ["--resolved-target", str(write_record(target, folder).resolve())]
+    record = run_folder.write(RECORD, json.dumps(target.record(), indent=2))
+    pytest_base += ["--resolved-target", str(record.resolve())]
     _take_inventory(pytest_base, folder)
     command = [*pytest_base, "--run-id", run_id, "--report-dir", str(folder.resolve()),
                "--junitxml", str(folder.resolve() / "junit.xml"), "-q", "-rfEs", *pytest_args]

@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.report.run_folder import new_run_folder, reports_dir
+from harness.report.run_folder import RunFolder, reports_dir
 from harness.sizing.errors import SizingError
 from harness.sizing.sweep import SweepSettings
 
@@ -92,14 +92,14 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
                                  imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold)
         target = _target(console, args, project)
-        folder = (into or new_run_folder()) / "sizing"
+        folder = (into or RunFolder.new().path) / "sizing"
         console.print(f"sizing run {folder.parent.name} against {target.name}; results in {folder}/", soft_wrap=True)
         sweep = measure(target, settings, folder, console.print, proof=not args.no_proof, confirm=args.confirm,
                         utilisation=design.demand.target_utilisation.value)
     else:
         sweep = read_sweeps(runs)
         sweep_run = runs[0] if len(runs) == 1 else None
-        folder = (into or sweep_run or new_run_folder()) / "sizing"
+        folder = (into or sweep_run or RunFolder.new().path) / "sizing"
     result = model(design, args.users, sweep)
     record = write_outputs(result, design, sweep, folder, time.monotonic() - started)
     render(result, console)

@@ -1,4 +1,5 @@
-"""A run folder (reports/<run-id>/): reading what `oxh qualify` wrote, judging it, finding earlier runs."""
+"""A run folder (reports/<run-id>/): a new run's, with its id; reading what `oxh qualify` wrote, judging it,
+finding earlier runs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,37 @@ def reports_dir() -> Path:
     return Path(os.environ.get("OXH_REPORTS_DIR") or Path.cwd() / "reports")
 
 
-def new_run_folder() -> Path:
-    """The folder of a new run under the reports folder (not made yet): its name, the run id, is the start time
-    and four hex digits, so that runs sort by time and two started in one second stay apart."""
-    return reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+@dataclass(frozen=True)
+class RunFolder:
+    """The folder of one run of `oxh qualify`, `oxh load` or `oxh size`; each record is written into it once."""
+
+    path: Path
+
+    @classmethod
+    def new(cls) -> "RunFolder":
+        """A new run's folder, made: its name, the run id, is the start time and four hex digits, so that runs
+        sort by time and two started in one second stay apart."""
+        path = reports_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        path.mkdir(parents=True)
+        return cls(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    def part(self, name: str) -> Path:
+        """The sub-folder of one part of the run (load/, sizing/), made."""
+        folder = self.path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def write(self, name: str, text: str) -> Path:
+        """Write a record of the run; a record written twice is a defect of the caller."""
+        path = self.path / name
+        if path.exists():
+            raise FileExistsError(f"{path} is written already: a run writes each record once")
+        path.write_text(text)
+        return path
 
 
 def find_run(run: str) -> Path:

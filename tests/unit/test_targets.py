@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from harness.backends.target import file_target, from_record, resolve, write_record
+from harness.backends.target import RECORD, file_target, from_record, resolve
 from harness.errors import UserError
 from harness.models.target_file import load_target_file, secrets_in_clear
 
@@ -83,7 +84,8 @@ def test_the_resolved_target_goes_to_the_run_folder_without_secrets_and_a_change
     monkeypatch.setenv("OXH_ACME_DB_PASSWORD", "d-pass")
     source = write(tmp_path, yaml.safe_load(EXAMPLE.read_text()))
     target = resolve("unused", str(source))
-    record = write_record(target, tmp_path)
+    record = tmp_path / RECORD
+    record.write_text(json.dumps(target.record()))
     text = record.read_text()
     assert "m-pass" not in text and "d-pass" not in text and '"catalogue_kind": "remote"' in text
     again = from_record(record)
