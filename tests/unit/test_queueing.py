@@ -1,0 +1,89 @@
+"""The queueing model's MVA against closed forms of queueing theory and a recursion worked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from harness.sizing.queueing import Station, bounds, solve
+
+
+def finite_source_throughput(demand: float, think: float, users: int, servers: int = 1) -> float:
+    """M/M/c//N (the machine-repairman model), exactly: users alternate think time and service at c servers."""
+    ratio = demand / think
+    weights = []
+    for k in range(users + 1):
+        ways = math.comb(users, k) * ratio ** k
+        weights.append(ways if k <= servers else ways * math.factorial(k) / (math.factorial(servers) *
+                                                                            servers ** (k - servers)))
+    total = sum(weights)
+    return sum(min(k, servers) / demand * weight / total for k, weight in enumerate(weights))
+
+
+@pytest.mark.parametrize("demand,think,users", [(0.05, 1.0, 40), (0.2, 3.0, 10), (1.0, 0.5, 5)])
+def test_one_station_is_exactly_the_finite_source_queue(demand, think, users):
+    solutions = solve([Station("cpu", demand)], think, users)
+    assert [s.users for s in solutions] == list(range(1, users + 1))
+    for solution in solutions:
+        assert solution.throughput == pytest.approx(finite_source_throughput(demand, think, solution.users),
+                                                    rel=1e-9)
+
+
+def test_the_recursion_as_worked_by_hand_on_two_stations():
+    first, second = solve([Station("app", 0.2), Station("db", 0.1)], think_seconds=1.0, users=2)
+    assert first.throughput == pytest.approx(1 / 1.3)
+    # n = 2: queues after n = 1 are X R = 0.2/1.3 and 0.1/1.3; residences 0.2 (1 + 0.2/1.3), 0.1 (1 + 0.1/1.3)
+    response = 0.2 * (1 + 0.2 / 1.3) + 0.1 * (1 + 0.1 / 1.3)
+    assert second.response_seconds == pytest.approx(response)
+    assert second.throughput == pytest.approx(2 / (1.0 + response))
+    assert second.bottleneck() == "app" and second.utilisation["app"] == pytest.approx(second.throughput * 0.2)
+
+
+@pytest.mark.parametrize("servers,users", [(2, 20), (4, 60), (8, 100)])
+def test_seidmanns_multi_core_station_stays_near_the_exact_multi_server_queue(servers, users):
+    demand, think = 0.4, 2.0
+    for solution in solve([Station("cpu", demand, servers)], think, users)[4::5]:
+        exact = finite_source_throughput(demand, think, solution.users, servers)
+        assert solution.throughput == pytest.approx(exact, rel=0.06), solution.users
+
+
+def test_throughput_stays_within_its_asymptotic_bounds_and_saturates_at_the_bottleneck():
+    stations = [Station("balancer", 0.002), Station("middleware", 0.03, 2), Station("database", 0.008)]
+    for solution in solve(stations, think_seconds=5.0, users=400):
+        lower, upper = bounds(stations, 5.0, solution.users)
+        assert lower - 1e-9 <= solution.throughput <= upper + 1e-9
+    assert solution.throughput == pytest.approx(2 / 0.03, rel=0.01) and solution.bottleneck() == "middleware"
+
+
+def test_bad_networks_are_refused():
+    with pytest.raises(ValueError):
+        solve([Station("cpu", 0.1)], 1.0, 0)
+    with pytest.raises(ValueError):
+        Station("cpu", -1.0)
+
+
+def test_steps_measured_on_a_known_network_are_predicted_from_the_lightest_one():
+    from harness.load.load_result import StepClass, StepResult
+    from harness.sizing.step_model import Swept, demands, predict, summary
+
+    quota, host_cores, think = 0.2, 2, 4.0
+    true = {"middleware": 0.01, "database": 0.003, "balancer": 0.001}  # CPU-seconds per request
+    stations = [Station("middleware", true["middleware"] / quota, 3), Station("host", sum(true.values()), host_cores)]
+    users = [10, 40, 160, 480]
+    solutions = solve(stations, think, max(users))
+    steps = []
+    for index, count in enumerate(users):
+        solution = solutions[count - 1]
+        steps.append(StepResult(
+            index=index, users=count, start=0, end=60, seconds=60,
+            requests={"mail.all": StepClass(method="GET", requests=1000, failures=0, rps=solution.throughput,
+                                            p50=solution.response_seconds * 1000)},
+            tier_cpu_percent={tier: solution.throughput * demand * 100 for tier, demand in true.items()}))
+    assert demands(steps[0]) == pytest.approx(true)
+    per_user_rate = 1 / (think + solutions[users[0] - 1].response_seconds)
+    predictions = predict(steps, Swept("middleware", 3, quota), host_cores, per_user_rate)
+    assert [p.users for p in predictions] == users[1:]
+    median_error, worst = summary(predictions)
+    assert worst < 1e-6 and predictions[-1].bottleneck == "middleware"
+    assert predictions[-1].predicted == pytest.approx(3 * quota / true["middleware"], rel=0.05)  # saturated
