@@ -16,10 +16,12 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from harness.errors import UserError
 from harness.report.run_folder import RunFolder, reports_dir
 from harness.sizing.errors import SizingError
+from harness.sizing.step_validation import HOST_BOUND, PointCheck
 from harness.sizing.sweep import SweepSettings
 
 
@@ -70,7 +72,7 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
     from harness.sizing.report import render
-    from harness.sizing.sizing_run import measure, model, read_sweeps, write_outputs
+    from harness.sizing.sizing_run import check_steps, measure, model, read_sweeps, write_outputs
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -101,9 +103,12 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         sweep_run = runs[0] if len(runs) == 1 else None
         folder = (into or sweep_run or RunFolder.new().path) / "sizing"
     result = model(design, args.users, sweep)
-    record = write_outputs(result, design, sweep, folder, time.monotonic() - started)
+    checks = check_steps(sweep)
+    record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks)
     render(result, console)
+    console.print(f"measured: {sweep.software}", soft_wrap=True)
     _print_points(console, sweep)
+    console.print(steps_table(checks, sweep.host_cores))
     _print_proof(console, sweep.proof)
     _rerender(folder.parent)
     console.print(f"sizing written to {folder}/ (sizing.json, design.yaml, {', '.join(record['plots'])}); "
@@ -121,6 +126,32 @@ def _print_points(console: Console, sweep) -> None:
         flag = " [red]generator-bound: left out[/]" if run.get("generator_bound") else ""
         console.print(f"  {run['tier']} ×{run['nodes']} at {run['cpu_per_node']:g} core: {capacity['note']}{flag}",
                       soft_wrap=True)
+
+
+def steps_table(checks: list[PointCheck], host_cores: int | None) -> Table:
+    """Every measured step: the host's CPU, and the queueing model's throughput from the point's lightest step."""
+    cores = f"{host_cores} cores" if host_cores else "cores (not recorded: this machine's)"
+    table = Table(title=f"Every step: host CPU (share of the host's {cores}; above {HOST_BOUND:.0%} a step measured "
+                        f"the host) and the queueing model (demands from each point's lightest step)",
+                  title_justify="left")
+    for column in ("point", "users", "host CPU", "measured req/s", "model req/s", "error", "model bottleneck"):
+        table.add_column(column, justify="left" if column in ("point", "model bottleneck") else "right")
+    for check in checks:
+        label = f"{check.tier} ×{check.nodes} at {check.cores_each:g} core"
+        if check.problem:
+            table.add_row(label, "", "", "", "", "", check.problem)
+        for step in check.steps:
+            host = f"{step.host_share:.0%}" + (" [red]host-bound[/]" if step.host_bound else "")
+            found = step.prediction
+            table.add_row(label, str(step.users), host, f"{step.measured:.1f}",
+                          f"{found.predicted:.1f}" if found else "", f"{found.error:.0%}" if found else "",
+                          found.bottleneck if found else "demands measured here")
+            label = ""
+    errors = sorted(p.error for check in checks for p in check.predictions)
+    if errors:
+        table.caption = (f"queueing model over {len(errors)} steps: median error {errors[len(errors) // 2]:.0%}, "
+                         f"worst {errors[-1]:.0%}")
+    return table
 
 
 def _print_proof(console: Console, proof) -> None:

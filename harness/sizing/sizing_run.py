@@ -9,8 +9,9 @@ are never fitted together.
 from __future__ import annotations
 
 import json
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,11 +21,14 @@ from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, points_from_json
 from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
+from harness.sizing.step_validation import PointCheck, check_points
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
 from harness.models.sizing import SizingDesign
 
 Progress = Callable[[str], None]
 SWEEP_FILE = "sweep.json"
+REFERENCE_SOFTWARE = ("the reference middleware of ox-harness (one Python process per node), not OX App Suite: "
+                      "its node counts are the reference's and demonstrate the method")
 
 
 @dataclass
@@ -39,6 +43,9 @@ class Sweep:
     runs: list[dict[str, Any]]
     seconds: float
     proof: ProofResult | None = None
+    host_cores: int | None = None  # the cores of the host the sweep ran on, where it says
+    software: str = "not recorded by the sweep"  # whose middleware was measured
+    folders: list[Path] = field(default_factory=list)  # where its points' own load runs are kept
 
 
 def sweep_file(run: Path) -> Path:
@@ -53,7 +60,9 @@ def measure(target: Target, settings: SweepSettings, folder: Path, progress: Pro
     points_folder = folder / "points"
     found = run_sweep(target, settings, points_folder, progress)
     sweep = Sweep(found.points, found.costs, target.design, target.name,
-                  settings.profile, settings.imap_profile, found.runs, 0.0)
+                  settings.profile, settings.imap_profile, found.runs, 0.0, host_cores=os.cpu_count(),
+                  folders=[points_folder], software=REFERENCE_SOFTWARE if target.kind == "docker" else
+                  f"the OX App Suite middleware of {target.name}")
     if proof:
         profile = load_profile(settings.profile)
         speedup = settings.speedup["middleware"]
@@ -71,7 +80,8 @@ def _write_sweep(sweep: Sweep, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "topology": sweep.topology, "target": sweep.target, "profile": sweep.profile,
-        "imap_profile": sweep.imap_profile, "seconds": round(sweep.seconds, 1),
+        "imap_profile": sweep.imap_profile, "seconds": round(sweep.seconds, 1), "host_cores": sweep.host_cores,
+        "software": sweep.software,
         "points": [p.to_dict() for p in sweep.points], "costs": [c.to_dict() for c in sweep.costs],
         "runs": sweep.runs, "proof": sweep.proof.to_dict() if sweep.proof else None}, indent=2))
 
@@ -103,7 +113,9 @@ def read_sweeps(runs: list[Path]) -> Sweep:
         imap_profile=first.get("imap_profile", "imap"),
         runs=[{**item, "run": run.name} for run, record in records for item in record["runs"]],
         seconds=sum(record.get("seconds", 0) for _, record in records),
-        proof=ProofResult(**proofs[-1]) if proofs else None)
+        proof=ProofResult(**proofs[-1]) if proofs else None,
+        host_cores=first.get("host_cores"), folders=[sweep_file(run).parent for run, _ in records],
+        software=first.get("software", "not recorded by the sweep"))
 
 
 def model(design: SizingDesign, users: int, sweep: Sweep) -> SizingResult:
@@ -111,8 +123,15 @@ def model(design: SizingDesign, users: int, sweep: Sweep) -> SizingResult:
     return size(design, sweep.points, sweep.costs, load_profile(sweep.profile))
 
 
+def check_steps(sweep: Sweep) -> list[PointCheck]:
+    """The host's CPU and the queueing model on every step of the sweep's points (harness.sizing.step_validation);
+    the host's cores as the sweep recorded them, else this machine's."""
+    profiles = {"middleware": load_profile(sweep.profile), "imap": load_profile(sweep.imap_profile)}
+    return check_points(sweep.folders, sweep.runs, profiles, sweep.host_cores or os.cpu_count() or 1)
+
+
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,
-                  wall_seconds: float) -> dict[str, Any]:
+                  wall_seconds: float, checks: list[PointCheck] | None = None) -> dict[str, Any]:
     """sizing.json, design.yaml and the plots into `folder`; returns what sizing.json holds."""
     from harness.sizing.design_yaml import write_design
     from harness.sizing.plots import plot_all
@@ -121,7 +140,9 @@ def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, fold
     plots = [path.name for path in plot_all(result, folder)]
     write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml")
     record = {**result.to_dict(), "measured_on": {"topology": sweep.topology, "target": sweep.target,
-                                                   "profile": sweep.profile, "imap_profile": sweep.imap_profile},
+                                                   "profile": sweep.profile, "imap_profile": sweep.imap_profile,
+                                                   "software": sweep.software, "host_cores": sweep.host_cores},
+              "steps_check": [check.to_dict() for check in checks or []],
               "sweep": {"runs": sweep.runs, "seconds": round(sweep.seconds, 1)},
               "proof": sweep.proof.to_dict() if sweep.proof else None,
               "plots": plots, "design_file": "design.yaml", "wall_seconds": round(wall_seconds, 1)}

@@ -87,3 +87,34 @@ def test_steps_measured_on_a_known_network_are_predicted_from_the_lightest_one()
     median_error, worst = summary(predictions)
     assert worst < 1e-6 and predictions[-1].bottleneck == "middleware"
     assert predictions[-1].predicted == pytest.approx(3 * quota / true["middleware"], rel=0.05)  # saturated
+
+
+def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput(tmp_path):
+    import json
+
+    from harness.load.profile import load_profile
+    from harness.sizing.step_validation import check_points
+
+    point = tmp_path / "middleware-2n-0p2"
+    point.mkdir()
+    steps = []
+    for index, (users, rps, cpu) in enumerate([(10, 5.0, 20.0), (20, 10.0, 40.0), (40, 12.0, 48.0)]):
+        start = 1000 + 60 * index
+        steps.append({"index": index, "users": users, "start": start, "end": start + 59, "seconds": 59.0, "rps": rps,
+                      "requests": {"mail.all": {"method": "GET", "requests": int(rps * 59), "failures": 0, "rps": rps,
+                                                "p50": 80.0, "p95": 200.0, "p99": 300.0}},
+                      "errors": {}, "tier_cpu_percent": {"middleware": cpu, "database": cpu / 4}})
+    (point / "results.json").write_text(json.dumps({"steps": steps, "point": {"speedup": 60}}))
+    rows = ["time,node,role,cpu_percent,memory_bytes"]
+    for second in range(1000, 1180):
+        busy = 160.0 if second >= 1120 else 40.0  # the last step took 80 % of a 2-core host
+        rows += [f"{second}.0,ox-1,middleware,{busy / 2:.1f},0", f"{second}.0,generator-1,generator,{busy / 2:.1f},"]
+    (point / "resources.csv").write_text("\n".join(rows) + "\n")
+    runs = [{"folder": point.name, "tier": "middleware", "nodes": 2, "cpu_per_node": 0.2},
+            {"folder": "gone", "tier": "middleware", "nodes": 1, "cpu_per_node": 0.2}]
+    found, missing = check_points([tmp_path], runs, {"middleware": load_profile("webmail")}, host_cores=2)
+    assert [step.users for step in found.steps] == [10, 20, 40]
+    assert [step.host_share for step in found.steps] == [0.2, 0.2, 0.8] and found.host_bound
+    assert found.steps[0].prediction is None and all(step.prediction for step in found.steps[1:])
+    assert found.to_dict()["median_error"] is not None
+    assert missing.problem and not missing.steps

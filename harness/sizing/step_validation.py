@@ -1,0 +1,113 @@
+"""The queueing model and the host, read against every measured step of a sweep.
+
+For each point of a sweep, from the files its own load run left beside the
+sweep (`results.json`: the steps with each tier's CPU; `resources.csv`: the
+CPU of every container and of the generator, second by second): the host's
+CPU during each step, as a share of the host's cores (a step above
+`HOST_BOUND` measured the host, not the swept tier), and the queueing
+model's throughput for every step but the lightest, from the demands of the
+lightest (harness.sizing.step_model).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from harness.load.load_result import StepResult
+from harness.load.profile import LoadProfile
+from harness.sizing.step_model import StepPrediction, Swept, predict, summary
+from harness.sizing.sweep import requests_per_user_second
+
+HOST_BOUND = 0.75  # a step whose host CPU was above this share of the host's cores measured the host
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    users: int
+    host_share: float  # the host's CPU during the step, as a share of its cores
+    measured: float  # requests per second
+    prediction: StepPrediction | None  # None on the lightest step, whose demands the model takes
+
+    @property
+    def host_bound(self) -> bool:
+        return self.host_share > HOST_BOUND
+
+
+@dataclass
+class PointCheck:
+    folder: str
+    tier: str
+    nodes: int
+    cores_each: float
+    steps: list[StepCheck] = field(default_factory=list)
+    problem: str = ""  # why the point could not be read
+
+    @property
+    def predictions(self) -> list[StepPrediction]:
+        return [step.prediction for step in self.steps if step.prediction is not None]
+
+    @property
+    def host_bound(self) -> bool:
+        return any(step.host_bound for step in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        errors = summary(self.predictions)
+        return {"folder": self.folder, "tier": self.tier, "nodes": self.nodes, "cores_each": self.cores_each,
+                "problem": self.problem, "host_bound": self.host_bound,
+                "steps": [{"users": step.users, "host_share": step.host_share, "measured": round(step.measured, 2),
+                           "predicted": round(step.prediction.predicted, 2) if step.prediction else None,
+                           "bottleneck": step.prediction.bottleneck if step.prediction else None}
+                          for step in self.steps],
+                "median_error": round(errors[0], 4) if errors else None,
+                "worst_error": round(errors[1], 4) if errors else None}
+
+
+def check_points(folders: list[Path], runs: list[dict[str, Any]], profiles: dict[str, LoadProfile],
+                 host_cores: int) -> list[PointCheck]:
+    """One PointCheck per measured run of the sweep (`folders`: where the sweep's point folders may be)."""
+    checks = []
+    for run in runs:
+        found = next((folder / run["folder"] for folder in folders if (folder / run["folder"]).is_dir()), None)
+        check = PointCheck(run["folder"], run["tier"], run["nodes"], run["cpu_per_node"])
+        checks.append(check)
+        if found is None or not (found / "results.json").is_file():
+            check.problem = "its load run's files are not beside the sweep"
+            continue
+        results = json.loads((found / "results.json").read_text())
+        steps = [StepResult.model_validate({k: v for k, v in step.items() if k != "rps"})
+                 for step in results.get("steps", [])]
+        host, generator = _cpu_per_step(found / "resources.csv", steps)
+        speedup = results.get("point", {}).get("speedup") or 1.0
+        rate = requests_per_user_second(profiles[run["tier"]], speedup)
+        predicted = {p.users: p for p in predict(steps, Swept(run["tier"], run["nodes"], run["cpu_per_node"]),
+                                                 host_cores, rate, generator)}
+        check.steps = [StepCheck(step.users, round(total / 100 / host_cores, 3), step.rps, predicted.get(step.users))
+                       for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
+    return checks
+
+
+def _cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float]]:
+    """Per step, the mean CPU of the whole host (every container and the generator, percent of one core), and
+    the generator's alone by step index."""
+    per_second: dict[int, list[float]] = {}  # second -> [everything, generator]
+    if path.is_file():
+        with path.open() as handle:
+            for row in csv.DictReader(handle):
+                try:
+                    second, percent = round(float(row["time"])), float(row["cpu_percent"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                slot = per_second.setdefault(second, [0.0, 0.0])
+                slot[0] += percent
+                slot[1] += percent if row.get("role") == "generator" else 0.0
+    host, generator = [], {}
+    for step in steps:
+        inside = [values for second, values in per_second.items() if step.start <= second <= step.end]
+        host.append(mean(values[0] for values in inside) if inside else 0.0)
+        generator[step.index] = mean(values[1] for values in inside) if inside else 0.0
+    return host, generator
