@@ -78,6 +78,7 @@ class Slo(Strict):
     p95_ms: float = Field(gt=0)
     p99_ms: float = Field(gt=0)
     max_error_ratio: float = Field(ge=0, le=1)
+    source: str = Field(default="", description="where the limit comes from, or 'assumption: ...'")
 
 
 class Defaults(Strict):
@@ -127,7 +128,7 @@ class LoadProfile(Strict):
         """The profile with a target's own SLOs replacing its own, class by class; a target's SLO for a class
         this profile does not make (a target file serves every profile) is left out."""
         known = {"default", *self.request_classes()}
-        slos = {name: Slo(**slo) for name, slo in overrides.items() if name in known}
+        slos = {name: Slo(**slo, source="the target file's own SLO") for name, slo in overrides.items() if name in known}
         return self.model_copy(update={"slos": {**self.slos, **slos}}) if slos else self
 
     def protocols(self) -> set[str]:

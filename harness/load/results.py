@@ -105,7 +105,7 @@ def summarize(run: LocustRun, plan: LoadPlan, profile: LoadProfile, workers: int
     classes = read_classes(run.prefix)
     for figures in classes:
         slo = profile.slo(figures.name)
-        figures.slo = slo.model_dump()
+        figures.slo = slo.model_dump(exclude={"source"})
         figures.violations = judge(figures, slo)
     steps_file = run.folder / "steps.json"
     steps = [StepResult.model_validate(step) for step in json.loads(steps_file.read_text())] \

@@ -256,3 +256,10 @@ def test_a_history_row_locust_left_unfinished_is_passed_over(tmp_path):
         "100,Aggregated,10,0,200,\n101,Aggregated,12,1,N/A,\n102,Aggreg")
     history = read_history(tmp_path / "locust")
     assert [second.at for second in history.of("Aggregated")] == [100, 101] and history.span() == (100, 102)
+
+
+def test_every_rate_and_every_slo_of_the_shipped_profiles_names_its_source():
+    for name in available():
+        profile = load_profile(name)
+        assert all(slo.source for slo in profile.slos.values()), f"{name}: an SLO without its source"
+        assert all(action.source for user in profile.classes for action in user.actions), name
