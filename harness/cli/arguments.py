@@ -32,7 +32,8 @@ EXAMPLES_OF = {
     "load": ["oxh load --profile smoke --users 5 --duration 30s",
              "oxh load --shape steps --profile webmail",
              "oxh load --duration 2m --fault middleware-node-killed@45s"],
-    "size": ["oxh size --measure", "oxh size --measure --quotas 0.1,0.2 --hold 20s", "oxh size --from RUN1 RUN2"],
+    "size": ["oxh size --measure", "oxh size --measure --quotas 0.1,0.2 --hold 20s", "oxh size --from RUN1 RUN2",
+             "oxh size --from RUN --rehearse --design reference-1m"],
     "report": ["oxh report 20261206-101500-ab12"],
     "bench-api": ["oxh bench-api --seconds 20s --workers 8"],
     "bench-generator": ["oxh bench-generator --seconds 30s --runs 3"],
@@ -211,8 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "With --from: reuse the points of earlier sweeps. Then fit the Universal Scalability Law per tier "
                     "(bootstrap intervals, held-out 3-node prediction, leave-one-out), compute the demand of --users "
                     "from the design file, and print nodes per tier against the design. Writes "
-                    "reports/<run>/sizing/ (sizing.json, design.yaml, plots). Exit code 0 when the design is enough "
-                    "and the N+1 proof held, 1 when it is short or the proof failed, 2 for bad input.")
+                    "reports/<run>/sizing/ (sizing.json, design.yaml, plots). Every measured step is printed with the "
+                    "host's CPU and the queueing model's throughput. With --rehearse: put the design into the queueing "
+                    "model at its peak demand, whole and with each single failure (no containers). Exit code 0 when "
+                    "the design is enough, the N+1 proof held and the rehearsal held, 1 otherwise, 2 for bad input.")
     size.add_argument("--project", default="sizing", help="project to sweep; brought up from --topology when it "
                                                           "is not running (default: sizing)")
     size.add_argument("--measure", action="store_true", help="run the capacity sweep now (about 20 minutes)")
@@ -233,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--hold", type=duration, default=15.0, help="how long each step is held at least (default: 15s; "
                                                                "a step is held up to twice that until steady)")
     size.add_argument("--no-proof", action="store_true", help="with --measure: skip the N+1 proof")
+    size.add_argument("--rehearse", action="store_true",
+                      help="rehearse the design in the queueing model at its peak, whole and with each single failure, "
+                           "from the demands the sweep measured")
     with_target(size, "staging target to sweep by draining pool members (default: the reference project)",
                 "sweeping it")
 

@@ -12,6 +12,7 @@ proof held (or was not asked for), 1 otherwise, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from rich.table import Table
 from harness.errors import UserError
 from harness.report.run_folder import RunFolder, reports_dir
 from harness.sizing.errors import SizingError
+from harness.sizing.rehearsal import Scenario
 from harness.sizing.step_validation import HOST_BOUND, PointCheck
 from harness.sizing.sweep import SweepSettings
 
@@ -72,7 +74,7 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
     from harness.sizing.report import render
-    from harness.sizing.sizing_run import check_steps, measure, model, read_sweeps, write_outputs
+    from harness.sizing.sizing_run import check_steps, measure, model, read_sweeps, rehearse_design, write_outputs
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -116,7 +118,14 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
                   soft_wrap=True)
     short = [plan for plan in result.tiers if plan.verdict.startswith(("short", "refused"))]
     proof_failed = sweep.proof is not None and not sweep.proof.holds
-    return 1 if short or proof_failed else 0
+    broken = False
+    if args.rehearse:
+        scenarios = rehearse_design(design, args.users, sweep)
+        (folder / "rehearsal.json").write_text(json.dumps([s.to_dict() for s in scenarios], indent=2))
+        for table in rehearsal_tables(scenarios, design.name, args.users):
+            console.print(table)
+        broken = not all(scenario.holds for scenario in scenarios)
+    return 1 if short or proof_failed or broken else 0
 
 
 def _print_points(console: Console, sweep) -> None:
@@ -152,6 +161,29 @@ def steps_table(checks: list[PointCheck], host_cores: int | None) -> Table:
         table.caption = (f"queueing model over {len(errors)} steps: median error {errors[len(errors) // 2]:.0%}, "
                          f"worst {errors[-1]:.0%}")
     return table
+
+
+def rehearsal_tables(scenarios: list[Scenario], design: str, users: int) -> list[Table]:
+    """The design whole, tier by tier; then every single failure with its verdict."""
+    whole = scenarios[0]
+    tiers = Table(title=f"Rehearsal of {design} for {users:,} users at its peak: every node serving "
+                        f"(p95 per tier in an M/M/c queue; SLO p95 {whole.slo_p95_ms:.0f} ms)", title_justify="left")
+    for column in ("tier", "serving nodes", "cores", "CPU-ms per request", "busy", "p95 ms"):
+        tiers.add_column(column, justify="left" if column == "tier" else "right")
+    for tier in whole.tiers:
+        measured = tier.demand is not None
+        tiers.add_row(tier.tier, str(tier.serving_nodes), str(tier.cores),
+                      f"{tier.demand * 1000:.2f}" if measured else "not in the mix",
+                      f"{tier.utilisation:.0%}" if tier.utilisation is not None else "",
+                      f"{tier.p95_ms:.0f}" if tier.p95_ms is not None else "")
+    failures = Table(title="Rehearsal: each single failure", title_justify="left")
+    failures.add_column("scenario")
+    failures.add_column("verdict")
+    for scenario in scenarios:
+        colour = "green" if scenario.holds else "red"
+        notes = f" ({'; '.join(scenario.notes)})" if scenario.notes else ""
+        failures.add_row(scenario.name, f"[{colour}]{scenario.verdict()}[/]{notes}")
+    return [tiers, failures]
 
 
 def _print_proof(console: Console, proof) -> None:

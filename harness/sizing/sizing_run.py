@@ -21,7 +21,9 @@ from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, points_from_json
 from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
-from harness.sizing.step_validation import PointCheck, check_points
+from harness.sizing.demand import peak_demand
+from harness.sizing.rehearsal import Scenario, measured_demands, rehearse
+from harness.sizing.step_validation import PointCheck, check_points, point_folder, read_steps
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
 from harness.models.sizing import SizingDesign
 
@@ -128,6 +130,28 @@ def check_steps(sweep: Sweep) -> list[PointCheck]:
     the host's cores as the sweep recorded them, else this machine's."""
     profiles = {"middleware": load_profile(sweep.profile), "imap": load_profile(sweep.imap_profile)}
     return check_points(sweep.folders, sweep.runs, profiles, sweep.host_cores or os.cpu_count() or 1)
+
+
+def rehearse_design(design: SizingDesign, users: int, sweep: Sweep) -> list[Scenario]:
+    """The design at its peak in the queueing model, whole and with each single failure, with the demands the
+    sweep's groupware points measured (harness.sizing.rehearsal)."""
+    design = design.model_copy(update={"users": users})
+    profile = load_profile(sweep.profile)
+    demand = peak_demand(design, profile)
+    steps = [read_steps(found)[0] for run in sweep.runs if run["tier"] == "middleware"
+             if (found := point_folder(sweep.folders, run)) is not None]
+    per_role = measured_demands(steps)
+    if not per_role:
+        raise SizingError("the sweep's groupware points left no steps to measure demands on",
+                          "rehearse from the run of an `oxh size --measure` that still holds its points' folders")
+    scaling = design.demand.per_core_scaling.value
+    if "middleware" in per_role:
+        per_role["middleware"] /= scaling
+    protocols = set(demand.protocols.values())
+    carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
+                or (name.endswith("groupware") and "http" in protocols)
+                or (name.endswith("sync") and protocols & {"dav", "eas"})}
+    return rehearse(design, demand.requests_per_second, per_role, profile.slos["default"].p95_ms, carriers)
 
 
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,

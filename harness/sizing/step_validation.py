@@ -72,23 +72,34 @@ def check_points(folders: list[Path], runs: list[dict[str, Any]], profiles: dict
     """One PointCheck per measured run of the sweep (`folders`: where the sweep's point folders may be)."""
     checks = []
     for run in runs:
-        found = next((folder / run["folder"] for folder in folders if (folder / run["folder"]).is_dir()), None)
         check = PointCheck(run["folder"], run["tier"], run["nodes"], run["cpu_per_node"])
         checks.append(check)
-        if found is None or not (found / "results.json").is_file():
+        found = point_folder(folders, run)
+        if found is None:
             check.problem = "its load run's files are not beside the sweep"
             continue
-        results = json.loads((found / "results.json").read_text())
-        steps = [StepResult.model_validate({k: v for k, v in step.items() if k != "rps"})
-                 for step in results.get("steps", [])]
+        steps, speedup = read_steps(found)
         host, generator = _cpu_per_step(found / "resources.csv", steps)
-        speedup = results.get("point", {}).get("speedup") or 1.0
         rate = requests_per_user_second(profiles[run["tier"]], speedup)
         predicted = {p.users: p for p in predict(steps, Swept(run["tier"], run["nodes"], run["cpu_per_node"]),
                                                  host_cores, rate, generator)}
         check.steps = [StepCheck(step.users, round(total / 100 / host_cores, 3), step.rps, predicted.get(step.users))
                        for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
     return checks
+
+
+def point_folder(folders: list[Path], run: dict[str, Any]) -> Path | None:
+    """Where a sweep point's own load run is kept (its results.json), if it still is."""
+    return next((folder / run["folder"] for folder in folders if (folder / run["folder"] / "results.json").is_file()),
+                None)
+
+
+def read_steps(folder: Path) -> tuple[list[StepResult], float]:
+    """A point's steps and the speed-up its users ran at, from its results.json."""
+    results = json.loads((folder / "results.json").read_text())
+    steps = [StepResult.model_validate({key: value for key, value in step.items() if key != "rps"})
+             for step in results.get("steps", [])]
+    return steps, results.get("point", {}).get("speedup") or 1.0
 
 
 def _cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float]]:

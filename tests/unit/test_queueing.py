@@ -118,3 +118,41 @@ def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput
     assert found.steps[0].prediction is None and all(step.prediction for step in found.steps[1:])
     assert found.to_dict()["median_error"] is not None
     assert missing.problem and not missing.steps
+
+
+def test_erlang_c_and_the_tier_p95_against_the_textbook_cases():
+    from harness.sizing.rehearsal import erlang_c, tier_p95_ms
+
+    assert erlang_c(1, 0.7) == pytest.approx(0.7)  # M/M/1: a request waits with the server's utilisation
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)  # M/M/2 at one erlang
+    demand, rate = 0.01, 70.0  # M/M/1 at 70 %: the time in the system is exponential with rate mu - lambda
+    exact = math.log(20) / (1 / demand - rate) * 1000
+    bound = tier_p95_ms(demand, 1, rate)
+    assert exact <= bound <= 2 * exact  # the service's p95 plus the wait's: a bound, not the exact quantile
+    assert tier_p95_ms(demand, 1, 100.0) is None  # saturated
+    assert tier_p95_ms(demand, 128, 100.0) == pytest.approx(math.log(20) * demand * 1000)  # nobody waits
+
+
+def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_failure_costs():
+    from harness.models.sizing import load_sizing
+    from harness.sizing.rehearsal import rehearse
+
+    design = load_sizing("reference-1m")
+    demands = {"balancer": 0.0002, "middleware": 0.02, "database": 0.002, "imap": 0.004, "filestore": 0.001,
+               "mta": 0.0005}
+    carriers = {name for name in design.tiers if name not in ("middleware_docs", "middleware_sync")}
+    groupware = design.tiers["middleware_groupware"]
+    rate = 0.5 * groupware.count * groupware.cores / demands["middleware"]  # the groupware pool half busy
+    whole, *failures = rehearse(design, rate, demands, 1000.0, carriers)
+    busy = {tier.tier: tier.utilisation for tier in whole.tiers}
+    assert busy["middleware_groupware"] == pytest.approx(0.5) and busy["middleware_docs"] is None
+    database = design.tiers["database"]
+    assert busy["database"] == pytest.approx(rate * 0.002 / database.cores)  # one master serves the write VIP
+    assert whole.holds and whole.bottleneck.tier == "middleware_groupware"
+    lost = {scenario.name: scenario for scenario in failures}
+    one_fewer = lost["middleware_groupware loses a node"]
+    assert {t.tier: t.utilisation for t in one_fewer.tiers}["middleware_groupware"] == pytest.approx(
+        0.5 * groupware.count / (groupware.count - 1))
+    assert "the standby takes over" in lost["database loses a node"].notes[0]
+    heavy = rehearse(design, rate, {**demands, "database": 0.02}, 1000.0, carriers)[0]
+    assert not heavy.holds and heavy.verdict().startswith("breaks at database")

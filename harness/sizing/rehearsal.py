@@ -1,0 +1,156 @@
+"""The full-size design rehearsed in a queueing model at its peak demand, whole and with each single failure.
+
+Each tier of the design is a station with the cores of its serving nodes
+(`count × cores`; a tier served active/passive, the balancers, the
+database's write VIP and the filestores, serves from one node and the
+other takes over). Its demand is CPU-seconds per request of the profile's
+mix, measured by the utilisation law on the lightest step of every
+groupware point of a sweep (the median over the points), where the whole
+mix ran through every tier at once. At the design's peak rate λ a tier
+is busy U = λ D / c; its response time is an M/M/c queue's (Erlang C),
+and its p95 the exponential service's plus the wait's, which for M/M/c is
+exponential beyond the chance of waiting. The p95 of a request is bounded
+by the sum of the tiers' p95, held against the profile's default SLO.
+
+Then every single failure: one node of each tier lost (an active/passive
+tier's standby takes over, so only a tier of one node loses its service),
+and one failure domain where the design spreads its nodes over several.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any
+
+from harness.load.load_result import StepResult
+from harness.models.sizing import SizingDesign
+from harness.sizing.step_model import demands
+
+ACTIVE_PASSIVE = {"balancer", "database", "filestore"}  # roles that serve from one node, the other on standby
+P95 = 0.95
+
+
+@dataclass(frozen=True)
+class TierLoad:
+    tier: str
+    role: str
+    serving_nodes: int
+    cores: int  # of the serving nodes together
+    demand: float | None  # CPU-seconds per request; None: not measured
+    utilisation: float | None
+    p95_ms: float | None  # None: not measured, or saturated (utilisation >= 1)
+
+    @property
+    def saturated(self) -> bool:
+        return self.utilisation is not None and self.utilisation >= 1
+
+
+@dataclass
+class Scenario:
+    name: str
+    tiers: list[TierLoad]
+    slo_p95_ms: float
+    target_utilisation: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def p95_ms(self) -> float | None:
+        """The sum of the measured tiers' p95, a bound on a request's; None when a tier is saturated."""
+        if any(tier.saturated for tier in self.tiers):
+            return None
+        return sum(tier.p95_ms for tier in self.tiers if tier.p95_ms is not None)
+
+    @property
+    def bottleneck(self) -> TierLoad | None:
+        measured = [tier for tier in self.tiers if tier.utilisation is not None]
+        return max(measured, key=lambda tier: tier.utilisation) if measured else None
+
+    @property
+    def holds(self) -> bool:
+        return self.p95_ms is not None and self.p95_ms <= self.slo_p95_ms
+
+    def verdict(self) -> str:
+        worst = self.bottleneck
+        if worst is None:
+            return "nothing measured"
+        if worst.saturated:
+            return (f"breaks at {worst.tier}: {worst.utilisation:.0%} busy on {worst.serving_nodes} node(s), "
+                    f"{worst.utilisation - 1:.0%} more than its cores give")
+        if not self.holds:
+            return f"breaks: p95 {self.p95_ms:.0f} ms over the SLO's {self.slo_p95_ms:.0f} ms (worst: {worst.tier})"
+        margin = "" if worst.utilisation <= self.target_utilisation else \
+            f", above the target utilisation {self.target_utilisation:.0%}"
+        return f"holds: p95 {self.p95_ms:.0f} ms, busiest {worst.tier} at {worst.utilisation:.0%}{margin}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "holds": self.holds, "verdict": self.verdict(), "p95_ms": self.p95_ms,
+                "tiers": [tier.__dict__ for tier in self.tiers], "notes": self.notes}
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """The chance that a request waits in an M/M/c queue with `offered` = λ / μ erlangs (< servers)."""
+    blocking = 1.0
+    for k in range(1, servers + 1):  # Erlang B by its stable recursion
+        blocking = offered * blocking / (k + offered * blocking)
+    return servers * blocking / (servers - offered * (1 - blocking))
+
+
+def tier_p95_ms(demand: float, servers: int, rate: float) -> float | None:
+    """p95 of the time at an M/M/c station of `servers` cores with service time `demand`; None if saturated."""
+    offered = rate * demand
+    if offered >= servers:
+        return None
+    service = -math.log(1 - P95) * demand
+    if offered == 0:
+        return service * 1000
+    waits = erlang_c(servers, offered)
+    drain = servers / demand - rate  # the rate at which a queue empties
+    wait = math.log(waits / (1 - P95)) / drain if waits > 1 - P95 else 0.0
+    return (service + wait) * 1000
+
+
+def measured_demands(steps_of_points: list[list[StepResult]]) -> dict[str, float]:
+    """Per role, the median over the points of the demand on each point's lightest step."""
+    per_role: dict[str, list[float]] = {}
+    for steps in steps_of_points:
+        usable = [step for step in steps if step.rps > 0]
+        if not usable:
+            continue
+        for role, value in demands(min(usable, key=lambda step: step.users)).items():
+            per_role.setdefault(role, []).append(value)
+    return {role: median(values) for role, values in per_role.items()}
+
+
+def rehearse(design: SizingDesign, rate: float, role_demands: dict[str, float], slo_p95_ms: float,
+             carriers: set[str]) -> list[Scenario]:
+    """The design whole, then with each single failure, at `rate` requests per second; `carriers`: the tiers
+    the profile's mix passes through (a pool it does not use, such as document conversion, is not judged)."""
+    def loads(lost: dict[str, int]) -> list[TierLoad]:
+        found = []
+        for name, tier in design.tiers.items():
+            alive = tier.count - lost.get(name, 0)
+            serving = min(alive, 1) if tier.role in ACTIVE_PASSIVE else alive
+            demand = role_demands.get(tier.role) if name in carriers else None
+            cores = serving * tier.cores
+            if demand is None or serving == 0:
+                found.append(TierLoad(name, tier.role, serving, cores, demand, None if serving else float("inf"),
+                                      None))
+                continue
+            found.append(TierLoad(name, tier.role, serving, cores, demand, rate * demand / cores,
+                                  tier_p95_ms(demand, cores, rate)))
+        return found
+
+    target = design.demand.target_utilisation.value
+    scenarios = [Scenario("every node", loads({}), slo_p95_ms, target)]
+    for name, tier in design.tiers.items():
+        scenario = Scenario(f"{name} loses a node", loads({name: 1}), slo_p95_ms, target)
+        if tier.role in ACTIVE_PASSIVE and tier.count > 1:
+            scenario.notes.append(f"{name}: the standby takes over")
+        scenarios.append(scenario)
+    if design.failure_domains:
+        domains = design.failure_domains
+        lost = {name: math.ceil(tier.count / domains) for name, tier in design.tiers.items()}
+        scenarios.append(Scenario(f"one of {domains} failure domains lost", loads(lost), slo_p95_ms, target))
+    return scenarios
