@@ -93,6 +93,23 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     replanned = json.loads((folder / "sizing.json").read_text())
     assert [t["nodes"] for t in replanned["tiers"]] == [t["nodes"] for t in record["tiers"]]
 
+    # Every measured step, with the host's CPU and the queueing model's throughput from the point's lightest step.
+    assert "Every step: host CPU" in result.stdout and "measured: the reference middleware" in result.stdout
+    checked = {check["folder"]: check for check in record["steps_check"]}
+    for run in sweep["runs"]:
+        check = checked[run["folder"]]
+        assert not check["problem"] and len(check["steps"]) == len(run["steps"]), check
+        assert all(0 < step["host_share"] < 1.5 for step in check["steps"]), check
+        assert (check["median_error"] is not None) == (len(run["steps"]) > 1), check
+
+    # The design rehearsed in the queueing model from the sweep's demands: whole and with each single failure.
+    rehearsed = oxh("size", "--from", str(folder.parent), "--rehearse", reports=tmp_path, timeout=120)
+    assert rehearsed.returncode in (0, 1), rehearsed.stdout[-3000:] + rehearsed.stderr[-2000:]
+    scenarios = json.loads((folder / "rehearsal.json").read_text())
+    assert scenarios[0]["name"] == "every node" and all(s["verdict"] for s in scenarios)
+    assert {"middleware_groupware loses a node", "database loses a node"} <= {s["name"] for s in scenarios}
+    assert "Rehearsal: each single failure" in rehearsed.stdout
+
     # The sweep left the cluster as it found it: every member of every pool enabled, no CPU quota.
     manager = cluster.node("lb-1").exec("curl -s -H 'Referer: http://127.0.0.1/' "
                                         "'http://127.0.0.1/balancer-manager?xml=1'").output
