@@ -156,10 +156,14 @@ def steps_table(checks: list[PointCheck], host_cores: int | None) -> Table:
                           f"{found.predicted:.1f}" if found else "", f"{found.error:.0%}" if found else "",
                           found.bottleneck if found else "demands measured here")
             label = ""
-    errors = sorted(p.error for check in checks for p in check.predictions)
+    errors = sorted(step.prediction.error for check in checks for step in check.steps if step.prediction)
+    free = sorted(step.prediction.error for check in checks for step in check.steps
+                  if step.prediction and not step.host_bound)
     if errors:
+        unbound = (f"; on the {len(free)} steps the host did not bound: median {free[len(free) // 2]:.0%}, "
+                   f"worst {free[-1]:.0%}") if free else ""
         table.caption = (f"queueing model over {len(errors)} steps: median error {errors[len(errors) // 2]:.0%}, "
-                         f"worst {errors[-1]:.0%}")
+                         f"worst {errors[-1]:.0%}{unbound}")
     return table
 
 

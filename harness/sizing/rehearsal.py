@@ -4,9 +4,13 @@ Each tier of the design is a station with the cores of its serving nodes
 (`count × cores`; a tier served active/passive, the balancers, the
 database's write VIP and the filestores, serves from one node and the
 other takes over). Its demand is CPU-seconds per request of the profile's
-mix, measured by the utilisation law on the lightest step of every
-groupware point of a sweep (the median over the points), where the whole
-mix ran through every tier at once. At the design's peak rate λ a tier
+mix, measured on the steps of the sweep's groupware points, where the
+whole mix ran through every tier at once: the slope of the tier's CPU
+against the throughput over every step the host did not bound (the
+utilisation law with the tier's idle CPU, its health checks and
+replication, taken out as the intercept). Where the design has several
+tiers of one role that carry the mix (a filestore and a mail storage), the
+role's requests are spread over them by their cores. At the design's peak rate λ a tier
 is busy U = λ D / c; its response time is an M/M/c queue's (Erlang C),
 and its p95 the exponential service's plus the wait's, which for M/M/c is
 exponential beyond the chance of waiting. The p95 of a request is bounded
@@ -24,8 +28,10 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from scipy.stats import linregress
+
 from harness.load.load_result import StepResult
-from harness.models.sizing import SizingDesign
+from harness.models.sizing import SizingDesign, Tier
 from harness.sizing.step_model import demands
 
 ACTIVE_PASSIVE = {"balancer", "database", "filestore"}  # roles that serve from one node, the other on standby
@@ -111,35 +117,56 @@ def tier_p95_ms(demand: float, servers: int, rate: float) -> float | None:
     return (service + wait) * 1000
 
 
-def measured_demands(steps_of_points: list[list[StepResult]]) -> dict[str, float]:
-    """Per role, the median over the points of the demand on each point's lightest step."""
-    per_role: dict[str, list[float]] = {}
-    for steps in steps_of_points:
-        usable = [step for step in steps if step.rps > 0]
-        if not usable:
-            continue
-        for role, value in demands(min(usable, key=lambda step: step.users)).items():
-            per_role.setdefault(role, []).append(value)
-    return {role: median(values) for role, values in per_role.items()}
+@dataclass(frozen=True)
+class RoleDemand:
+    seconds: float  # CPU-seconds per request
+    idle_cores: float  # CPU the role uses with no request at all
+    steps: int  # how many steps it was fitted on
+
+
+def measured_demands(steps: list[StepResult]) -> dict[str, RoleDemand]:
+    """Per role, CPU-seconds per request: the slope of its CPU against throughput over the steps (the
+    utilisation law on one step where there are fewer than three)."""
+    usable = [step for step in steps if step.rps > 0]
+    found = {}
+    for role in sorted({role for step in usable for role in step.tier_cpu_percent}):
+        pairs = [(step.rps, step.tier_cpu_percent[role] / 100) for step in usable if role in step.tier_cpu_percent]
+        if len({rate for rate, _ in pairs}) >= 3:
+            fit = linregress([rate for rate, _ in pairs], [cores for _, cores in pairs])
+            found[role] = RoleDemand(max(float(fit.slope), 0.0), max(float(fit.intercept), 0.0), len(pairs))
+        else:
+            found[role] = RoleDemand(median(demands(step)[role] for step in usable
+                                            if role in step.tier_cpu_percent), 0.0, len(pairs))
+    return found
 
 
 def rehearse(design: SizingDesign, rate: float, role_demands: dict[str, float], slo_p95_ms: float,
              carriers: set[str]) -> list[Scenario]:
     """The design whole, then with each single failure, at `rate` requests per second; `carriers`: the tiers
     the profile's mix passes through (a pool it does not use, such as document conversion, is not judged)."""
+    def serving(tier: Tier, lost: int = 0) -> int:
+        alive = tier.count - lost
+        return min(alive, 1) if tier.role in ACTIVE_PASSIVE else alive
+
+    # A role's requests are spread over the design's tiers of that role that carry the mix, by their cores
+    # (filestore and mail storage: the reference measured them as one).
+    role_cores: dict[str, int] = {}
+    for name, tier in design.tiers.items():
+        if name in carriers:
+            role_cores[tier.role] = role_cores.get(tier.role, 0) + serving(tier) * tier.cores
+
     def loads(lost: dict[str, int]) -> list[TierLoad]:
         found = []
         for name, tier in design.tiers.items():
-            alive = tier.count - lost.get(name, 0)
-            serving = min(alive, 1) if tier.role in ACTIVE_PASSIVE else alive
+            nodes = serving(tier, lost.get(name, 0))
             demand = role_demands.get(tier.role) if name in carriers else None
-            cores = serving * tier.cores
-            if demand is None or serving == 0:
-                found.append(TierLoad(name, tier.role, serving, cores, demand, None if serving else float("inf"),
-                                      None))
+            cores = nodes * tier.cores
+            if demand is None or nodes == 0:
+                found.append(TierLoad(name, tier.role, nodes, cores, demand, None if nodes else float("inf"), None))
                 continue
-            found.append(TierLoad(name, tier.role, serving, cores, demand, rate * demand / cores,
-                                  tier_p95_ms(demand, cores, rate)))
+            share = rate * serving(tier) * tier.cores / role_cores[tier.role]
+            found.append(TierLoad(name, tier.role, nodes, cores, demand, share * demand / cores,
+                                  tier_p95_ms(demand, cores, share)))
         return found
 
     target = design.demand.target_utilisation.value
@@ -148,6 +175,9 @@ def rehearse(design: SizingDesign, rate: float, role_demands: dict[str, float], 
         scenario = Scenario(f"{name} loses a node", loads({name: 1}), slo_p95_ms, target)
         if tier.role in ACTIVE_PASSIVE and tier.count > 1:
             scenario.notes.append(f"{name}: the standby takes over")
+        hit = next(load for load in scenario.tiers if load.tier == name)
+        if hit.utilisation is not None and not hit.saturated:
+            scenario.notes.append(f"{name} {hit.utilisation:.0%} busy on {hit.serving_nodes} node(s)")
         scenarios.append(scenario)
     if design.failure_domains:
         domains = design.failure_domains

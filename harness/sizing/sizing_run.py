@@ -23,7 +23,8 @@ from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
 from harness.sizing.rehearsal import Scenario, measured_demands, rehearse
-from harness.sizing.step_validation import PointCheck, check_points, point_folder, read_steps
+from harness.sizing.step_validation import (HOST_BOUND, PointCheck, check_points, cpu_per_step, point_folder,
+                                            read_steps)
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
 from harness.models.sizing import SizingDesign
 
@@ -128,8 +129,7 @@ def model(design: SizingDesign, users: int, sweep: Sweep) -> SizingResult:
 def check_steps(sweep: Sweep) -> list[PointCheck]:
     """The host's CPU and the queueing model on every step of the sweep's points (harness.sizing.step_validation);
     the host's cores as the sweep recorded them, else this machine's."""
-    profiles = {"middleware": load_profile(sweep.profile), "imap": load_profile(sweep.imap_profile)}
-    return check_points(sweep.folders, sweep.runs, profiles, sweep.host_cores or os.cpu_count() or 1)
+    return check_points(sweep.folders, sweep.runs, sweep.host_cores or os.cpu_count() or 1)
 
 
 def rehearse_design(design: SizingDesign, users: int, sweep: Sweep) -> list[Scenario]:
@@ -138,15 +138,21 @@ def rehearse_design(design: SizingDesign, users: int, sweep: Sweep) -> list[Scen
     design = design.model_copy(update={"users": users})
     profile = load_profile(sweep.profile)
     demand = peak_demand(design, profile)
-    steps = [read_steps(found)[0] for run in sweep.runs if run["tier"] == "middleware"
-             if (found := point_folder(sweep.folders, run)) is not None]
-    per_role = measured_demands(steps)
-    if not per_role:
+    host_cores = sweep.host_cores or os.cpu_count() or 1
+    steps = []
+    for run in sweep.runs:
+        found = point_folder(sweep.folders, run) if run["tier"] == "middleware" else None
+        if found is not None:
+            measured = read_steps(found)
+            host, _ = cpu_per_step(found / "resources.csv", measured)
+            steps += [step for step, total in zip(measured, host) if total / 100 / host_cores <= HOST_BOUND]
+    fitted = measured_demands(steps)
+    if not fitted:
         raise SizingError("the sweep's groupware points left no steps to measure demands on",
                           "rehearse from the run of an `oxh size --measure` that still holds its points' folders")
-    scaling = design.demand.per_core_scaling.value
+    per_role = {role: demand.seconds for role, demand in fitted.items()}
     if "middleware" in per_role:
-        per_role["middleware"] /= scaling
+        per_role["middleware"] /= design.demand.per_core_scaling.value
     protocols = set(demand.protocols.values())
     carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
                 or (name.endswith("groupware") and "http" in protocols)

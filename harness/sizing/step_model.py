@@ -4,8 +4,8 @@ predicted.
 Per tier, the service demand is the utilisation law on the lightest step:
 D = U / X (CPU-seconds per request, the tier's mean CPU over the step
 divided by the step's throughput). The closed network (harness.sizing.
-queueing) has the step's users thinking for what the profile gives
-(1 / requests per user-second, less the response time the step measured),
+queueing) has the step's users thinking as long as the lightest step shows
+(the interactive response time law: Z = N / X - R),
 the swept tier as a station of its members, each as fast as its CPU quota,
 and the host's cores as one more station that every tier and the load
 generator use, so that a step where the host ran out of cores is
@@ -62,7 +62,7 @@ def network(per_tier: dict[str, float], swept: Swept, host_cores: int) -> list[S
             Station("host", sum(per_tier.values()), host_cores)]
 
 
-def predict(steps: list[StepResult], swept: Swept, host_cores: int, per_user_rate: float,
+def predict(steps: list[StepResult], swept: Swept, host_cores: int,
             generator_cpu_percent: dict[int, float] | None = None) -> list[StepPrediction]:
     """Every step but the lightest predicted from the demands of the lightest (`generator_cpu_percent`: the
     generator's mean CPU per step index, where it was sampled)."""
@@ -72,7 +72,7 @@ def predict(steps: list[StepResult], swept: Swept, host_cores: int, per_user_rat
     base = usable[0]
     generator = generator_cpu_percent or {}
     stations = network(demands(base, generator.get(base.index, 0.0)), swept, host_cores)
-    think = max(0.0, 1 / per_user_rate - _response_seconds(base))
+    think = max(0.0, base.users / base.rps - _response_seconds(base))
     solutions = solve(stations, think, max(step.users for step in usable))
     return [StepPrediction(step.users, step.rps, solutions[step.users - 1].throughput,
                            solutions[step.users - 1].bottleneck()) for step in usable[1:]]

@@ -19,9 +19,7 @@ from statistics import mean
 from typing import Any
 
 from harness.load.load_result import StepResult
-from harness.load.profile import LoadProfile
 from harness.sizing.step_model import StepPrediction, Swept, predict, summary
-from harness.sizing.sweep import requests_per_user_second
 
 HOST_BOUND = 0.75  # a step whose host CPU was above this share of the host's cores measured the host
 
@@ -67,8 +65,7 @@ class PointCheck:
                 "worst_error": round(errors[1], 4) if errors else None}
 
 
-def check_points(folders: list[Path], runs: list[dict[str, Any]], profiles: dict[str, LoadProfile],
-                 host_cores: int) -> list[PointCheck]:
+def check_points(folders: list[Path], runs: list[dict[str, Any]], host_cores: int) -> list[PointCheck]:
     """One PointCheck per measured run of the sweep (`folders`: where the sweep's point folders may be)."""
     checks = []
     for run in runs:
@@ -78,11 +75,10 @@ def check_points(folders: list[Path], runs: list[dict[str, Any]], profiles: dict
         if found is None:
             check.problem = "its load run's files are not beside the sweep"
             continue
-        steps, speedup = read_steps(found)
-        host, generator = _cpu_per_step(found / "resources.csv", steps)
-        rate = requests_per_user_second(profiles[run["tier"]], speedup)
+        steps = read_steps(found)
+        host, generator = cpu_per_step(found / "resources.csv", steps)
         predicted = {p.users: p for p in predict(steps, Swept(run["tier"], run["nodes"], run["cpu_per_node"]),
-                                                 host_cores, rate, generator)}
+                                                 host_cores, generator)}
         check.steps = [StepCheck(step.users, round(total / 100 / host_cores, 3), step.rps, predicted.get(step.users))
                        for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
     return checks
@@ -94,15 +90,14 @@ def point_folder(folders: list[Path], run: dict[str, Any]) -> Path | None:
                 None)
 
 
-def read_steps(folder: Path) -> tuple[list[StepResult], float]:
-    """A point's steps and the speed-up its users ran at, from its results.json."""
+def read_steps(folder: Path) -> list[StepResult]:
+    """A point's steps, from its results.json."""
     results = json.loads((folder / "results.json").read_text())
-    steps = [StepResult.model_validate({key: value for key, value in step.items() if key != "rps"})
-             for step in results.get("steps", [])]
-    return steps, results.get("point", {}).get("speedup") or 1.0
+    return [StepResult.model_validate({key: value for key, value in step.items() if key != "rps"})
+            for step in results.get("steps", [])]
 
 
-def _cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float]]:
+def cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float]]:
     """Per step, the mean CPU of the whole host (every container and the generator, percent of one core), and
     the generator's alone by step index."""
     per_second: dict[int, list[float]] = {}  # second -> [everything, generator]

@@ -81,8 +81,7 @@ def test_steps_measured_on_a_known_network_are_predicted_from_the_lightest_one()
                                             p50=solution.response_seconds * 1000)},
             tier_cpu_percent={tier: solution.throughput * demand * 100 for tier, demand in true.items()}))
     assert demands(steps[0]) == pytest.approx(true)
-    per_user_rate = 1 / (think + solutions[users[0] - 1].response_seconds)
-    predictions = predict(steps, Swept("middleware", 3, quota), host_cores, per_user_rate)
+    predictions = predict(steps, Swept("middleware", 3, quota), host_cores)  # think time from the lightest step
     assert [p.users for p in predictions] == users[1:]
     median_error, worst = summary(predictions)
     assert worst < 1e-6 and predictions[-1].bottleneck == "middleware"
@@ -92,7 +91,6 @@ def test_steps_measured_on_a_known_network_are_predicted_from_the_lightest_one()
 def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput(tmp_path):
     import json
 
-    from harness.load.profile import load_profile
     from harness.sizing.step_validation import check_points
 
     point = tmp_path / "middleware-2n-0p2"
@@ -112,7 +110,7 @@ def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput
     (point / "resources.csv").write_text("\n".join(rows) + "\n")
     runs = [{"folder": point.name, "tier": "middleware", "nodes": 2, "cpu_per_node": 0.2},
             {"folder": "gone", "tier": "middleware", "nodes": 1, "cpu_per_node": 0.2}]
-    found, missing = check_points([tmp_path], runs, {"middleware": load_profile("webmail")}, host_cores=2)
+    found, missing = check_points([tmp_path], runs, host_cores=2)
     assert [step.users for step in found.steps] == [10, 20, 40]
     assert [step.host_share for step in found.steps] == [0.2, 0.2, 0.8] and found.host_bound
     assert found.steps[0].prediction is None and all(step.prediction for step in found.steps[1:])
@@ -156,3 +154,18 @@ def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_fail
     assert "the standby takes over" in lost["database loses a node"].notes[0]
     heavy = rehearse(design, rate, {**demands, "database": 0.02}, 1000.0, carriers)[0]
     assert not heavy.holds and heavy.verdict().startswith("breaks at database")
+
+
+def test_a_tiers_demand_is_the_slope_of_its_cpu_over_throughput_with_its_idle_cpu_taken_out():
+    from harness.load.load_result import StepClass, StepResult
+    from harness.sizing.rehearsal import measured_demands
+
+    steps = [StepResult(index=i, users=10 * (i + 1), start=0, end=30, seconds=30,
+                        requests={"mail.all": StepClass(method="GET", requests=100, failures=0, rps=rate)},
+                        tier_cpu_percent={"balancer": (0.2 + 0.0005 * rate) * 100, "middleware": 0.01 * rate * 100})
+             for i, rate in enumerate([5.0, 10.0, 20.0, 40.0])]
+    found = measured_demands(steps)
+    assert found["balancer"].seconds == pytest.approx(0.0005) and found["balancer"].idle_cores == pytest.approx(0.2)
+    assert found["middleware"].seconds == pytest.approx(0.01) and found["middleware"].steps == 4
+    light = measured_demands(steps[:1])  # one step: the utilisation law, idle CPU and all
+    assert light["balancer"].seconds == pytest.approx((0.2 + 0.0025) / 5.0)
