@@ -42,7 +42,8 @@ def bad_profile(tmp_path: Path, old: str, new: str) -> str:
 
 
 def test_a_rate_without_a_source_is_refused_where_it_stands(tmp_path):
-    message = bad_profile(tmp_path, '{request: mail.all, per_hour: 12, source: "as webmail.yaml"}',
+    message = bad_profile(tmp_path, '{request: mail.all, per_hour: 12, source: "twice webmail.yaml\'s rate: a short '
+                                    'smoke run wants every class often; it is no demand model"}',
                           "{request: mail.all, per_hour: 12}")
     assert "bad.yaml:" in message and "classes[0].actions[0].source: required key is missing" in message
 
