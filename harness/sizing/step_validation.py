@@ -99,21 +99,23 @@ def read_steps(folder: Path) -> list[StepResult]:
 
 def cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float]]:
     """Per step, the mean CPU of the whole host (every container and the generator, percent of one core), and
-    the generator's alone by step index."""
-    per_second: dict[int, list[float]] = {}  # second -> [everything, generator]
+    the generator's alone by step index: each node's mean over the step, summed over the nodes (the file's
+    times are rounded to a tenth, so seconds are not slotted)."""
+    rows: list[tuple[float, str, bool, float]] = []  # (time, node, is the generator, percent)
     if path.is_file():
         with path.open() as handle:
             for row in csv.DictReader(handle):
                 try:
-                    second, percent = round(float(row["time"])), float(row["cpu_percent"])
+                    rows.append((float(row["time"]), row["node"], row.get("role") == "generator",
+                                 float(row["cpu_percent"])))
                 except (KeyError, TypeError, ValueError):
                     continue
-                slot = per_second.setdefault(second, [0.0, 0.0])
-                slot[0] += percent
-                slot[1] += percent if row.get("role") == "generator" else 0.0
     host, generator = [], {}
     for step in steps:
-        inside = [values for second, values in per_second.items() if step.start <= second <= step.end]
-        host.append(mean(values[0] for values in inside) if inside else 0.0)
-        generator[step.index] = mean(values[1] for values in inside) if inside else 0.0
+        per_node: dict[tuple[str, bool], list[float]] = {}
+        for at, node, is_generator, percent in rows:
+            if step.start <= at <= step.end:
+                per_node.setdefault((node, is_generator), []).append(percent)
+        host.append(sum(mean(values) for values in per_node.values()))
+        generator[step.index] = sum(mean(values) for (_, is_generator), values in per_node.items() if is_generator)
     return host, generator
