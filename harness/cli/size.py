@@ -23,6 +23,7 @@ from harness.errors import UserError
 from harness.report.run_folder import RunFolder, reports_dir
 from harness.sizing.errors import SizingError
 from harness.sizing.rehearsal import Scenario
+from harness.sizing.step_model import summary
 from harness.sizing.step_validation import HOST_BOUND, PointCheck
 from harness.sizing.sweep import SweepSettings
 
@@ -120,7 +121,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     proof_failed = sweep.proof is not None and not sweep.proof.holds
     broken = False
     if args.rehearse:
-        scenarios = rehearse_design(design, args.users, sweep)
+        scenarios = rehearse_design(design, args.users, sweep, checks)
         (folder / "rehearsal.json").write_text(json.dumps([s.to_dict() for s in scenarios], indent=2))
         for table in rehearsal_tables(scenarios, design.name, args.users):
             console.print(table)
@@ -156,14 +157,14 @@ def steps_table(checks: list[PointCheck], host_cores: int | None) -> Table:
                           f"{found.predicted:.1f}" if found else "", f"{found.error:.0%}" if found else "",
                           found.bottleneck if found else "demands measured here")
             label = ""
-    errors = sorted(step.prediction.error for check in checks for step in check.steps if step.prediction)
-    free = sorted(step.prediction.error for check in checks for step in check.steps
-                  if step.prediction and not step.host_bound)
-    if errors:
-        unbound = (f"; on the {len(free)} steps the host did not bound: median {free[len(free) // 2]:.0%}, "
-                   f"worst {free[-1]:.0%}") if free else ""
-        table.caption = (f"queueing model over {len(errors)} steps: median error {errors[len(errors) // 2]:.0%}, "
-                         f"worst {errors[-1]:.0%}{unbound}")
+    predicted = [step for check in checks for step in check.steps if step.prediction]
+    every = summary([step.prediction for step in predicted])
+    free = [step.prediction for step in predicted if not step.host_bound]
+    if every:
+        unbound = (f"; on the {len(free)} steps the host did not bound: median {summary(free)[0]:.0%}, "
+                   f"worst {summary(free)[1]:.0%}") if free else ""
+        table.caption = (f"queueing model over {len(predicted)} steps: median error {every[0]:.0%}, "
+                         f"worst {every[1]:.0%}{unbound}")
     return table
 
 

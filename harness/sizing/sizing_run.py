@@ -23,8 +23,7 @@ from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
 from harness.sizing.rehearsal import Scenario, measured_demands, rehearse
-from harness.sizing.step_validation import (HOST_BOUND, PointCheck, check_points, cpu_per_step, point_folder,
-                                            read_steps)
+from harness.sizing.step_validation import PointCheck, check_points
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
 from harness.models.sizing import SizingDesign
 
@@ -132,20 +131,15 @@ def check_steps(sweep: Sweep) -> list[PointCheck]:
     return check_points(sweep.folders, sweep.runs, sweep.host_cores or os.cpu_count() or 1)
 
 
-def rehearse_design(design: SizingDesign, users: int, sweep: Sweep) -> list[Scenario]:
-    """The design at its peak in the queueing model, whole and with each single failure, with the demands the
-    sweep's groupware points measured (harness.sizing.rehearsal)."""
+def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck]) -> list[Scenario]:
+    """The design at its peak in the queueing model, whole and with each single failure, with the demands
+    measured on the steps of the sweep's groupware points that the host did not bound (`checks`: check_steps's)
+    (harness.sizing.rehearsal)."""
     design = design.model_copy(update={"users": users})
     profile = load_profile(sweep.profile)
     demand = peak_demand(design, profile)
-    host_cores = sweep.host_cores or os.cpu_count() or 1
-    steps = []
-    for run in sweep.runs:
-        found = point_folder(sweep.folders, run) if run["tier"] == "middleware" else None
-        if found is not None:
-            measured = read_steps(found)
-            host, _ = cpu_per_step(found / "resources.csv", measured)
-            steps += [step for step, total in zip(measured, host) if total / 100 / host_cores <= HOST_BOUND]
+    steps = [step.step for check in checks if check.tier == "middleware" for step in check.steps
+             if not step.host_bound]
     fitted = measured_demands(steps)
     if not fitted:
         raise SizingError("the sweep's groupware points left no steps to measure demands on",

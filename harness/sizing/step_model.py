@@ -25,7 +25,7 @@ from harness.sizing.queueing import Station, solve
 
 @dataclass(frozen=True)
 class Swept:
-    """The tier a point sweeps: its members and the CPU quota of each (None: whole cores)."""
+    """The tier a point sweeps: its members and the cores (the CPU quota) of each."""
 
     tier: str
     members: int

@@ -26,10 +26,18 @@ HOST_BOUND = 0.75  # a step whose host CPU was above this share of the host's co
 
 @dataclass(frozen=True)
 class StepCheck:
-    users: int
+    step: StepResult
     host_share: float  # the host's CPU during the step, as a share of its cores
-    measured: float  # requests per second
     prediction: StepPrediction | None  # None on the lightest step, whose demands the model takes
+
+    @property
+    def users(self) -> int:
+        return self.step.users
+
+    @property
+    def measured(self) -> float:
+        """Requests per second."""
+        return self.step.rps
 
     @property
     def host_bound(self) -> bool:
@@ -79,7 +87,7 @@ def check_points(folders: list[Path], runs: list[dict[str, Any]], host_cores: in
         host, generator = cpu_per_step(found / "resources.csv", steps)
         predicted = {p.users: p for p in predict(steps, Swept(run["tier"], run["nodes"], run["cpu_per_node"]),
                                                  host_cores, generator)}
-        check.steps = [StepCheck(step.users, round(total / 100 / host_cores, 3), step.rps, predicted.get(step.users))
+        check.steps = [StepCheck(step, round(total / 100 / host_cores, 3), predicted.get(step.users))
                        for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
     return checks
 
