@@ -152,10 +152,14 @@ class LoadResult(Figures):
 
     def to_json(self) -> str:
         """results.json: the result with its derived figures, for the report and for people."""
+        return json.dumps(self.record(), indent=2)
+
+    def record(self) -> dict[str, Any]:
+        """What results.json holds: the fields, and the derived figures people and the report read."""
         data: dict[str, Any] = self.model_dump(mode="json")
         for entry, figures in zip(data["classes"], self.classes):
             entry["error_ratio"] = round(figures.error_ratio, 4)
         for entry, step in zip(data["steps"], self.steps):
             entry["rps"] = round(step.rps, 2)
         data["slo_violations"] = self.slo_violations
-        return json.dumps(data, indent=2)
+        return data

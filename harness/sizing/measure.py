@@ -166,7 +166,7 @@ class PointRun:
 
     def to_json(self) -> str:
         """The point's results.json: the load run's figures with the point's settings and the work counted."""
-        data = json.loads(self.load.to_json())
+        data = self.load.record()
         data["point"] = {"tier": self.plan.tier, "members": list(self.plan.members), "cpu_per_node": self.plan.cores,
                          "quota": self.plan.cpu_per_node is not None, "steps": list(self.plan.steps),
                          "speedup": self.plan.speedup}

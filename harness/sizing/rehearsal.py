@@ -24,7 +24,7 @@ and one failure domain where the design spreads its nodes over several.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from statistics import median
 from typing import Any
 
@@ -92,7 +92,8 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "holds": self.holds, "verdict": self.verdict(), "p95_ms": self.p95_ms,
-                "tiers": [tier.__dict__ for tier in self.tiers], "notes": self.notes}
+                "tiers": [{**asdict(tier), "utilisation": None if tier.serving_nodes == 0 else tier.utilisation}
+                          for tier in self.tiers], "notes": self.notes}  # a tier with no node left: no number
 
 
 def erlang_c(servers: int, offered: float) -> float:
