@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from oxref import budget, columns, errors
-from oxref.sessions import Session, check_secret
+from oxref.sessions import Session, authenticate
 
 log = logging.getLogger("oxref.api")
 Handler = Callable[["Call"], Awaitable[Any]]
@@ -126,11 +126,7 @@ async def resolve_session(call: Call) -> Session:
     session_id = call.params.get("session")
     if not session_id:
         raise errors.session_missing()
-    session = await call.services.sessions.get(session_id)
-    if session is None:
-        raise errors.session_expired(session_id)
-    check_secret(session, call.request.cookies)
-    return session
+    return await authenticate(call.services.sessions, session_id, call.request.cookies)
 
 
 async def handle_api(request: web.Request) -> web.StreamResponse:
@@ -172,6 +168,8 @@ async def run_call(call: Call, work: Handler) -> web.StreamResponse:
         status = exc.code
         if exc.category in (errors.SERVICE_DOWN, errors.CONNECTIVITY, errors.TRY_AGAIN):
             metrics.backend_error(exc.code)
+            if exc.category != errors.TRY_AGAIN:
+                log.warning("%s/%s after %.2f s: %s", call.module, call.action, time.monotonic() - started, exc)
         if call.request.method == "POST" and call.form is not None and call.action == "new":
             return html_callback(call.action, exc.envelope())
         return json_response(exc.envelope())

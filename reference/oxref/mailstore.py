@@ -10,6 +10,7 @@ same user's next call; one idle for a few seconds is checked with NOOP first.
 from __future__ import annotations
 
 import imaplib
+import logging
 import smtplib
 import socket
 import threading
@@ -22,6 +23,8 @@ from oxref import budget, errors
 from oxref.config import Config
 
 T = TypeVar("T")
+log = logging.getLogger("oxref.mail")
+CONNECT_TIMEOUT = 1.0  # a server on the same LAN answers a SYN at once; a dead one never does
 IO_TIMEOUT = 2.0
 CALL_TIMEOUT = 4.5
 DOWN_MEMORY = 10.0  # seconds a server that failed is tried last
@@ -39,9 +42,18 @@ class MailStore:
         self.lock = threading.Lock()
 
     def _hosts(self) -> list[str]:
-        """IMAP servers, the ones that failed lately last."""
+        """IMAP servers in configured order, the ones that failed lately last, the latest failure last of all.
+
+        While one server is dead every attempt on it fails again, so it stays behind a server that merely
+        answered one command slowly.
+        """
         now = time.monotonic()
-        return sorted(self.config.imap["hosts"], key=lambda host: now - self.failed_at.get(host, -1e9) < DOWN_MEMORY)
+
+        def recent_failure(host: str) -> float:
+            failed = self.failed_at.get(host)
+            return failed if failed is not None and now - failed < DOWN_MEMORY else float("-inf")
+
+        return sorted(self.config.imap["hosts"], key=recent_failure)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         return await budget.on_threads("imap", self.executor, CALL_TIMEOUT, function, *args)
@@ -52,8 +64,9 @@ class MailStore:
         last_error: Exception | None = None
         for host in self._hosts():
             try:
-                connection = imaplib.IMAP4(host, self.config.imap.get("port", 143), timeout=IO_TIMEOUT)
+                connection = _Imap(host, self.config.imap.get("port", 143))
             except OSError as exc:
+                log.warning("IMAP server %s: no connection: %r", host, exc)
                 self.failed_at[host] = time.monotonic()
                 last_error = exc
                 continue
@@ -61,6 +74,7 @@ class MailStore:
                 connection.login(f"{email}*{self.config.imap['master_user']}", self.config.imap_master_password)
                 return connection
             except (imaplib.IMAP4.abort, OSError) as exc:
+                log.warning("IMAP server %s: login broke off: %r", host, exc)
                 self.failed_at[host] = time.monotonic()
                 last_error = exc
                 _close(connection)
@@ -86,7 +100,8 @@ class MailStore:
             if now - since > IDLE_CHECK:
                 try:
                     connection.noop()
-                except Exception:
+                except Exception as exc:
+                    log.warning("IMAP server %s: a kept connection did not answer NOOP: %r", connection.host, exc)
                     self._server_failed(connection.host)
                     _close(connection)
                     continue
@@ -132,6 +147,7 @@ class MailStore:
             healthy = True  # the connection is fine; the request was not
             raise
         except (imaplib.IMAP4.abort, OSError, socket.timeout) as exc:
+            log.warning("IMAP server %s: a command failed: %r", connection.host, exc)
             self._server_failed(connection.host)
             raise errors.imap_down(str(exc)) from None
         except imaplib.IMAP4.error as exc:
@@ -152,6 +168,18 @@ class MailStore:
             raise errors.OXException("MSG-1018", errors.USER_INPUT, "Recipients refused: %s", ", ".join(exc.recipients)) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise errors.smtp_down(str(exc)) from None
+
+
+class _Imap(imaplib.IMAP4):
+    """IMAP4 that gives up on connecting sooner than on a command."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(host, port, timeout=CONNECT_TIMEOUT)
+
+    def _create_socket(self, timeout):
+        sock = super()._create_socket(timeout)
+        sock.settimeout(IO_TIMEOUT)
+        return sock
 
 
 def _close(connection: imaplib.IMAP4) -> None:

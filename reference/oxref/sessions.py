@@ -83,11 +83,29 @@ def check_secret(session: Session, cookies: dict[str, str]) -> None:
         raise errors.wrong_secret()
 
 
+async def authenticate(store: "SessionStore", session_id: str, cookies: dict[str, str]) -> Session:
+    """The session a call names, if its secret cookie matches; SES-0203 when it is gone, SES-0206 when the
+    secret is wrong."""
+    session = await store.get(session_id)
+    if session is None:
+        raise errors.session_expired(session_id)
+    try:
+        check_secret(session, cookies)
+    except errors.OXException:
+        # Another node's cache or the read side can hold a session for a moment after its logout, while the
+        # client lost its secret cookie with it: ask the store itself before calling the secret wrong.
+        if not await store.exists(session_id):
+            raise errors.session_expired(session_id) from None
+        raise
+    return session
+
+
 class SessionStore(Protocol):
     storage: str
 
     async def put(self, session: Session) -> None: ...
     async def get(self, session_id: str) -> Session | None: ...
+    async def exists(self, session_id: str) -> bool: ...
     async def remove(self, session_id: str) -> None: ...
     async def count(self) -> int: ...
 
@@ -114,6 +132,9 @@ class LocalSessions:
             return None
         session.last_active = now
         return session
+
+    async def exists(self, session_id: str) -> bool:
+        return session_id in self.sessions
 
     async def remove(self, session_id: str) -> None:
         self.sessions.pop(session_id, None)
@@ -171,6 +192,17 @@ class SharedSessions:
             # The read side may lag behind a login that just happened on another node.
             row = await self.db.read_master(CONFIGDB, select)
         return Session(**row) if row else None
+
+    async def exists(self, session_id: str) -> bool:
+        """Whether the session is still stored, asked of the write master past this node's cache."""
+        def select(cursor):
+            cursor.execute(f"SELECT 1 FROM {CONFIGDB}.sessiond WHERE session_id = %s", (session_id,))
+            return cursor.fetchone() is not None
+
+        found = await self.db.read_master(CONFIGDB, select)
+        if not found:
+            self.cache.forget(session_id)
+        return found
 
     async def _touch(self, session: Session, now: int) -> None:
         self.touching.add(session.session_id)

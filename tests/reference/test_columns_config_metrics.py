@@ -1,17 +1,20 @@
-"""Column mapping of all/list answers, the node configuration, the Prometheus text, caches and budgets."""
+"""Column mapping of all/list answers, the node configuration, the Prometheus text, caches, budgets, sessions and
+the order mail servers are tried in."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
 from oxref import budget, columns, errors
 from oxref import config as config_module
 from oxref.cache import TTLCache
+from oxref.mailstore import DOWN_MEMORY, MailStore
 from oxref.metrics import Metrics
-from oxref.sessions import LocalSessions, new_session
+from oxref.sessions import LocalSessions, authenticate, new_session
 
 NODE = {
     "node": "ox-1", "route": "OX1", "listen_port": 8009, "pools": ["oxcluster"],
@@ -178,5 +181,60 @@ def test_local_sessions_expire_when_unused(monkeypatch):
         session.last_active -= 61_000
         assert await store.get(session.session_id) is None
         assert await store.count() == 0
+
+    asyncio.run(main())
+
+
+def test_a_logged_out_local_session_is_no_longer_stored():
+    async def main():
+        store = LocalSessions(timeout_seconds=60)
+        session = new_session(5, 3, "anton@ctx5", "open-xchange-appsuite", "UA", "ox-1")
+        await store.put(session)
+        assert await store.exists(session.session_id)
+        await store.remove(session.session_id)
+        assert not await store.exists(session.session_id)
+
+    asyncio.run(main())
+
+
+# -- mail servers -------------------------------------------------------------------
+
+
+def test_imap_servers_that_failed_lately_are_tried_last_the_latest_failure_last_of_all(tmp_path, monkeypatch):
+    path = tmp_path / "node.json"
+    path.write_text(json.dumps(NODE))
+    monkeypatch.setenv("OXH_DB_PASSWORD", "x")
+    monkeypatch.setenv("OXH_IMAP_MASTER_PASSWORD", "y")
+    monkeypatch.setenv("OX_MASTER_PASSWORD", "z")
+    store = MailStore(config_module.load(str(path)))
+    first, second = NODE["imap"]["hosts"]
+    assert store._hosts() == [first, second]
+    now = time.monotonic()
+    store.failed_at[first] = now
+    assert store._hosts() == [second, first]
+    store.failed_at[second] = now + 0.5  # the second answered slowly after the first had died
+    store.failed_at[first] = now + 1.0  # and the first failed again when it was tried
+    assert store._hosts() == [second, first]
+    store.failed_at[first] = now - DOWN_MEMORY - 1  # long ago: back in configured order
+    assert store._hosts() == [first, second]
+
+
+def test_a_session_logged_out_on_another_node_answers_expired_not_a_wrong_secret():
+    """Another node's cache (or the read side) may still hold the session for a second after the logout, while
+    the client has lost its secret cookie with it."""
+    async def main():
+        session = new_session(5, 3, "anton@ctx5", "open-xchange-appsuite", "UA", "ox-1")
+        cached = LocalSessions(timeout_seconds=60)
+        await cached.put(session)
+
+        class LoggedOut(LocalSessions):
+            async def exists(self, session_id):
+                return False  # the write master no longer has it
+
+        for store, code in ((cached, "SES-0206"), (LoggedOut(60), "SES-0203")):
+            await store.put(session)
+            with pytest.raises(errors.OXException) as refused:
+                await authenticate(store, session.session_id, cookies={})
+            assert refused.value.code == code
 
     asyncio.run(main())

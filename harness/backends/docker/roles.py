@@ -84,7 +84,8 @@ def spec_for(role: str, node: Node, topology: Topology, secrets: dict[str, str],
         return ContainerSpec(
             image,
             ports=[143],
-            environment={"OXH_NFS_SERVER": nfs, "OXH_NFS_EXPORT": MAIL_EXPORT},
+            environment={"OXH_NFS_SERVER": nfs, "OXH_NFS_EXPORT": MAIL_EXPORT,
+                         "OXH_IMAP_PEERS": " ".join(f"{peer.name}={peer.address}" for peer in topology.imap.nodes)},
             probe=Probe(
                 "mail storage mounted, IMAP on :143 and LMTP on :24",
                 "mountpoint -q /var/vmail && nc -z 127.0.0.1 143 && nc -z 127.0.0.1 24",
