@@ -23,10 +23,14 @@ class Station:
     name: str
     demand: float  # seconds of service per request (over all its visits)
     servers: int = 1  # cores; more than one is solved by Seidmann's approximation
+    quota: float | None = None  # each server a container held to this many cores by CFS bandwidth control: MVA
+    # sees it as `demand`, the simulation as a full-speed CPU that waits whenever its quota of a period is used
 
     def __post_init__(self) -> None:
         if self.demand < 0 or self.servers < 1:
             raise ValueError(f"station {self.name}: demand must be >= 0 and servers >= 1")
+        if self.quota is not None and not 0 < self.quota <= 1:
+            raise ValueError(f"station {self.name}: a quota is a share of one core, above 0 and at most 1")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from statistics import mean
 from typing import Any
 
 from harness.load.load_result import StepResult
-from harness.sizing.step_model import StepPrediction, Swept, predict, summary
+from harness.sizing.step_model import StepPrediction, Swept, p95_summary, predict, summary
 
 HOST_BOUND = 0.75  # a step whose host CPU was above this share of the host's cores measured the host
 
@@ -62,15 +62,20 @@ class PointCheck:
         return any(step.host_bound for step in self.steps)
 
     def to_dict(self) -> dict[str, Any]:
-        errors = summary(self.predictions)
+        errors, percentiles = summary(self.predictions), p95_summary(self.predictions)
         return {"folder": self.folder, "tier": self.tier, "nodes": self.nodes, "cores_each": self.cores_each,
                 "problem": self.problem, "host_bound": self.host_bound,
                 "steps": [{"users": step.users, "host_share": step.host_share, "measured": round(step.measured, 2),
                            "predicted": round(step.prediction.predicted, 2) if step.prediction else None,
-                           "bottleneck": step.prediction.bottleneck if step.prediction else None}
+                           "bottleneck": step.prediction.bottleneck if step.prediction else None,
+                           "p95_ms": {found.name: {"measured": round(found.measured_ms, 1),
+                                                   "predicted": round(found.predicted_ms, 1)}
+                                      for found in step.prediction.p95} if step.prediction else {}}
                           for step in self.steps],
                 "median_error": round(errors[0], 4) if errors else None,
-                "worst_error": round(errors[1], 4) if errors else None}
+                "worst_error": round(errors[1], 4) if errors else None,
+                "p95_median_error": round(percentiles[0], 4) if percentiles else None,
+                "p95_worst_error": round(percentiles[1], 4) if percentiles else None}
 
 
 def check_points(folders: list[Path], runs: list[dict[str, Any]], host_cores: int) -> list[PointCheck]:

@@ -93,7 +93,8 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     replanned = json.loads((folder / "sizing.json").read_text())
     assert [t["nodes"] for t in replanned["tiers"]] == [t["nodes"] for t in record["tiers"]]
 
-    # Every measured step, with the host's CPU and the queueing model's throughput from the point's lightest step.
+    # Every measured step, with the host's CPU and the queueing model's throughput and p95 from the point's lightest
+    # step.
     assert "Every step: host CPU" in result.stdout and "measured: the reference middleware" in result.stdout
     checked = {check["folder"]: check for check in record["steps_check"]}
     for run in sweep["runs"]:
@@ -101,6 +102,10 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
         assert not check["problem"] and len(check["steps"]) == len(run["steps"]), check
         assert all(0 < step["host_share"] < 1.5 for step in check["steps"]), check
         assert (check["median_error"] is not None) == (len(run["steps"]) > 1), check
+        # each class's p95 simulated where the step had enough of its requests; none on the lightest step
+        assert not check["steps"][0]["p95_ms"], check
+        assert all(0 < figures["measured"] and 0 < figures["predicted"]
+                   for step in check["steps"] for figures in step["p95_ms"].values()), check
 
     # The design rehearsed in the queueing model from the sweep's demands: whole and with each single failure.
     rehearsed = oxh("size", "--from", str(folder.parent), "--rehearse", reports=tmp_path, timeout=120)
