@@ -24,7 +24,8 @@ from harness.report.run_folder import RunFolder, reports_dir
 from harness.sizing.errors import SizingError
 from harness.sizing.rehearsal import Scenario
 from harness.sizing.step_model import p95_summary, summary
-from harness.sizing.step_validation import HOST_BOUND, PointCheck
+from harness.sizing.points import HOST_BOUND
+from harness.sizing.step_validation import PointCheck
 from harness.sizing.sweep import SweepSettings
 
 
@@ -105,8 +106,8 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         sweep = read_sweeps(runs)
         sweep_run = runs[0] if len(runs) == 1 else None
         folder = (into or sweep_run or RunFolder.new().path) / "sizing"
-    result = model(design, args.users, sweep)
     checks = check_steps(sweep)
+    result = model(design, args.users, sweep, checks)
     record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks)
     render(result, console)
     console.print(f"measured: {sweep.software}", soft_wrap=True)

@@ -5,7 +5,8 @@ A `CapacityPoint` is one run of the sweep: a tier with `nodes` nodes in its
 pool, each limited to `cpu_per_node` cores, and the highest throughput that
 met the profile's SLOs. A `TierCost` is what one request of a class costs
 the tiers that are not measured as a curve (database, filestore, IMAP).
-Both go to JSON and back with `to_dict` / `from_dict`.
+Both go to JSON and back with `to_dict` / `from_dict`. A point whose host
+ran above `HOST_BOUND` of its cores up to the knee measured the host.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ MEASURED_TIERS = ("middleware", "imap")
 WRITE_COUNTERS = ("Com_insert", "Com_insert_select", "Com_update", "Com_update_multi", "Com_delete",
                   "Com_delete_multi", "Com_replace", "Com_replace_select")
 MIX = "*"  # TierCost.request of a cost measured per request of the whole profile mix
+HOST_BOUND = 0.75  # above this share of the host's cores (every container and the generator), the host was measured
 
 
 def _from_dict(cls: type, data: Mapping[str, Any], what: str) -> Any:
@@ -45,6 +47,11 @@ class CapacityPoint:
     generator_bound: bool = False
     held_out: bool = False
     memory_per_session_mib: float | None = None
+    host_share: float | None = None  # the host's CPU up to the knee, as a share of its cores; None: not known
+
+    @property
+    def host_bound(self) -> bool:
+        return self.host_share is not None and self.host_share > HOST_BOUND
 
     def __post_init__(self) -> None:
         problems = []

@@ -23,7 +23,7 @@ from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
 from harness.sizing.rehearsal import Scenario, measured_demands, rehearse
-from harness.sizing.step_validation import PointCheck, check_points
+from harness.sizing.step_validation import PointCheck, check_points, with_host_shares
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
 from harness.models.sizing import SizingDesign
 
@@ -120,9 +120,12 @@ def read_sweeps(runs: list[Path]) -> Sweep:
         software=first.get("software", "not recorded by the sweep"))
 
 
-def model(design: SizingDesign, users: int, sweep: Sweep) -> SizingResult:
+def model(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck] | None = None) -> SizingResult:
+    """The sizing of `users` from the sweep's points, each with the host's CPU its steps showed (`checks`:
+    check_steps's), so that a point that measured the host is left out of the fit."""
     design = design.model_copy(update={"users": users})
-    return size(design, sweep.points, sweep.costs, load_profile(sweep.profile))
+    points = with_host_shares(sweep.points, checks) if checks else sweep.points
+    return size(design, points, sweep.costs, load_profile(sweep.profile))
 
 
 def check_steps(sweep: Sweep) -> list[PointCheck]:

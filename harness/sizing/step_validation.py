@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
 from harness.load.load_result import StepResult
+from harness.sizing.points import HOST_BOUND, CapacityPoint
 from harness.sizing.step_model import StepPrediction, Swept, p95_summary, predict, summary
-
-HOST_BOUND = 0.75  # a step whose host CPU was above this share of the host's cores measured the host
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,27 @@ def check_points(folders: list[Path], runs: list[dict[str, Any]], host_cores: in
         check.steps = [StepCheck(step, round(total / 100 / host_cores, 3), predicted.get(step.users))
                        for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
     return checks
+
+
+def with_host_shares(points: list[CapacityPoint], checks: list[PointCheck]) -> list[CapacityPoint]:
+    """The points, each with the host's CPU up to its knee: the highest host share of the steps up to the first
+    that carried the point's throughput. A point whose steps were not read keeps None, as does one whose folder
+    name several sweeps share (a point names its folder, not its sweep)."""
+    names = [check.folder for check in checks]
+    by_folder = {check.folder: check for check in checks if check.steps and names.count(check.folder) == 1}
+    found = []
+    for point in points:
+        check = by_folder.get(point.run)
+        if check is None:
+            found.append(point)
+            continue
+        shares = []
+        for step in check.steps:  # sorted by users
+            shares.append(step.host_share)
+            if step.measured >= point.throughput:
+                break
+        found.append(replace(point, host_share=max(shares)))
+    return found
 
 
 def point_folder(folders: list[Path], run: dict[str, Any]) -> Path | None:

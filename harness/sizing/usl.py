@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from harness.sizing.errors import SizingError
-from harness.sizing.points import CapacityPoint
+from harness.sizing.points import HOST_BOUND, CapacityPoint
 
 USL_MIN_POINTS = 6
 USL_MIN_NODE_COUNTS = 3
@@ -189,15 +189,26 @@ def _starts(nodes: np.ndarray, cpu: np.ndarray, measured: np.ndarray) -> list[tu
 
 
 def usable_points(points: Sequence[CapacityPoint]) -> tuple[list[CapacityPoint], list[tuple[CapacityPoint, str]]]:
-    """The points a fit may use, and the ones left out with the reason (a saturated load generator
-    measured itself, not the tier)."""
+    """The points a fit may use, and the ones left out with the reason: a saturated load generator measured
+    itself, and a host above HOST_BOUND of its cores measured the host, not the tier. Host-bound points stay
+    when leaving them out would leave too few points to fit (`fit_usl` says so in its reason)."""
     used, excluded = [], []
     for point in points:
         if point.generator_bound:
             excluded.append((point, "the load generator was the bottleneck: a lower bound, not the tier's capacity"))
         else:
             used.append(point)
+    unbound = [point for point in used if not point.host_bound]
+    if len(unbound) < len(used) and _fittable(unbound):
+        excluded += [(point, f"the host ran at {point.host_share:.0%} of its cores up to the knee (above "
+                             f"{HOST_BOUND:.0%}): the host was measured, not the tier")
+                     for point in used if point.host_bound]
+        used = unbound
     return used, excluded
+
+
+def _fittable(points: Sequence[CapacityPoint]) -> bool:
+    return len(points) >= 3 and len({point.nodes for point in points}) >= 2
 
 
 def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL,
@@ -211,6 +222,10 @@ def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: i
     chosen, reason = choose_model(used)
     if model == "amdahl" and chosen == "usl":
         chosen, reason = "amdahl", "Amdahl's law asked for: κ = 0"
+    kept = [point.run for point in used if point.host_bound]
+    if kept:
+        reason += (f"; host-bound point(s) {', '.join(kept)} kept, since without them too few points remain: "
+                   "the curve's contention may be the host's")
     nodes = np.array([point.nodes for point in used], dtype=float)
     cpu = np.array([point.cpu_per_node for point in used])
     measured = np.array([point.throughput for point in used])

@@ -143,6 +143,41 @@ def test_generator_bound_points_are_left_out_of_the_fit():
     assert fit.sigma == pytest.approx(0.1, abs=1e-6)
 
 
+def test_host_bound_points_are_left_out_of_the_fit_while_enough_remain():
+    from dataclasses import replace
+
+    points = points_on_curve(0.1, 0.0, 100.0, nodes=(1, 2))
+    host_bound = [replace(point, throughput=point.throughput * 0.6, run=f"busy-{point.run}", host_share=0.84)
+                  for point in points_on_curve(0.1, 0.0, 100.0, nodes=(3,))]
+    fit = fit_usl([replace(p, host_share=0.4) for p in points] + host_bound, resamples=0)
+    assert {p.run for p, _ in fit.excluded} == {p.run for p in host_bound}
+    assert all("84% of its cores" in why for _, why in fit.excluded)
+    assert fit.sigma == pytest.approx(0.1, abs=1e-6) and "kept" not in fit.reason
+
+    # one quota only: without its host-bound point too few points remain, so it stays and the reason says so
+    few = points_on_curve(0.1, 0.0, 100.0, nodes=(1, 2, 3))[::3]
+    few[-1] = replace(few[-1], host_share=0.9)
+    kept = fit_usl(few, resamples=0)
+    assert not kept.excluded and f"host-bound point(s) {few[-1].run} kept" in kept.reason
+
+
+def test_a_points_host_share_is_read_up_to_its_knee():
+    from harness.load.load_result import StepResult
+    from harness.sizing.step_validation import PointCheck, StepCheck, with_host_shares
+
+    def checked(users: int, rps: float, share: float) -> StepCheck:
+        step = StepResult(index=users, users=users, start=0, end=10, seconds=10,
+                          requests={"all": {"method": "GET", "requests": int(rps * 10), "failures": 0, "rps": rps}})
+        return StepCheck(step, share, None)
+
+    check = PointCheck("run-2n", "middleware", 2, 0.15,
+                       [checked(10, 10.0, 0.3), checked(20, 19.0, 0.5), checked(30, 24.0, 0.7), checked(40, 22.0, 0.95)])
+    point = CapacityPoint("middleware", 2, 0.15, 21.0, "run-2n")
+    assert with_host_shares([point], [check])[0].host_share == 0.7  # the knee step, not the collapse after it
+    assert with_host_shares([point], [check, check])[0].host_share is None  # two sweeps' folders of one name
+    assert not with_host_shares([point], [check])[0].host_bound
+
+
 # --- self-validation ---
 
 def test_the_three_node_prediction_error_is_predicted_over_measured():
