@@ -54,7 +54,25 @@ class SizingResult:
                        if plan.basis == "not measured"],
             "assumptions": [f"{factor.name} = {factor.value:g}: {factor.source}" for factor in factors
                             if factor.is_assumption],
+            "beyond_the_data": self.beyond_the_data(),
         }
+
+    def beyond_the_data(self) -> list[str]:
+        """How far each extrapolated tier's nodes lie past the cores per node and the node counts measured."""
+        found = []
+        for plan in self.tiers:
+            fit = self.fits.get(plan.role)
+            if fit is None or plan.basis != "extrapolated" or not fit.points:
+                continue
+            cores = sorted({point.cpu_per_node for point in fit.points})
+            nodes = sorted({point.nodes for point in fit.points})
+            line = (f"{plan.name}: measured at {_span(cores, 'core')} per node and {_span(nodes, 'node')}; "
+                    f"the design's {plan.cores}-core nodes lie ×{plan.cores / cores[-1]:.0f} beyond the cores per "
+                    f"node measured")
+            if plan.nodes:
+                line += f", its {plan.nodes} nodes ×{plan.nodes / nodes[-1]:.1f} beyond the nodes"
+            found.append(line)
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,3 +116,8 @@ def size(design: SizingDesign, points: Sequence[CapacityPoint], costs: Sequence[
     demand = peak_demand(design, profile)
     return SizingResult(design.name, design.users, design.failure_domains, demand, design_factors(design), fits,
                         validations, plan_tiers(design, demand, fits, costs), unfitted)
+
+
+def _span(values: list[float], unit: str) -> str:
+    low, high = values[0], values[-1]
+    return f"{low:g} {unit}" + ("s" if low != 1 else "") if low == high else f"{low:g}–{high:g} {unit}s"

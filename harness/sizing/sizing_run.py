@@ -165,7 +165,10 @@ def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, fold
 
     folder.mkdir(parents=True, exist_ok=True)
     plots = [path.name for path in plot_all(result, folder)]
-    write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml")
+    write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml",
+                 header=[f"Measured: {sweep.software}, on {sweep.target} (topology {sweep.topology}, "
+                         f"{sweep.host_cores or 'unrecorded'} host cores).",
+                         *(f"Beyond the data: {line}." for line in result.beyond_the_data())])
     record = {**result.to_dict(), "measured_on": {"topology": sweep.topology, "target": sweep.target,
                                                    "profile": sweep.profile, "imap_profile": sweep.imap_profile,
                                                    "software": sweep.software, "host_cores": sweep.host_cores},

@@ -319,6 +319,10 @@ def test_the_result_serialises_and_separates_measured_from_assumed(result):
     assert any("middleware_groupware" in line for line in data["provenance"]["extrapolated"])
     assert any(line.startswith("database") for line in data["provenance"]["vendor"])
     assert any(line.startswith("per_core_scaling") for line in data["provenance"]["assumptions"])
+    # points at 0.1-0.3 core on 1-3 nodes; the design's groupware nodes have 8 cores: x27 past the data
+    beyond = next(line for line in data["provenance"]["beyond_the_data"] if line.startswith("middleware_groupware"))
+    assert "measured at 0.1–0.3 cores per node and 1–3 nodes" in beyond and "8-core nodes lie ×27 beyond" in beyond
+    assert f"its {groupware['nodes']} nodes" in beyond
 
 
 def test_the_generated_design_loads_and_says_where_counts_come_from(result, tmp_path):

@@ -213,3 +213,7 @@ def test_a_run_folder_with_a_sizing_shows_it_in_its_report(tmp_path: Path):
     assert "middleware_groupware" in html and "extrapolated" in html
     assert "failed: p95 1400 ms with one node gone" in html  # a failed N+1 claim is shown as failed
     assert 'src="sizing/usl_middleware.png"' in html
+    assert "Beyond the data:" in html and "8-core nodes lie ×53 beyond" in html  # measured to 0.15 core
+    assert "Assumed, not measured:" in html and "per_core_scaling" in html
+    header = (tmp_path / "sizing" / "design.yaml").read_text().split("\nname:")[0]
+    assert "# Beyond the data: middleware_groupware: measured at 0.1–0.15 cores per node" in header
