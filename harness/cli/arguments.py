@@ -207,13 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
         "size", help="extrapolate measured capacity to the nodes, cores and RAM a 1M-user installation needs",
         description="With --measure: bring up the `sizing` topology (three groupware nodes) if the project is not "
                     "running, sweep the groupware pool with 1, 2 and 3 members under CPU quotas set through the "
-                    "engine and the mail tier with 1 and 2 Dovecot nodes (step load, throughput at the profile's SLOs), "
-                    "then kill a middleware node under the load its nodes carry with one spare (the N+1 proof). "
-                    "With --from: reuse the points of earlier sweeps. Then fit the Universal Scalability Law per tier "
-                    "(bootstrap intervals, held-out 3-node prediction, leave-one-out), compute the demand of --users "
-                    "from the design file, and print nodes per tier against the design. Writes "
-                    "reports/<run>/sizing/ (sizing.json, design.yaml, plots). Every measured step is printed with the "
-                    "host's CPU and the queueing model's throughput. With --rehearse: put the design into the queueing "
+                    "engine, one groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot "
+                    "nodes (step load, throughput at the profile's SLOs), then kill a middleware node under the load "
+                    "its nodes carry with one spare (the N+1 proof). With --from: reuse the points of earlier "
+                    "sweeps. Then fit the Universal Scalability Law per tier (bootstrap intervals, held-out 3-node "
+                    "prediction, leave-one-out; points the generator or the host bound are left out) and one node's "
+                    "throughput against its cores (the per-core scaling to the design's cores), compute the demand "
+                    "of --users from the design file, and print nodes per tier against the design and how far it "
+                    "lies beyond the data. Writes reports/<run>/sizing/ (sizing.json, design.yaml, plots). Every "
+                    "measured step is printed with the host's CPU, the queueing model's throughput and each request "
+                    "class's simulated p95. With --rehearse: put the design into the queueing "
                     "model at its peak demand, whole and with each single failure (no containers). Exit code 0 when "
                     "the design is enough, the N+1 proof held and the rehearsal held, 1 otherwise, 2 for bad input.")
     size.add_argument("--project", default="sizing", help="project to sweep; brought up from --topology when it "
@@ -231,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "not running (default: sizing)")
     size.add_argument("--quotas", metavar="CORES,...", help="CPU quotas per middleware node, cores "
                                                             "(default: 0.1,0.15)")
+    size.add_argument("--core-quotas", metavar="CORES,...",
+                      help="CPU quotas under which one groupware node is measured as well, for its per-core "
+                           "scaling; `none` to skip (default: 0.25,0.4)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
     size.add_argument("--hold", type=duration, default=15.0, help="how long each step is held at least (default: 15s; "

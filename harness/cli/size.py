@@ -76,7 +76,8 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
     from harness.sizing.report import render
-    from harness.sizing.sizing_run import check_steps, measure, model, read_sweeps, rehearse_design, write_outputs
+    from harness.sizing.sizing_run import (check_steps, measure, measured_scaling, model, read_sweeps,
+                                           rehearse_design, sized_points, write_outputs)
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -96,7 +97,9 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
             raise UserError(f"--hold {args.hold:g}: a step needs at least 5 s to say anything", "give --hold 5 or more")
         defaults = SweepSettings()
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
-                                 imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold)
+                                 imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold,
+                                 core_quotas=() if (args.core_quotas or "").strip() == "none"
+                                 else _quotas(args.core_quotas, defaults.core_quotas))
         target = _target(console, args, project)
         folder = (into or RunFolder.new().path) / "sizing"
         console.print(f"sizing run {folder.parent.name} against {target.name}; results in {folder}/", soft_wrap=True)
@@ -107,10 +110,15 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         sweep_run = runs[0] if len(runs) == 1 else None
         folder = (into or sweep_run or RunFolder.new().path) / "sizing"
     checks = check_steps(sweep)
-    result = model(design, args.users, sweep, checks)
-    record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks)
+    points = sized_points(sweep, checks)
+    design, per_core = measured_scaling(design, points)
+    result = model(design, args.users, sweep, points)
+    record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks, per_core)
     render(result, console)
     console.print(f"measured: {sweep.software}", soft_wrap=True)
+    console.print("per-core scaling: " + (design.demand.per_core_scaling.source if not isinstance(per_core, str)
+                                          else f"not measured ({per_core}); the design's factor kept"),
+                  soft_wrap=True, highlight=False)
     _print_points(console, sweep)
     console.print(steps_table(checks, sweep.host_cores))
     _print_proof(console, sweep.proof)

@@ -23,9 +23,10 @@ from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
 from harness.sizing.rehearsal import Scenario, measured_demands, rehearse
+from harness.sizing.per_core import PerCoreFit, fit_per_core
 from harness.sizing.step_validation import PointCheck, check_points, with_host_shares
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
-from harness.models.sizing import SizingDesign
+from harness.models.sizing import Factor, SizingDesign
 
 Progress = Callable[[str], None]
 SWEEP_FILE = "sweep.json"
@@ -120,12 +121,31 @@ def read_sweeps(runs: list[Path]) -> Sweep:
         software=first.get("software", "not recorded by the sweep"))
 
 
-def model(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck] | None = None) -> SizingResult:
-    """The sizing of `users` from the sweep's points, each with the host's CPU its steps showed (`checks`:
-    check_steps's), so that a point that measured the host is left out of the fit."""
+def sized_points(sweep: Sweep, checks: list[PointCheck]) -> list[CapacityPoint]:
+    """The sweep's points, each with the host's CPU its steps showed (`checks`: check_steps's), so that a point
+    that measured the host is left out of the fits."""
+    return with_host_shares(sweep.points, checks)
+
+
+def measured_scaling(design: SizingDesign, points: list[CapacityPoint]) -> tuple[SizingDesign, PerCoreFit | str]:
+    """The design with its per-core scaling measured on one groupware node's quotas (harness.sizing.per_core),
+    taken to the cores of its groupware tier; where too few quotas were measured, the design as it is and why."""
+    found = fit_per_core(points, "middleware")
+    if isinstance(found, str):
+        return design, found
+    middleware = [tier for name, tier in design.tiers.items() if tier.role == "middleware"]
+    if not middleware:
+        return design, "the design has no middleware tier to scale"
+    groupware = next((tier for name, tier in design.tiers.items() if tier.role == "middleware"
+                      and name.endswith("groupware")), middleware[0])
+    factor = Factor(value=found.scaling(groupware.cores), source=found.source(groupware.cores))
+    return design.model_copy(update={"demand": design.demand.model_copy(update={"per_core_scaling": factor})}), found
+
+
+def model(design: SizingDesign, users: int, sweep: Sweep, points: list[CapacityPoint] | None = None) -> SizingResult:
+    """The sizing of `users` from `points` (by default the sweep's as recorded)."""
     design = design.model_copy(update={"users": users})
-    points = with_host_shares(sweep.points, checks) if checks else sweep.points
-    return size(design, points, sweep.costs, load_profile(sweep.profile))
+    return size(design, sweep.points if points is None else points, sweep.costs, load_profile(sweep.profile))
 
 
 def check_steps(sweep: Sweep) -> list[PointCheck]:
@@ -158,7 +178,8 @@ def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list
 
 
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,
-                  wall_seconds: float, checks: list[PointCheck] | None = None) -> dict[str, Any]:
+                  wall_seconds: float, checks: list[PointCheck] | None = None,
+                  per_core: PerCoreFit | str | None = None) -> dict[str, Any]:
     """sizing.json, design.yaml and the plots into `folder`; returns what sizing.json holds."""
     from harness.sizing.design_yaml import write_design
     from harness.sizing.plots import plot_all
@@ -173,6 +194,8 @@ def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, fold
                                                    "profile": sweep.profile, "imap_profile": sweep.imap_profile,
                                                    "software": sweep.software, "host_cores": sweep.host_cores},
               "steps_check": [check.to_dict() for check in checks or []],
+              "per_core": (per_core.to_dict() if isinstance(per_core, PerCoreFit)
+                           else {"not_done": per_core or "no one-node points were read"}),
               "sweep": {"runs": sweep.runs, "seconds": round(sweep.seconds, 1)},
               "proof": sweep.proof.to_dict() if sweep.proof else None,
               "plots": plots, "design_file": "design.yaml", "wall_seconds": round(wall_seconds, 1)}

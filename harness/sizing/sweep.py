@@ -1,7 +1,8 @@
 """The capacity sweep of `oxh size --measure`: which points to measure, in which order, with which steps.
 
 The groupware pool is measured with 1, 2 and 3 members under each CPU
-quota, the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
+quota, one groupware node under the larger `core_quotas` too (its per-core
+scaling), the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
 the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
@@ -38,6 +39,9 @@ class SweepSettings:
     imap_profile: str = "imap"
     quotas: tuple[float, ...] = (0.1, 0.15)  # cores per middleware node
     nodes: tuple[int, ...] = (1, 2, 3)
+    # One groupware node under these quotas too, for its per-core scaling (harness.sizing.per_core): as far up as
+    # a 2-core host carries without becoming the bottleneck itself.
+    core_quotas: tuple[float, ...] = (0.25, 0.4)
     imap_nodes: tuple[int, ...] = (1, 2)
     imap_quotas: tuple[float, ...] = (0.2, 0.4)  # Dovecot shares its quota with the FUSE NFS client of its mail
     # IMAP operations are cheap: a higher speed-up reaches the mail tier's knee with fewer users.
@@ -53,8 +57,9 @@ class SweepSettings:
     def points(self) -> list[tuple[str, int, float]]:
         """(tier, nodes, cores per node) in the order measured: smallest first, so later steps are well placed."""
         middleware = [("middleware", n, q) for q in sorted(self.quotas) for n in sorted(self.nodes)]
+        one_node = [("middleware", 1, q) for q in sorted(set(self.core_quotas) - set(self.quotas))]
         imap = [("imap", n, q) for q in sorted(self.imap_quotas) for n in sorted(self.imap_nodes)]
-        return middleware + imap
+        return middleware + one_node + imap
 
     def planned_seconds(self) -> float:
         """An upper bound of the sweep's load time (each step held at most twice)."""
@@ -90,9 +95,11 @@ class SweepResult:
 def _largest_expected(settings: SweepSettings, tier: str) -> float:
     """The highest throughput a step of `tier` may ask for: the guess, widened as for a first point and twice
     over in case the guess is low."""
-    quotas = settings.quotas if tier == "middleware" else settings.imap_quotas
-    nodes = settings.nodes if tier == "middleware" else settings.imap_nodes
-    return settings.guess_per_core[tier] * max(settings.spread) * 2 * max(nodes) * max(quotas)
+    if tier == "middleware":
+        cores = max(max(settings.nodes) * max(settings.quotas), max(settings.core_quotas, default=0.0))
+    else:
+        cores = max(settings.imap_nodes) * max(settings.imap_quotas)
+    return settings.guess_per_core[tier] * max(settings.spread) * 2 * cores
 
 
 def _per_core(points: list[CapacityPoint], tier: str, floors: dict[str, float]) -> float | None:
@@ -151,7 +158,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
         cores = {"middleware": node_cores(access, groupware[0]), "imap": node_cores(access, imap_nodes[0])}
         progress(f"{access.description} sets no CPU quotas: measuring whole nodes "
                  f"({cores['middleware']:g} cores groupware, {cores['imap']:g} cores Dovecot)")
-        settings = replace(settings, quotas=(cores["middleware"],), imap_quotas=(cores["imap"],))
+        settings = replace(settings, quotas=(cores["middleware"],), core_quotas=(), imap_quotas=(cores["imap"],))
         limit = False
     else:
         limit = True

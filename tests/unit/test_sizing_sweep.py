@@ -22,9 +22,10 @@ from harness.sizing.sweep import SweepSettings, _per_core, moved, point_from_run
 
 
 def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
-    settings = SweepSettings(quotas=(0.15, 0.1), imap_quotas=(0.1,))
+    settings = SweepSettings(quotas=(0.15, 0.1), imap_quotas=(0.1,), core_quotas=(0.4, 0.15, 0.25))
     assert settings.points() == [("middleware", 1, 0.1), ("middleware", 2, 0.1), ("middleware", 3, 0.1),
                                  ("middleware", 1, 0.15), ("middleware", 2, 0.15), ("middleware", 3, 0.15),
+                                 ("middleware", 1, 0.25), ("middleware", 1, 0.4),  # one node, for per-core scaling
                                  ("imap", 1, 0.1), ("imap", 2, 0.1)]
     assert len([p for p in settings.points() if p[0] == "middleware"]) >= 6  # enough for a USL fit
 
