@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "measured step is printed with the host's CPU, the queueing model's throughput and each request "
                     "class's simulated p95. With --rehearse: put the design into the queueing "
                     "model at its peak demand, whole and with each single failure (no containers). Exit code 0 when "
-                    "the design is enough, the N+1 proof held and the rehearsal held, 1 otherwise, 2 for bad input.")
+                    "the design is enough, the fits predicted their held-out points, the N+1 proof held and the "
+                    "rehearsal held, 1 otherwise, 2 for bad input.")
     size.add_argument("--project", default="sizing", help="project to sweep; brought up from --topology when it "
                                                           "is not running (default: sizing)")
     size.add_argument("--measure", action="store_true", help="run the capacity sweep now (about 20 minutes)")

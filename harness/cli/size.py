@@ -135,7 +135,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         for table in rehearsal_tables(scenarios, design.name, args.users):
             console.print(table)
         broken = not all(scenario.holds for scenario in scenarios)
-    return 1 if short or proof_failed or broken else 0
+    return 1 if short or proof_failed or broken or result.untrusted else 0
 
 
 def _print_points(console: Console, sweep) -> None:

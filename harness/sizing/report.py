@@ -90,3 +90,5 @@ def render(result: SizingResult, console: Console) -> None:
             console.print(f"{plan.name}: {note}", highlight=False)
     for refusal in result.refused:
         console.print(f"[red]REFUSED[/] {refusal}", highlight=False)
+    for doubt in result.untrusted:
+        console.print(f"[red]NOT TRUSTED[/] {doubt}: the node counts built on it are not a design to buy", highlight=False)

@@ -42,6 +42,12 @@ class SizingResult:
     def refused(self) -> list[str]:
         return [plan.verdict for plan in self.tiers if plan.refused]
 
+    @property
+    def untrusted(self) -> list[str]:
+        """Measured tiers whose fit missed the points it was validated on, with the validation's verdict."""
+        return [f"{tier}: the fit missed the point(s) it had not seen: {check.verdict()}"
+                for tier, check in self.validations.items() if check.missed]
+
     def provenance(self) -> dict[str, list[str]]:
         """What rests on measurement, what is extrapolated from it, and what is the vendor's or assumed."""
         factors = (*self.demand.factors, *self.planning_factors)
@@ -83,6 +89,7 @@ class SizingResult:
                      for tier, fit in self.fits.items()},
             "tiers": [plan.to_dict() for plan in self.tiers],
             "refused": self.refused,
+            "untrusted": self.untrusted,
             "unfitted": self.unfitted,
             "provenance": self.provenance(),
         }

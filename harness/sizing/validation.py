@@ -5,7 +5,9 @@ when none is marked, those below the largest node count) predicts the
 largest pool's points; each gets its predicted value, prediction interval,
 relative error and whether the measurement fell inside the interval.
 Leave-one-out: each point predicted by a fit on all the others. The target
-(at most 15 % error) is reported as met or not; nothing is tuned to meet it.
+(at most 15 % error, inside the prediction interval) is reported as met or
+not; nothing is tuned to meet it. A fit that misses its held-out points
+makes the sizing untrusted.
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ class Validation:
         worst = self.loo_max_error
         return None if worst is None else worst <= self.target
 
+    @property
+    def missed(self) -> bool:
+        """The fit missed a point it had not seen: over the target error, or outside its prediction interval."""
+        return bool(self.held_out) and (self.target_met is False or any(c.inside is False for c in self.held_out))
+
     def verdict(self) -> str:
         """One line for people: the target met or not, with the figures."""
         if self.target_met is None:
@@ -98,7 +105,7 @@ class Validation:
                 "leave_one_out": {"points": [c.to_dict() for c in self.leave_one_out],
                                   "median_error": self.loo_median_error, "max_error": self.loo_max_error,
                                   "target_met": self.loo_target_met},
-                "not_done": list(self.not_done)}
+                "not_done": list(self.not_done), "missed": self.missed}
 
 
 def split_held_out(points: Sequence[CapacityPoint]) -> tuple[list[CapacityPoint], list[CapacityPoint]]:

@@ -79,8 +79,10 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     assert proof is not None, "the N+1 proof was not made"
     assert proof["nodes"] == 3 and proof["killed"] == ["ox-1"], proof
     assert "N+1 proof:" in result.stdout
-    assert (result.returncode == 1) == (not proof["holds"] or any(
+    assert (result.returncode == 1) == (not proof["holds"] or bool(record["untrusted"]) or any(
         tier["verdict"].startswith(("short", "refused")) for tier in record["tiers"])), output[-3000:]
+    assert bool(record["untrusted"]) == fit["validation"]["missed"] and \
+        ("NOT TRUSTED" in result.stdout) == fit["validation"]["missed"]
 
     tiers = {tier["name"]: tier for tier in record["tiers"]}
     groupware = tiers["middleware_groupware"]

@@ -195,12 +195,24 @@ def test_the_three_node_prediction_error_is_predicted_over_measured():
     assert "amdahl" in check.held_out_model
     assert len(check.leave_one_out) == 8
     assert check.loo_max_error == pytest.approx(max(abs(c.error) for c in check.leave_one_out))
+    assert check.missed  # 25 % off its held-out point: the sizing built on it is not trusted
 
 
 def test_without_marks_the_largest_pool_is_held_out():
     check = validate_fit(points_on_curve(0.05, 0.0, 200.0, noise=0.01, seed=2), resamples=0)
     assert {c.point.nodes for c in check.held_out} == {3}
-    assert check.target_met is True
+    assert check.target_met is True and not check.missed
+
+
+def test_a_sizing_whose_fit_misses_its_held_out_points_is_not_trusted():
+    from dataclasses import replace
+
+    points = points_on_curve(0.02, 0.0002, 100.0, noise=0.01, seed=3)
+    good = size(load_sizing("reference-1m"), points, [], load_profile("webmail"), resamples=20)
+    assert not good.untrusted and good.to_dict()["untrusted"] == []
+    collapsed = [replace(p, throughput=p.throughput * 0.6) if p.nodes == 3 else p for p in points]
+    bad = size(load_sizing("reference-1m"), collapsed, [], load_profile("webmail"), resamples=20)
+    assert bad.untrusted and bad.untrusted[0].startswith("middleware: the fit missed the point(s) it had not seen")
 
 
 # --- nodes per tier ---
