@@ -12,7 +12,6 @@ proof held (or was not asked for), 1 otherwise, 2 for bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -22,7 +21,9 @@ from rich.table import Table
 from harness.errors import UserError
 from harness.report.run_folder import RunFolder, reports_dir
 from harness.sizing.errors import SizingError
-from harness.sizing.rehearsal import Scenario
+from harness.models.sizing import SizingDesign
+from harness.sizing.rehearsal import Scenario, SmallestDesign
+from harness.sizing.result import SizingResult
 from harness.sizing.step_model import p95_summary, summary
 from harness.sizing.points import HOST_BOUND
 from harness.sizing.step_validation import PointCheck
@@ -77,7 +78,8 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
     from harness.sizing.report import render
     from harness.sizing.sizing_run import (check_steps, measure, measured_scaling, model, read_sweeps,
-                                           rehearse_design, sized_points, write_outputs)
+                                           rehearse_design, sized_points, smallest_rehearsed, write_outputs,
+                                           write_rehearsal)
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -131,10 +133,14 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     broken = False
     if args.rehearse:
         scenarios = rehearse_design(design, args.users, sweep, checks)
-        (folder / "rehearsal.json").write_text(json.dumps([s.to_dict() for s in scenarios], indent=2))
+        smallest = smallest_rehearsed(design, args.users, sweep, checks, result)
+        write_rehearsal(folder, design, result, sweep, scenarios, smallest)
         for table in rehearsal_tables(scenarios, design.name, args.users):
             console.print(table)
-        broken = not all(scenario.holds for scenario in scenarios)
+        console.print(smallest_table(smallest, design, result))
+        for problem in smallest.problems:
+            console.print(f"[red]no design holds the rehearsal[/]: {problem}", highlight=False)
+        broken = not all(scenario.holds for scenario in scenarios) or not smallest.holds
     return 1 if short or proof_failed or broken or result.untrusted else 0
 
 
@@ -214,6 +220,23 @@ def rehearsal_tables(scenarios: list[Scenario], design: str, users: int) -> list
         notes = f" ({'; '.join(scenario.notes)})" if scenario.notes else ""
         failures.add_row(scenario.name, f"[{colour}]{scenario.verdict()}[/]{notes}")
     return [tiers, failures]
+
+
+def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: SizingResult) -> Table:
+    """Per tier: the vendor's count, the capacity division's, and the smallest that holds the rehearsal."""
+    division = {plan.name: plan for plan in result.tiers}
+    table = Table(title="The smallest design that holds the rehearsal (every single failure, every tier under the "
+                        f"target utilisation {design.demand.target_utilisation.value:.0%}): written to design.yaml",
+                  title_justify="left")
+    for column in ("tier", "vendor design", "capacity division", "rehearsal's smallest"):
+        table.add_column(column, justify="left" if column == "tier" else "right")
+    for name, tier in design.tiers.items():
+        plan = division.get(name)
+        divided = ("refused" if plan and plan.refused else str(plan.nodes) if plan and plan.nodes else "–")
+        found = (str(smallest.counts[name]) if name in smallest.counts
+                 else "kept: refused" if plan and plan.refused else "kept: not in the mix or not measured")
+        table.add_row(name, str(tier.count), divided, found)
+    return table
 
 
 def _print_proof(console: Console, proof) -> None:

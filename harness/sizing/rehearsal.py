@@ -185,3 +185,91 @@ def rehearse(design: SizingDesign, rate: float, role_demands: dict[str, float], 
         lost = {name: math.ceil(tier.count / domains) for name, tier in design.tiers.items()}
         scenarios.append(Scenario(f"one of {domains} failure domains lost", loads(lost), slo_p95_ms, target))
     return scenarios
+
+
+@dataclass(frozen=True)
+class SmallestDesign:
+    """The fewest nodes per tier that hold every scenario of the rehearsal, each tier under the target
+    utilisation with every node serving."""
+
+    design: SizingDesign
+    scenarios: list[Scenario]
+    counts: dict[str, int]  # the tiers the search sized
+    floors: dict[str, int]  # where each sized tier started: the capacity division's count, or one node
+    problems: list[str]  # why the search stopped short of a design that holds
+
+    @property
+    def holds(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"holds": self.holds, "counts": self.counts, "floors": self.floors, "problems": self.problems,
+                "scenarios": [scenario.to_dict() for scenario in self.scenarios]}
+
+
+MAX_NODES_ADDED = 1000
+
+
+def smallest_design(design: SizingDesign, rate: float, role_demands: dict[str, float], slo_p95_ms: float,
+                    carriers: set[str], floors: dict[str, int], keep: set[str] = frozenset()) -> SmallestDesign:
+    """From `floors` (the capacity division's counts; one node where there is none), add a node to the tier
+    that breaks first until every scenario holds and every tier is under the target utilisation. A tier the
+    mix does not pass through, one without a measured demand, or one in `keep` keeps the design's count."""
+    sized = {name for name, tier in design.tiers.items()
+             if name in carriers and tier.role in role_demands and name not in keep}
+    counts = {name: max(1, floors.get(name, 1)) for name in sized}
+    start = dict(counts)
+    target = design.demand.target_utilisation.value
+    problems: list[str] = []
+    for _ in range(MAX_NODES_ADDED):
+        trial = _with_counts(design, counts)
+        scenarios = rehearse(trial, rate, role_demands, slo_p95_ms, carriers)
+        culprit, why = _first_to_break(scenarios, target)
+        if culprit is None:
+            return SmallestDesign(trial, scenarios, counts, start, problems)
+        if culprit not in sized:
+            problems.append(f"{why}, and {culprit} keeps the design's count")
+            break
+        tier = design.tiers[culprit]
+        if tier.role in ACTIVE_PASSIVE and counts[culprit] >= 2:
+            problems.append(f"{why}: {culprit} serves from one node with the other on standby, so more nodes "
+                            f"do not help; it needs more than {tier.cores} cores per node")
+            break
+        before = _worst_p95(scenarios)
+        counts[culprit] += 1
+        after = _worst_p95(rehearse(_with_counts(design, counts), rate, role_demands, slo_p95_ms, carriers))
+        if why.startswith("p95") and before is not None and after is not None and after >= before * 0.99:
+            problems.append(f"{why}: another {culprit} node does not shorten it; the service times alone exceed "
+                            "the SLO")
+            break
+    else:
+        problems.append(f"no design within {MAX_NODES_ADDED} more nodes holds")
+    trial = _with_counts(design, counts)
+    return SmallestDesign(trial, rehearse(trial, rate, role_demands, slo_p95_ms, carriers), counts, start, problems)
+
+
+def _with_counts(design: SizingDesign, counts: dict[str, int]) -> SizingDesign:
+    tiers = {name: tier.model_copy(update={"count": counts.get(name, tier.count)})
+             for name, tier in design.tiers.items()}
+    return design.model_copy(update={"tiers": tiers})
+
+
+def _first_to_break(scenarios: list[Scenario], target: float) -> tuple[str | None, str]:
+    """The tier to give a node next, and why: the bottleneck of the first scenario that breaks, else the
+    busiest tier above the target utilisation with every node serving."""
+    for scenario in scenarios:
+        if not scenario.holds and scenario.bottleneck is not None:
+            worst = scenario.bottleneck
+            what = (f"{worst.tier} saturated" if worst.saturated
+                    else f"p95 {scenario.p95_ms:.0f} ms over the SLO's {scenario.slo_p95_ms:.0f} ms")
+            return worst.tier, f"{what} when {scenario.name}" if scenario.name != "every node" else what
+    busy = [tier for tier in scenarios[0].tiers if tier.utilisation is not None and tier.utilisation > target]
+    if busy:
+        worst = max(busy, key=lambda tier: tier.utilisation)
+        return worst.tier, f"{worst.tier} {worst.utilisation:.0%} busy with every node serving (target {target:.0%})"
+    return None, ""
+
+
+def _worst_p95(scenarios: list[Scenario]) -> float | None:
+    found = [scenario.p95_ms for scenario in scenarios]
+    return None if any(p is None for p in found) else max(found)

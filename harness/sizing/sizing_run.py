@@ -22,7 +22,7 @@ from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, poin
 from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
-from harness.sizing.rehearsal import Scenario, measured_demands, rehearse
+from harness.sizing.rehearsal import Scenario, SmallestDesign, measured_demands, rehearse, smallest_design
 from harness.sizing.per_core import PerCoreFit, fit_per_core
 from harness.sizing.step_validation import PointCheck, check_points, with_host_shares
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
@@ -158,6 +158,19 @@ def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list
     """The design at its peak in the queueing model, whole and with each single failure, with the demands
     measured on the steps of the sweep's groupware points that the host did not bound (`checks`: check_steps's)
     (harness.sizing.rehearsal)."""
+    return rehearse(*_rehearsal_inputs(design, users, sweep, checks))
+
+
+def smallest_rehearsed(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck],
+                       result: SizingResult) -> SmallestDesign:
+    """The smallest design that holds the rehearsal, starting from the capacity division's counts (`result`);
+    a tier the USL refused keeps the design's count."""
+    floors = {plan.name: plan.nodes for plan in result.tiers if plan.nodes and not plan.refused}
+    keep = {plan.name for plan in result.tiers if plan.refused}
+    return smallest_design(*_rehearsal_inputs(design, users, sweep, checks), floors=floors, keep=keep)
+
+
+def _rehearsal_inputs(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck]):
     design = design.model_copy(update={"users": users})
     profile = load_profile(sweep.profile)
     demand = peak_demand(design, profile)
@@ -174,7 +187,24 @@ def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list
     carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
                 or (name.endswith("groupware") and "http" in protocols)
                 or (name.endswith("sync") and protocols & {"dav", "eas"})}
-    return rehearse(design, demand.requests_per_second, per_role, profile.slos["default"].p95_ms, carriers)
+    return design, demand.requests_per_second, per_role, profile.slos["default"].p95_ms, carriers
+
+
+def write_rehearsal(folder: Path, design: SizingDesign, result: SizingResult, sweep: Sweep,
+                    scenarios: list[Scenario], smallest: SmallestDesign) -> None:
+    """rehearsal.json, and design.yaml again with the smallest counts that hold the rehearsal."""
+    from harness.sizing.design_yaml import write_design
+
+    (folder / "rehearsal.json").write_text(json.dumps({"design": [s.to_dict() for s in scenarios],
+                                                       "smallest": smallest.to_dict()}, indent=2))
+    write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml",
+                 header=_design_header(result, sweep), smallest=smallest)
+
+
+def _design_header(result: SizingResult, sweep: Sweep) -> list[str]:
+    return [f"Measured: {sweep.software}, on {sweep.target} (topology {sweep.topology}, "
+            f"{sweep.host_cores or 'unrecorded'} host cores).",
+            *(f"Beyond the data: {line}." for line in result.beyond_the_data())]
 
 
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,
@@ -187,9 +217,7 @@ def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, fold
     folder.mkdir(parents=True, exist_ok=True)
     plots = [path.name for path in plot_all(result, folder)]
     write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml",
-                 header=[f"Measured: {sweep.software}, on {sweep.target} (topology {sweep.topology}, "
-                         f"{sweep.host_cores or 'unrecorded'} host cores).",
-                         *(f"Beyond the data: {line}." for line in result.beyond_the_data())])
+                 header=_design_header(result, sweep))
     record = {**result.to_dict(), "measured_on": {"topology": sweep.topology, "target": sweep.target,
                                                    "profile": sweep.profile, "imap_profile": sweep.imap_profile,
                                                    "software": sweep.software, "host_cores": sweep.host_cores},

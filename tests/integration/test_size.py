@@ -126,10 +126,19 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     # The design rehearsed in the queueing model from the sweep's demands: whole and with each single failure.
     rehearsed = oxh("size", "--from", str(folder.parent), "--rehearse", reports=tmp_path, timeout=120)
     assert rehearsed.returncode in (0, 1), rehearsed.stdout[-3000:] + rehearsed.stderr[-2000:]
-    scenarios = json.loads((folder / "rehearsal.json").read_text())
+    rehearsal = json.loads((folder / "rehearsal.json").read_text())
+    scenarios, smallest = rehearsal["design"], rehearsal["smallest"]
     assert scenarios[0]["name"] == "every node" and all(s["verdict"] for s in scenarios)
     assert {"middleware_groupware loses a node", "database loses a node"} <= {s["name"] for s in scenarios}
     assert "Rehearsal: each single failure" in rehearsed.stdout
+    # The generated design is the smallest that holds the rehearsal, or the search says why there is none.
+    assert "The smallest design that holds the rehearsal" in rehearsed.stdout
+    assert smallest["counts"] and smallest["holds"] == (not smallest["problems"]), smallest
+    assert smallest["holds"] == all(s["holds"] for s in smallest["scenarios"]), smallest
+    rehearsed_design = yaml.safe_load((folder / "design.yaml").read_text())["tiers"]
+    for name, count in smallest["counts"].items():
+        assert rehearsed_design[name]["count"] == count
+        assert rehearsed_design[name]["source"].startswith("oxh size --rehearse: the smallest count"), name
 
     # The sweep left the cluster as it found it: every member of every pool enabled, no CPU quota.
     manager = cluster.node("lb-1").exec("curl -s -H 'Referer: http://127.0.0.1/' "

@@ -156,6 +156,40 @@ def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_fail
     assert not heavy.holds and heavy.verdict().startswith("breaks at database")
 
 
+def test_the_smallest_design_holds_every_single_failure_at_the_target_utilisation_and_no_fewer_nodes_do():
+    import math
+
+    from harness.models.sizing import load_sizing
+    from harness.sizing.rehearsal import rehearse, smallest_design
+
+    design = load_sizing("reference-1m")
+    demands = {"balancer": 0.0002, "middleware": 0.02, "database": 0.002, "imap": 0.004, "filestore": 0.001,
+               "mta": 0.0005}
+    carriers = {name for name in design.tiers if name not in ("middleware_docs", "middleware_sync")}
+    groupware = design.tiers["middleware_groupware"]
+    rate = 0.5 * groupware.count * groupware.cores / demands["middleware"]
+    found = smallest_design(design, rate, demands, 1000.0, carriers, floors={"middleware_groupware": 3})
+    assert found.holds and all(scenario.holds for scenario in found.scenarios)
+    target = design.demand.target_utilisation.value
+    # groupware: enough nodes to stay under the target utilisation with every node serving (and a spare's worth
+    # for a lost node is then within the SLO); its floor, the capacity division, was lower
+    needed = math.ceil(rate * demands["middleware"] / (groupware.cores * target))
+    assert found.counts["middleware_groupware"] == needed and found.floors["middleware_groupware"] == 3
+    assert found.counts["database"] == 2  # one serves, one stands by: a lost master is taken over
+    assert "middleware_docs" not in found.counts and found.design.tiers["middleware_docs"].count == 4
+    for name, count in found.counts.items():  # one node fewer anywhere breaks a scenario or the target
+        if count > found.floors[name]:
+            fewer = found.design.model_copy(update={"tiers": {**found.design.tiers, name: found.design.tiers[name]
+                                                              .model_copy(update={"count": count - 1})}})
+            scenarios = rehearse(fewer, rate, demands, 1000.0, carriers)
+            busy = {t.tier: t.utilisation for t in scenarios[0].tiers}
+            assert not all(s.holds for s in scenarios) or busy[name] > target, name
+
+    # a database master that one node's cores cannot carry: more standbys do not help, and the search says so
+    stuck = smallest_design(design, rate, {**demands, "database": 0.02}, 1000.0, carriers, floors={})
+    assert not stuck.holds and "more nodes do not help" in stuck.problems[0] and "database" in stuck.problems[0]
+
+
 def test_a_tiers_demand_is_the_slope_of_its_cpu_over_throughput_with_its_idle_cpu_taken_out():
     from harness.load.load_result import StepClass, StepResult
     from harness.sizing.rehearsal import measured_demands
