@@ -131,16 +131,23 @@ def test_erlang_c_and_the_tier_p95_against_the_textbook_cases():
     assert tier_p95_ms(demand, 128, 100.0) == pytest.approx(math.log(20) * demand * 1000)  # nobody waits
 
 
-def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_failure_costs():
+def reference_at_half_load():
+    """reference-1m with demands of a plausible mix, at the rate that keeps its groupware pool half busy."""
     from harness.models.sizing import load_sizing
-    from harness.sizing.rehearsal import rehearse
 
     design = load_sizing("reference-1m")
     demands = {"balancer": 0.0002, "middleware": 0.02, "database": 0.002, "imap": 0.004, "filestore": 0.001,
                "mta": 0.0005}
     carriers = {name for name in design.tiers if name not in ("middleware_docs", "middleware_sync")}
     groupware = design.tiers["middleware_groupware"]
-    rate = 0.5 * groupware.count * groupware.cores / demands["middleware"]  # the groupware pool half busy
+    return design, demands, carriers, 0.5 * groupware.count * groupware.cores / demands["middleware"]
+
+
+def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_failure_costs():
+    from harness.sizing.rehearsal import rehearse
+
+    design, demands, carriers, rate = reference_at_half_load()
+    groupware = design.tiers["middleware_groupware"]
     whole, *failures = rehearse(design, rate, demands, 1000.0, carriers)
     busy = {tier.tier: tier.utilisation for tier in whole.tiers}
     assert busy["middleware_groupware"] == pytest.approx(0.5) and busy["middleware_docs"] is None
@@ -159,15 +166,10 @@ def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_fail
 def test_the_smallest_design_holds_every_single_failure_at_the_target_utilisation_and_no_fewer_nodes_do():
     import math
 
-    from harness.models.sizing import load_sizing
     from harness.sizing.rehearsal import rehearse, smallest_design
 
-    design = load_sizing("reference-1m")
-    demands = {"balancer": 0.0002, "middleware": 0.02, "database": 0.002, "imap": 0.004, "filestore": 0.001,
-               "mta": 0.0005}
-    carriers = {name for name in design.tiers if name not in ("middleware_docs", "middleware_sync")}
+    design, demands, carriers, rate = reference_at_half_load()
     groupware = design.tiers["middleware_groupware"]
-    rate = 0.5 * groupware.count * groupware.cores / demands["middleware"]
     found = smallest_design(design, rate, demands, 1000.0, carriers, floors={"middleware_groupware": 3})
     assert found.holds and all(scenario.holds for scenario in found.scenarios)
     target = design.demand.target_utilisation.value
