@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "(default: 0.1,0.15)")
     size.add_argument("--core-quotas", metavar="CORES,...",
                       help="CPU quotas under which one groupware node is measured as well, for its per-core "
-                           "scaling; `none` to skip (default: 0.25,0.4)")
+                           "scaling; `none` to skip (default: 0.2,0.3)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
     size.add_argument("--hold", type=duration, default=15.0, help="how long each step is held at least (default: 15s; "
