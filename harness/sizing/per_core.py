@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.sizing.points import CapacityPoint
-from harness.sizing.usl import LEVEL, RESAMPLES, Interval, _percentiles
+from harness.sizing.usl import LEVEL, RESAMPLES, Interval, central_interval
 
 MIN_QUOTAS = 3  # distinct quotas on one node before an exponent means anything
 
@@ -84,5 +84,5 @@ def fit_per_core(points: Sequence[CapacityPoint], tier: str = "middleware", resa
         chosen = rng.integers(0, len(usable), size=len(usable))
         if len(np.unique(cores[chosen])) >= 2:
             draws.append(np.polyfit(cores[chosen], measured[chosen], 1)[0])
-    interval = _percentiles(np.array(draws), level) if draws else None
+    interval = central_interval(np.array(draws), level) if draws else None
     return PerCoreFit(tier, exponent, interval, tuple(usable))

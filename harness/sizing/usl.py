@@ -113,8 +113,8 @@ class UslFit:
         inflate = math.sqrt(len(self.residuals) / free) if free > 0 else 1.0
         rng = np.random.default_rng([self.seed, nodes, round(cpu * 1000)])
         scatter = 1 + inflate * rng.choice(np.asarray(self.residuals), size=len(curves))
-        return Prediction(nodes, cpu, value, _percentiles(curves, self.level),
-                          _percentiles(curves * scatter, self.level))
+        return Prediction(nodes, cpu, value, central_interval(curves, self.level),
+                          central_interval(curves * scatter, self.level))
 
     def to_dict(self) -> dict[str, Any]:
         interval = (lambda found: found.to_list() if found else None)
@@ -130,7 +130,8 @@ class UslFit:
         }
 
 
-def _percentiles(values: np.ndarray, level: float) -> Interval:
+def central_interval(values: np.ndarray, level: float) -> Interval:
+    """The central `level` share of `values` (a bootstrap's draws), as an interval."""
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return Interval(float(low), float(high))
@@ -232,7 +233,7 @@ def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: i
     sigma, kappa, per_core = _solve(nodes, cpu, measured, chosen, _starts(nodes, cpu, measured))
     residuals = tuple(float(r) for r in usl(nodes, cpu, sigma, kappa, per_core) / measured - 1)
     draws = _bootstrap(nodes, cpu, measured, chosen, (sigma, kappa, per_core), resamples, seed)
-    intervals = [_percentiles(draws[:, column], level) if len(draws) else None for column in range(3)]
+    intervals = [central_interval(draws[:, column], level) if len(draws) else None for column in range(3)]
     return UslFit(tiers[0], chosen, reason, float(sigma), float(kappa), float(per_core), tuple(used), tuple(excluded),
                   residuals, level, seed, intervals[0], intervals[1] if chosen == "usl" else None, intervals[2], draws)
 
