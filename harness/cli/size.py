@@ -30,15 +30,15 @@ from harness.sizing.step_validation import PointCheck
 from harness.sizing.sweep import SweepSettings
 
 
-def _quotas(text: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
+def _quotas(text: str | None, default: tuple[float, ...], flag: str = "--quotas") -> tuple[float, ...]:
     if not text:
         return default
     try:
         quotas = tuple(sorted({float(part) for part in text.split(",") if part.strip()}))
     except ValueError:
-        raise UserError(f"--quotas {text}: not a list of numbers", "write cores per node, e.g. 0.1,0.15") from None
+        raise UserError(f"{flag} {text}: not a list of numbers", "write cores per node, e.g. 0.1,0.15") from None
     if not quotas or any(not 0 < q <= 4 for q in quotas):
-        raise UserError(f"--quotas {text}: each quota must be above 0 and at most 4 cores", "e.g. --quotas 0.1,0.15")
+        raise UserError(f"{flag} {text}: each quota must be above 0 and at most 4 cores", f"e.g. {flag} 0.1,0.15")
     return quotas
 
 
@@ -99,9 +99,10 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
             raise UserError(f"--hold {args.hold:g}: a step needs at least 5 s to say anything", "give --hold 5 or more")
         defaults = SweepSettings()
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
-                                 imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas), hold_seconds=args.hold,
+                                 imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas, "--imap-quotas"),
+                                 hold_seconds=args.hold,
                                  core_quotas=() if (args.core_quotas or "").strip() == "none"
-                                 else _quotas(args.core_quotas, defaults.core_quotas))
+                                 else _quotas(args.core_quotas, defaults.core_quotas, "--core-quotas"))
         target = _target(console, args, project)
         folder = (into or RunFolder.new().path) / "sizing"
         console.print(f"sizing run {folder.parent.name} against {target.name}; results in {folder}/", soft_wrap=True)

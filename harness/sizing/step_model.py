@@ -34,7 +34,7 @@ from harness.sizing.queueing import Station, solve
 from harness.sizing.simulation import RequestClass, simulate
 
 MIN_CLASS_REQUESTS = 20  # a class with fewer requests in a step has no p95 worth comparing
-SIMULATED_REQUESTS = 5_000
+SIMULATED_REQUESTS = 3_000
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,8 @@ def test_a_run_without_a_sweep_is_refused_with_what_to_give(tmp_path: Path):
     (["size", "--from", "no-such-run"], "no run 'no-such-run'"),
     (["size", "--measure", "--quotas", "0,x"], "not a list of numbers"),
     (["size", "--measure", "--quotas", "9"], "at most 4 cores"),
+    (["size", "--measure", "--core-quotas", "0.2,x"], "--core-quotas 0.2,x: not a list of numbers"),
+    (["size", "--measure", "--imap-quotas", "0"], "--imap-quotas 0: each quota must be above 0"),
     (["size", "--measure", "--hold", "1"], "--hold 1"),
     (["size", "--measure", "--from", "x"], "not both"),
     (["size", "--users", "0", "--from", "x"], "at least one user"),
