@@ -83,8 +83,6 @@ def render(result: SizingResult, console: Console) -> None:
             console.print(f"  left out {point.run}: {why}", highlight=False)
     console.print(factor_table(result))
     console.print(plan_table(result))
-    for line in result.beyond_the_data():
-        console.print(f"beyond the data: {line}", highlight=False)
     for plan in result.tiers:
         for note in plan.notes:
             console.print(f"{plan.name}: {note}", highlight=False)

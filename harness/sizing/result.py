@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from harness.load.profile import LoadProfile
 from harness.sizing.demand import PeakDemand, Sourced, design_factors, peak_demand
 from harness.sizing.errors import SizingError
-from harness.sizing.tier_plan import TierPlan, plan_tiers
+from harness.sizing.tier_plan import TierPlan, beyond_the_data, plan_tiers
 from harness.sizing.points import CapacityPoint, TierCost
 from harness.sizing.usl import LEVEL, RESAMPLES, UslFit, fit_usl
 from harness.sizing.validation import Validation, validate_fit
@@ -65,20 +65,9 @@ class SizingResult:
 
     def beyond_the_data(self) -> list[str]:
         """How far each extrapolated tier's nodes lie past the cores per node and the node counts measured."""
-        found = []
-        for plan in self.tiers:
-            fit = self.fits.get(plan.role)
-            if fit is None or plan.basis != "extrapolated" or not fit.points:
-                continue
-            cores = sorted({point.cpu_per_node for point in fit.points})
-            nodes = sorted({point.nodes for point in fit.points})
-            line = (f"{plan.name}: measured at {_span(cores, 'core')} per node and {_span(nodes, 'node')}; "
-                    f"the design's {plan.cores}-core nodes lie ×{plan.cores / cores[-1]:.0f} beyond the cores per "
-                    f"node measured")
-            if plan.nodes:
-                line += f", its {plan.nodes} nodes ×{plan.nodes / nodes[-1]:.1f} beyond the nodes"
-            found.append(line)
-        return found
+        return [f"{plan.name}: {beyond_the_data(self.fits[plan.role], plan.cores, plan.nodes)}"
+                for plan in self.tiers if plan.basis == "extrapolated" and self.fits.get(plan.role)
+                and self.fits[plan.role].points]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,7 +113,3 @@ def size(design: SizingDesign, points: Sequence[CapacityPoint], costs: Sequence[
     return SizingResult(design.name, design.users, design.failure_domains, demand, design_factors(design), fits,
                         validations, plan_tiers(design, demand, fits, costs), unfitted)
 
-
-def _span(values: list[float], unit: str) -> str:
-    low, high = values[0], values[-1]
-    return f"{low:g} {unit}" + ("s" if low != 1 else "") if low == high else f"{low:g}–{high:g} {unit}s"

@@ -70,11 +70,6 @@ class StepPrediction:
         """Relative error of the prediction (0.1: 10 % off)."""
         return abs(self.predicted - self.measured) / self.measured if self.measured else float("inf")
 
-    @property
-    def p95_error(self) -> float | None:
-        """The median relative error of the classes' p95, or None when none was compared."""
-        return median(found.error for found in self.p95) if self.p95 else None
-
 
 def demands(step: StepResult, generator_cpu_percent: float = 0.0) -> dict[str, float]:
     """CPU-seconds per request of every tier (and of the generator) on one step, by the utilisation law."""
@@ -95,9 +90,9 @@ def network(per_tier: dict[str, float], swept: Swept, host_cores: int) -> list[S
 
 
 def predict(steps: list[StepResult], swept: Swept, host_cores: int,
-            generator_cpu_percent: dict[int, float] | None = None, percentiles: bool = True) -> list[StepPrediction]:
+            generator_cpu_percent: dict[int, float] | None = None) -> list[StepPrediction]:
     """Every step but the lightest predicted from the demands of the lightest (`generator_cpu_percent`: the
-    generator's mean CPU per step index, where it was sampled; `percentiles`: simulate each class's p95 too)."""
+    generator's mean CPU per step index, where it was sampled)."""
     usable = sorted((step for step in steps if step.rps > 0), key=lambda step: step.users)
     if len(usable) < 2:
         return []
@@ -108,7 +103,7 @@ def predict(steps: list[StepResult], swept: Swept, host_cores: int,
     think = max(0.0, base.users / base.rps - measured_response)
     delay = _fixed_delay(stations, think, base.users, measured_response)
     solutions = solve(stations, think + delay, max(step.users for step in usable))
-    classes = _classes(base) if percentiles else []
+    classes = _classes(base)
     path = stations[:1]  # the swept tier; the rest of the way is the delay measured on the lightest step
     path_delay = _path_delay(path, think, base, measured_response, classes) if classes else 0.0
     predictions = []

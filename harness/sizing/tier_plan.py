@@ -225,16 +225,31 @@ def _node_floors(tier: str, role: str, ram_gib: int, base_gib: float, sessions: 
     return floors
 
 
+def beyond_the_data(fit: UslFit, cores: int, nodes: int | None = None) -> str:
+    """How far nodes of `cores` cores (and a pool of `nodes`) lie past the cores per node and the node counts the
+    fit measured."""
+    measured_cores = sorted({point.cpu_per_node for point in fit.points})
+    measured_nodes = sorted({point.nodes for point in fit.points})
+    line = (f"measured at {_span(measured_cores, 'core')} per node and {_span(measured_nodes, 'node')}; the "
+            f"design's {cores}-core nodes lie ×{cores / measured_cores[-1]:.0f} beyond the cores per node measured")
+    if nodes:
+        line += f", its {nodes} nodes ×{nodes / measured_nodes[-1]:.1f} beyond the nodes"
+    return line
+
+
+def _span(values: list[float], unit: str) -> str:
+    low, high = values[0], values[-1]
+    return f"{low:g} {unit}" + ("s" if low != 1 else "") if low == high else f"{low:g}–{high:g} {unit}s"
+
+
 def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: UslFit, need: float,
                    how: str, base: dict[str, Any]) -> TierPlan:
     tier = design.tiers[name]
     factors = design.demand
     cores = tier.cores * factors.per_core_scaling.value
     utilisation = factors.target_utilisation.value
-    measured_cpu = max(p.cpu_per_node for p in fit.points)
-    notes = [f"capacity per core λ = {fit.per_core:,.1f} {fit.units} measured at up to {measured_cpu:g} cores per "
-             f"node and {max(p.nodes for p in fit.points)} nodes; extrapolated to {tier.cores} cores "
-             f"(×{tier.cores / measured_cpu:.0f}) with per-core scaling {factors.per_core_scaling.value:g} "
+    notes = [f"capacity per core λ = {fit.per_core:,.1f} {fit.units}, {beyond_the_data(fit, tier.cores)}; "
+             f"extrapolated with per-core scaling {factors.per_core_scaling.value:g} "
              f"({factors.per_core_scaling.source})"]
     per_session = memory_per_session(fit)
     try:
