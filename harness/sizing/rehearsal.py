@@ -221,12 +221,19 @@ def smallest_design(design: SizingDesign, rate: float, role_demands: dict[str, f
     start = dict(counts)
     target = design.demand.target_utilisation.value
     problems: list[str] = []
+    grown: tuple[str, float] | None = None  # the tier last given a node for a p95 over the SLO, and that p95
     for _ in range(MAX_NODES_ADDED):
         trial = _with_counts(design, counts)
         scenarios = rehearse(trial, rate, role_demands, slo_p95_ms, carriers)
         culprit, why = _first_to_break(scenarios, target)
         if culprit is None:
             return SmallestDesign(trial, scenarios, counts, start, problems)
+        worst = _worst_p95(scenarios)
+        if grown and why.startswith("p95") and worst is not None and worst >= grown[1] * 0.99:
+            counts[grown[0]] -= 1
+            problems.append(f"{why}: another {grown[0]} node does not shorten it; the service times alone exceed "
+                            "the SLO")
+            break
         if culprit not in sized:
             problems.append(f"{why}, and {culprit} keeps the design's count")
             break
@@ -235,13 +242,8 @@ def smallest_design(design: SizingDesign, rate: float, role_demands: dict[str, f
             problems.append(f"{why}: {culprit} serves from one node with the other on standby, so more nodes "
                             f"do not help; it needs more than {tier.cores} cores per node")
             break
-        before = _worst_p95(scenarios)
+        grown = (culprit, worst) if why.startswith("p95") and worst is not None else None
         counts[culprit] += 1
-        after = _worst_p95(rehearse(_with_counts(design, counts), rate, role_demands, slo_p95_ms, carriers))
-        if why.startswith("p95") and before is not None and after is not None and after >= before * 0.99:
-            problems.append(f"{why}: another {culprit} node does not shorten it; the service times alone exceed "
-                            "the SLO")
-            break
     else:
         problems.append(f"no design within {MAX_NODES_ADDED} more nodes holds")
     trial = _with_counts(design, counts)
@@ -255,14 +257,20 @@ def _with_counts(design: SizingDesign, counts: dict[str, int]) -> SizingDesign:
 
 
 def _first_to_break(scenarios: list[Scenario], target: float) -> tuple[str | None, str]:
-    """The tier to give a node next, and why: the bottleneck of the first scenario that breaks, else the
-    busiest tier above the target utilisation with every node serving."""
+    """The tier to give a node next, and why: capacity first (a tier saturated in any scenario), then the
+    bottleneck of the first scenario over the SLO, then the busiest tier above the target utilisation with every
+    node serving."""
+    def when(scenario: Scenario) -> str:
+        return "" if scenario.name == "every node" else f" when {scenario.name}"
+
+    for scenario in scenarios:
+        worst = scenario.bottleneck
+        if worst is not None and worst.saturated:
+            return worst.tier, f"{worst.tier} saturated{when(scenario)}"
     for scenario in scenarios:
         if not scenario.holds and scenario.bottleneck is not None:
-            worst = scenario.bottleneck
-            what = (f"{worst.tier} saturated" if worst.saturated
-                    else f"p95 {scenario.p95_ms:.0f} ms over the SLO's {scenario.slo_p95_ms:.0f} ms")
-            return worst.tier, f"{what} when {scenario.name}" if scenario.name != "every node" else what
+            return (scenario.bottleneck.tier,
+                    f"p95 {scenario.p95_ms:.0f} ms over the SLO's {scenario.slo_p95_ms:.0f} ms{when(scenario)}")
     busy = [tier for tier in scenarios[0].tiers if tier.utilisation is not None and tier.utilisation > target]
     if busy:
         worst = max(busy, key=lambda tier: tier.utilisation)

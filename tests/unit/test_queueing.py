@@ -191,6 +191,26 @@ def test_the_smallest_design_holds_every_single_failure_at_the_target_utilisatio
     stuck = smallest_design(design, rate, {**demands, "database": 0.02}, 1000.0, carriers, floors={})
     assert not stuck.holds and "more nodes do not help" in stuck.problems[0] and "database" in stuck.problems[0]
 
+    # an SLO below the service times themselves: the groupware tier, the busiest, is given nodes while they
+    # shorten the p95, and the one that no longer did is taken back
+    light = {"balancer": 0.00001, "middleware": 0.02, "database": 0.00002, "imap": 0.00004, "filestore": 0.00001,
+             "mta": 0.00001}
+    slow = smallest_design(design, rate, light, 5.0, carriers, floors={"middleware_groupware": needed})
+    assert not slow.holds and slow.problems[0].endswith(
+        "another middleware_groupware node does not shorten it; the service times alone exceed the SLO")
+
+    def worst_with(groupware_nodes: int) -> float:
+        tiers = {**slow.design.tiers, "middleware_groupware": slow.design.tiers["middleware_groupware"]
+                 .model_copy(update={"count": groupware_nodes})}
+        return _worst(rehearse(slow.design.model_copy(update={"tiers": tiers}), rate, light, 5.0, carriers))
+
+    kept = slow.counts["middleware_groupware"]
+    assert kept >= needed and worst_with(kept + 1) >= 0.99 * worst_with(kept)
+
+
+def _worst(scenarios) -> float:
+    return max(scenario.p95_ms or float("inf") for scenario in scenarios)
+
 
 def test_a_tiers_demand_is_the_slope_of_its_cpu_over_throughput_with_its_idle_cpu_taken_out():
     from harness.load.load_result import StepClass, StepResult
