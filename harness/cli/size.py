@@ -78,8 +78,7 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
     from harness.sizing.report import render
     from harness.sizing.sizing_run import (check_steps, measure, measured_scaling, model, read_sweeps,
-                                           rehearse_design, sized_points, smallest_rehearsed, write_outputs,
-                                           write_rehearsal)
+                                           rehearse_design, sized_points, smallest_rehearsed, write_outputs)
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -116,7 +115,9 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     points = sized_points(sweep, checks)
     design, per_core = measured_scaling(design, points)
     result = model(design, args.users, sweep, points)
-    record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks, per_core)
+    rehearsal = ((rehearse_design(design, args.users, sweep, checks),
+                  smallest_rehearsed(design, args.users, sweep, checks, result)) if args.rehearse else None)
+    record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks, per_core, rehearsal)
     render(result, console)
     console.print(f"measured: {sweep.software}", soft_wrap=True)
     console.print("per-core scaling: " + (design.demand.per_core_scaling.source if not isinstance(per_core, str)
@@ -132,10 +133,8 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     short = [plan for plan in result.tiers if plan.verdict.startswith(("short", "refused"))]
     proof_failed = sweep.proof is not None and not sweep.proof.holds
     broken = False
-    if args.rehearse:
-        scenarios = rehearse_design(design, args.users, sweep, checks)
-        smallest = smallest_rehearsed(design, args.users, sweep, checks, result)
-        write_rehearsal(folder, design, result, sweep, scenarios, smallest)
+    if rehearsal:
+        scenarios, smallest = rehearsal
         for table in rehearsal_tables(scenarios, design.name, args.users):
             console.print(table)
         console.print(smallest_table(smallest, design, result))

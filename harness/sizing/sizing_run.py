@@ -190,17 +190,6 @@ def _rehearsal_inputs(design: SizingDesign, users: int, sweep: Sweep, checks: li
     return design, demand.requests_per_second, per_role, profile.slos["default"].p95_ms, carriers
 
 
-def write_rehearsal(folder: Path, design: SizingDesign, result: SizingResult, sweep: Sweep,
-                    scenarios: list[Scenario], smallest: SmallestDesign) -> None:
-    """rehearsal.json, and design.yaml again with the smallest counts that hold the rehearsal."""
-    from harness.sizing.design_yaml import write_design
-
-    (folder / "rehearsal.json").write_text(json.dumps({"design": [s.to_dict() for s in scenarios],
-                                                       "smallest": smallest.to_dict()}, indent=2))
-    write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml",
-                 header=_design_header(result, sweep), smallest=smallest)
-
-
 def _design_header(result: SizingResult, sweep: Sweep) -> list[str]:
     return [f"Measured: {sweep.software}, on {sweep.target} (topology {sweep.topology}, "
             f"{sweep.host_cores or 'unrecorded'} host cores).",
@@ -209,15 +198,21 @@ def _design_header(result: SizingResult, sweep: Sweep) -> list[str]:
 
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,
                   wall_seconds: float, checks: list[PointCheck] | None = None,
-                  per_core: PerCoreFit | str | None = None) -> dict[str, Any]:
-    """sizing.json, design.yaml and the plots into `folder`; returns what sizing.json holds."""
+                  per_core: PerCoreFit | str | None = None,
+                  rehearsal: tuple[list[Scenario], SmallestDesign] | None = None) -> dict[str, Any]:
+    """sizing.json, design.yaml and the plots into `folder`, and rehearsal.json after a rehearsal (then
+    design.yaml holds the smallest counts that hold it); returns what sizing.json holds."""
     from harness.sizing.design_yaml import write_design
     from harness.sizing.plots import plot_all
 
     folder.mkdir(parents=True, exist_ok=True)
     plots = [path.name for path in plot_all(result, folder)]
+    scenarios, smallest = rehearsal or (None, None)
     write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml",
-                 header=_design_header(result, sweep))
+                 header=_design_header(result, sweep), smallest=smallest)
+    if rehearsal:
+        (folder / "rehearsal.json").write_text(json.dumps({"design": [s.to_dict() for s in scenarios],
+                                                           "smallest": smallest.to_dict()}, indent=2))
     record = {**result.to_dict(), "measured_on": {"topology": sweep.topology, "target": sweep.target,
                                                    "profile": sweep.profile, "imap_profile": sweep.imap_profile,
                                                    "software": sweep.software, "host_cores": sweep.host_cores},
