@@ -133,11 +133,11 @@ def measured_scaling(design: SizingDesign, points: list[CapacityPoint]) -> tuple
     found = fit_per_core(points, "middleware")
     if isinstance(found, str):
         return design, found
-    middleware = [tier for name, tier in design.tiers.items() if tier.role == "middleware"]
+    middleware = {name: tier for name, tier in design.tiers.items() if tier.role == "middleware"}
     if not middleware:
         return design, "the design has no middleware tier to scale"
-    groupware = next((tier for name, tier in design.tiers.items() if tier.role == "middleware"
-                      and name.endswith("groupware")), middleware[0])
+    groupware = next((tier for name, tier in middleware.items() if name.endswith("groupware")),
+                     next(iter(middleware.values())))
     factor = Factor(value=found.scaling(groupware.cores), source=found.source(groupware.cores))
     return design.model_copy(update={"demand": design.demand.model_copy(update={"per_core_scaling": factor})}), found
 

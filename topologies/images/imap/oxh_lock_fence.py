@@ -132,8 +132,12 @@ def stale_locks(root: str, peer: str, now: float, paths: set[str] | None = None)
             age = now - os.stat(path).st_mtime
         except OSError:
             continue
-        if holder(path) == peer:
-            (found.append(path) if age >= MIN_LOCK_AGE else young.add(path))
+        if holder(path) != peer:
+            continue
+        if age >= MIN_LOCK_AGE:
+            found.append(path)
+        else:
+            young.add(path)
     return found, young
 
 
