@@ -107,6 +107,14 @@ def test_masters_close_connections_whose_client_vanished_within_seconds(topology
     assert 0 < idle + interval * probes <= 10
 
 
+def test_masters_roll_back_a_transaction_its_client_left_idle(topology):
+    # A frozen client answers the keepalive probes, and a socket whose last answer is unacknowledged is
+    # not probed at all; the open transaction's row locks would hold replication up for minutes or hours.
+    cnf = rendered(topology, "db-1")["/etc/mysql/mariadb.conf.d/90-oxh.cnf"]
+    values = dict(re.findall(r"^(\w+) = (\S+)$", cnf, re.M))
+    assert 0 < int(values["idle_transaction_timeout"]) <= 10
+
+
 def test_replication_accounts_stay_local_and_each_master_follows_its_peer(topology):
     for name, peer in (("db-1", "172.30.0.22"), ("db-2", "172.30.0.21")):
         sql = rendered(topology, name)["/etc/oxh/init.sql"]
