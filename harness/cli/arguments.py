@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "size", help="extrapolate measured capacity to the nodes, cores and RAM a 1M-user installation needs",
         description="With --measure: bring up the `sizing` topology (three groupware nodes) if the project is not "
                     "running, sweep the groupware pool with 1, 2 and 3 members under CPU quotas set through the "
-                    "engine, one groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot "
+                    "engine (each point run --repeats times; the fits take the median and print the spread), one groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot "
                     "nodes (step load, throughput at the profile's SLOs), then kill a middleware node under the load "
                     "its nodes carry with one spare (the N+1 proof). With --from: reuse the points of earlier "
                     "sweeps. Then fit the Universal Scalability Law per tier (bootstrap intervals, held-out 3-node "
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "rehearsal held, 1 otherwise, 2 for bad input.")
     size.add_argument("--project", default="sizing", help="project to sweep; brought up from --topology when it "
                                                           "is not running (default: sizing)")
-    size.add_argument("--measure", action="store_true", help="run the capacity sweep now (about 20 minutes)")
+    size.add_argument("--measure", action="store_true", help="run the capacity sweep now (about 30 minutes)")
     size.add_argument("--from", dest="from_runs", nargs="+", metavar="RUN", default=[],
                       help="run ids (folders under reports/) or paths of earlier sweeps to reuse")
     size.add_argument("--run", metavar="RUN", help="write the sizing into this run's folder (e.g. the `oxh qualify "
@@ -240,8 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "scaling; `none` to skip (default: 0.2,0.3)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
-    size.add_argument("--hold", type=duration, default=15.0, help="how long each step is held at least (default: 15s; "
+    size.add_argument("--hold", type=duration, default=10.0, help="how long each step is held at least (default: 10s; "
                                                                "a step is held up to twice that until steady)")
+    size.add_argument("--repeats", type=int, default=2,
+                      help="runs of each sweep point; the point is their median, their spread is printed beside the "
+                           "fit's errors (default: 2)")
     size.add_argument("--no-proof", action="store_true", help="with --measure: skip the N+1 proof")
     size.add_argument("--rehearse", action="store_true",
                       help="rehearse the design in the queueing model at its peak, whole and with each single failure, "

@@ -25,7 +25,7 @@ from harness.models.sizing import SizingDesign
 from harness.sizing.rehearsal import Scenario, SmallestDesign
 from harness.sizing.result import SizingResult
 from harness.sizing.step_model import p95_summary, summary
-from harness.sizing.points import HOST_BOUND
+from harness.sizing.points import HOST_BOUND, CapacityPoint
 from harness.sizing.step_validation import PointCheck
 from harness.sizing.sweep import SweepSettings
 
@@ -43,7 +43,7 @@ def _quotas(text: str | None, default: tuple[float, ...], flag: str = "--quotas"
 
 
 def _check_profile(design, name: str) -> None:
-    """Refuse, before 20 minutes of measuring, a profile the design's demand cannot use or that sends nothing."""
+    """Refuse, before half an hour of measuring, a profile the design's demand cannot use or that sends nothing."""
     from harness.load.profile import load_profile
     from harness.sizing.demand import peak_demand
     from harness.sizing.sweep import requests_per_user_second
@@ -87,7 +87,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     if args.measure and args.from_runs:
         raise UserError("--measure and --from both given", "measure now, or reuse earlier sweeps, not both")
     if not args.measure and not args.from_runs:
-        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 20 minutes) or reuse a "
+        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 30 minutes) or reuse a "
                                                     "sweep (oxh size --from RUN)")
     design = load_sizing(args.design)
     runs = [_run_folder(name) for name in args.from_runs]
@@ -96,10 +96,13 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         _check_profile(design, args.profile)
         if args.hold < 5:
             raise UserError(f"--hold {args.hold:g}: a step needs at least 5 s to say anything", "give --hold 5 or more")
+        if not 1 <= args.repeats <= 5:
+            raise UserError(f"--repeats {args.repeats}: between 1 and 5 runs per point",
+                            "give --repeats 2 (a median and a spread) or 1 (a quick look)")
         defaults = SweepSettings()
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
                                  imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas, "--imap-quotas"),
-                                 hold_seconds=args.hold,
+                                 hold_seconds=args.hold, repeats=args.repeats,
                                  core_quotas=() if (args.core_quotas or "").strip() == "none"
                                  else _quotas(args.core_quotas, defaults.core_quotas, "--core-quotas"))
         target = _target(console, args, project)
@@ -123,7 +126,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     console.print("per-core scaling: " + (design.demand.per_core_scaling.source if not isinstance(per_core, str)
                                           else f"not measured ({per_core}); the design's factor kept"),
                   soft_wrap=True, highlight=False)
-    _print_points(console, sweep)
+    _print_points(console, sweep, points)
     console.print(steps_table(checks, sweep.host_cores))
     _print_proof(console, sweep.proof)
     _rerender(folder.parent)
@@ -144,13 +147,20 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     return 1 if short or proof_failed or broken or result.untrusted else 0
 
 
-def _print_points(console: Console, sweep) -> None:
-    console.print("measured points (throughput at SLO):")
+def _print_points(console: Console, sweep, points: list[CapacityPoint]) -> None:
+    console.print("measured runs (throughput at SLO):")
     for run in sweep.runs:
         capacity = run["capacity"]
         flag = " [red]generator-bound: left out[/]" if run.get("generator_bound") else ""
         console.print(f"  {run['tier']} ×{run['nodes']} at {run['cpu_per_node']:g} core: {capacity['note']}{flag}",
                       soft_wrap=True)
+    repeated = [point for point in points if point.repeats]
+    if repeated:
+        console.print("points fitted (the median of their runs):")
+        for point in repeated:
+            runs = ", ".join(f"{value:.1f}" for value in point.repeats)
+            console.print(f"  {point.tier} ×{point.nodes} at {point.cpu_per_node:g} core: {point.throughput:.1f} "
+                          f"{point.units} (runs {runs}; spread {point.spread:.0%})", highlight=False)
 
 
 def steps_table(checks: list[PointCheck], host_cores: int | None) -> Table:

@@ -48,12 +48,19 @@ class CapacityPoint:
     held_out: bool = False
     memory_per_session_mib: float | None = None
     host_share: float | None = None  # the host's CPU up to the knee, as a share of its cores; None: not known
+    repeats: tuple[float, ...] = ()  # a median point's runs' throughputs (harness.sizing.repeats); () for one run
 
     @property
     def host_bound(self) -> bool:
         return self.host_share is not None and self.host_share > HOST_BOUND
 
+    @property
+    def spread(self) -> float | None:
+        """Run-to-run spread of a median point: (highest − lowest) / median; None for one run."""
+        return (max(self.repeats) - min(self.repeats)) / self.throughput if len(self.repeats) > 1 else None
+
     def __post_init__(self) -> None:
+        object.__setattr__(self, "repeats", tuple(self.repeats))  # JSON gives a list
         problems = []
         if self.tier not in MEASURED_TIERS:
             problems.append(f"tier {self.tier!r} is not one of {', '.join(MEASURED_TIERS)}")

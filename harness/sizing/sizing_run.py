@@ -19,6 +19,7 @@ from harness.backends.target import Target
 from harness.load.profile import load_profile
 from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint, TierCost, costs_from_json, points_from_json
+from harness.sizing.repeats import combine_repeats
 from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
@@ -69,7 +70,7 @@ def measure(target: Target, settings: SweepSettings, folder: Path, progress: Pro
     if proof:
         profile = load_profile(settings.profile)
         speedup = settings.speedup["middleware"]
-        sweep.proof = prove_n_plus_one(target, profile, found.points,
+        sweep.proof = prove_n_plus_one(target, profile, combine_repeats(found.points),
                                        requests_per_user_second(profile, speedup), speedup, utilisation,
                                        points_folder / "n-plus-one", progress, confirm)
         if sweep.proof is None:
@@ -123,8 +124,9 @@ def read_sweeps(runs: list[Path]) -> Sweep:
 
 def sized_points(sweep: Sweep, checks: list[PointCheck]) -> list[CapacityPoint]:
     """The sweep's points, each with the host's CPU its steps showed (`checks`: check_steps's), so that a point
-    that measured the host is left out of the fits."""
-    return with_host_shares(sweep.points, checks)
+    that measured the host is left out of the fits; repeated runs of one point as their median
+    (harness.sizing.repeats)."""
+    return combine_repeats(with_host_shares(sweep.points, checks))
 
 
 def measured_scaling(design: SizingDesign, points: list[CapacityPoint]) -> tuple[SizingDesign, PerCoreFit | str]:
@@ -143,9 +145,10 @@ def measured_scaling(design: SizingDesign, points: list[CapacityPoint]) -> tuple
 
 
 def model(design: SizingDesign, users: int, sweep: Sweep, points: list[CapacityPoint] | None = None) -> SizingResult:
-    """The sizing of `users` from `points` (by default the sweep's as recorded)."""
+    """The sizing of `users` from `points` (by default the sweep's as recorded, repeats as their median)."""
     design = design.model_copy(update={"users": users})
-    return size(design, sweep.points if points is None else points, sweep.costs, load_profile(sweep.profile))
+    return size(design, combine_repeats(sweep.points) if points is None else points, sweep.costs,
+                load_profile(sweep.profile))
 
 
 def check_steps(sweep: Sweep) -> list[PointCheck]:

@@ -46,7 +46,8 @@ class SweepSettings:
     imap_quotas: tuple[float, ...] = (0.2, 0.4)  # Dovecot shares its quota with the FUSE NFS client of its mail
     # IMAP operations are cheap: a higher speed-up reaches the mail tier's knee with fewer users.
     speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 480.0})
-    hold_seconds: float = 15
+    hold_seconds: float = 10
+    repeats: int = 2  # runs per point; the fits take their median (harness.sizing.repeats)
     # Multiples of the expected throughput; the first point, with only a guess, spreads wider.
     spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4)
     first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2)
@@ -63,8 +64,8 @@ class SweepSettings:
 
     def planned_seconds(self) -> float:
         """An upper bound of the sweep's load time (each step held at most twice)."""
-        points = len(self.points())
-        return (len(self.first_spread) + (points - 1) * len(self.spread)) * 2 * self.hold_seconds
+        runs = len(self.points()) * self.repeats
+        return (len(self.first_spread) + (runs - 1) * len(self.spread)) * 2 * self.hold_seconds
 
 
 def requests_per_user_second(profile: LoadProfile, speedup: float) -> float:
@@ -173,11 +174,13 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
     runs: list[dict[str, Any]] = []
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     plan = settings.points()
-    progress(f"sweep of {len(plan)} points, at most {settings.planned_seconds() / 60:.0f} min of load "
-             f"(steps held {settings.hold_seconds:g} s); {users} test users")
+    progress(f"sweep of {len(plan)} points, {settings.repeats} run(s) each, at most "
+             f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s); "
+             f"{users} test users")
     with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
                     imap=endpoints.imap) as accounts:
-        for index, (tier, nodes, quota) in enumerate(plan, 1):
+        for index, (tier, nodes, quota), repeat in ((i, p, r) for i, p in enumerate(plan, 1)
+                                                    for r in range(1, settings.repeats + 1)):
             profile = profiles[tier]
             known = _per_core(points, tier, floors)
             expected = (known or settings.guess_per_core[tier]) * nodes * quota
@@ -188,9 +191,11 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                 steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
                 point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
                                        settings.speedup[tier], node_cores=None if limit else quota)
-                label = f"[{index}/{len(plan)}] {point_plan.label}"
+                label = f"[{index}/{len(plan)}] {point_plan.label}" + (
+                    f" (run {repeat} of {settings.repeats})" if settings.repeats > 1 else "")
                 progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
-                run_folder = folder / (point_plan.folder_name + ("" if attempt == 1 else "-again"))
+                run_folder = folder / (point_plan.folder_name + ("" if repeat == 1 else f"-run{repeat}")
+                                       + ("" if attempt == 1 else "-again"))
                 measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
                 point, found = point_from_run(measured, profile, run_folder.name)
                 if first is not None and point is None:
@@ -198,7 +203,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                     measured = merged(first, measured)
                     point, found = point_from_run(measured, profile, run_folder.name)
                 first = measured
-                runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "steps": list(steps),
+                runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat, "steps": list(steps),
                              "folder": run_folder.name, "capacity": found.to_dict(),
                              "generator_bound": measured.load.generator.bound,
                              "invalid": measured.load.generator.invalid})

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from harness.sizing.errors import SizingError
 from harness.sizing.points import CapacityPoint
+from harness.sizing.repeats import spread_summary
 from harness.sizing.usl import LEVEL, Prediction, fit_usl, usable_points
 
 TARGET_ERROR = 0.15
@@ -59,6 +60,7 @@ class Validation:
     leave_one_out: tuple[Check, ...]
     not_done: tuple[str, ...]  # why a part could not be done
     target: float = TARGET_ERROR
+    spread: tuple[float, float, int] | None = None  # run-to-run (median, highest, points); None: each ran once
 
     @property
     def held_out_max_error(self) -> float | None:
@@ -89,14 +91,22 @@ class Validation:
         """The fit missed a point it had not seen: over the target error, or outside its prediction interval."""
         return bool(self.held_out) and (self.target_met is False or any(c.inside is False for c in self.held_out))
 
+    def spread_text(self) -> str:
+        """How far repeated runs of one point lie apart, to read the errors against."""
+        if self.spread is None:
+            return "run-to-run spread not measured (each point ran once)"
+        median, highest, count = self.spread
+        return f"run-to-run spread {median:.1%} (median; highest {highest:.1%}, over {count} repeated point(s))"
+
     def verdict(self) -> str:
         """One line for people: the target met or not, with the figures."""
         if self.target_met is None:
-            return f"held-out target ≤ {self.target:.0%}: not checked ({'; '.join(self.not_done)})"
+            return (f"held-out target ≤ {self.target:.0%}: not checked ({'; '.join(self.not_done)}); "
+                    f"{self.spread_text()}")
         met = "met" if self.target_met else "NOT met"
         inside = sum(1 for check in self.held_out if check.inside)
         return (f"held-out target ≤ {self.target:.0%} error: {met} (worst {self.held_out_max_error:.1%}, "
-                f"{inside} of {len(self.held_out)} inside the prediction interval)")
+                f"{inside} of {len(self.held_out)} inside the prediction interval); {self.spread_text()}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "verdict": self.verdict(),
@@ -105,7 +115,9 @@ class Validation:
                 "leave_one_out": {"points": [c.to_dict() for c in self.leave_one_out],
                                   "median_error": self.loo_median_error, "max_error": self.loo_max_error,
                                   "target_met": self.loo_target_met},
-                "not_done": list(self.not_done), "missed": self.missed}
+                "not_done": list(self.not_done), "missed": self.missed,
+                "spread": None if self.spread is None else {"median": self.spread[0], "highest": self.spread[1],
+                                                            "points": self.spread[2]}}
 
 
 def split_held_out(points: Sequence[CapacityPoint]) -> tuple[list[CapacityPoint], list[CapacityPoint]]:
@@ -139,4 +151,4 @@ def validate_fit(points: Sequence[CapacityPoint], resamples: int = 500, seed: in
             not_done.append(f"leave-one-out without {point.run}: {exc.message}")
             continue
         loo.append(Check(point, float(others.throughput(point.nodes, point.cpu_per_node))))
-    return Validation(held_out, model, tuple(loo), tuple(not_done), target)
+    return Validation(held_out, model, tuple(loo), tuple(not_done), target, spread_summary(used))

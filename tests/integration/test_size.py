@@ -1,5 +1,5 @@
-"""`oxh size --measure` on the `sizing` topology, cut to one CPU quota and short steps: the groupware pool
-measured with 1, 2 and 3 members (no further one-node quotas), the mail tier with 1 and 2
+"""`oxh size --measure` on the `sizing` topology, cut to one CPU quota, one run per point and short steps:
+the groupware pool measured with 1, 2 and 3 members (no further one-node quotas), the mail tier with 1 and 2
 Dovecot nodes, the N+1 proof killing a groupware node under load, then the fits, the plan per tier and the
 files; and `--from` that run again.
 
@@ -41,7 +41,8 @@ def sizing_project(start_topology):
 def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every_tier(sizing_project, tmp_path):
     cluster = sizing_project
     result = oxh("size", "--measure", "--project", cluster.project, "--quotas", "0.15", "--core-quotas", "none",
-                 "--imap-quotas", "0.5", "--hold", "8", "--users", "1000000", reports=tmp_path)
+                 "--imap-quotas", "0.5", "--hold", "8", "--repeats", "1", "--users", "1000000",
+                 reports=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode in (0, 1), output[-5000:]
     folder = Path(re.search(r"sizing written to (\S+)/ ", result.stdout).group(1))
@@ -63,6 +64,9 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     assert fit["model"] == "amdahl" and "Amdahl" in fit["reason"], fit
     assert fit["lambda_per_core"] > 0 and fit["intervals"]["lambda_per_core"]
     assert "validation" in fit and ("held_out" in fit["validation"] or fit["validation"]["not_done"])
+    # One run per point (CI time; the median of repeats: tests/unit/test_repeats.py): no spread is claimed.
+    assert fit["validation"]["spread"] is None
+    assert "run-to-run spread not measured (each point ran once)" in result.stdout
 
     # One node under one quota: too few for a per-core exponent (three are needed), which the sizing says
     # while the per-core factor stays the design's assumption (the fit itself: tests/unit/test_per_core.py;
