@@ -58,6 +58,8 @@ def run_load_command(console: Console, *, profile_name: str, project: str, targe
     else:
         result = run_load(target, profile, options, folder, say)
     print_results(console, result)
+    if result.shape == "steps" and not fault:
+        print_model(console, target, folder)
     if fault:  # under a fault the SLO may break for a while; the fault's own judge says what users may see
         return 0 if result.generator.kept_up and result.fault and not result.fault.violations else 1
     return 0 if result.generator.kept_up and not result.slo_violations else 1
@@ -93,6 +95,26 @@ def print_results(console: Console, result: LoadResult) -> None:
         _print_fault(console, result.fault)
     console.print("SLO: " + ("[green]every request class met its SLO[/]" if not result.slo_violations
                              else f"[red]{len(result.slo_violations)} violation(s)[/]"))
+
+
+def print_model(console: Console, target, folder: Path) -> None:
+    """The queueing model of `oxh size` held against the run's steps: the groupware pool as the swept tier, the
+    host's cores shared by every container and the generator. Only a cluster on this machine shares its cores."""
+    from harness.cli.steps_table import steps_table
+    from harness.sizing.step_model import Swept
+    from harness.sizing.step_validation import check_run
+
+    if target.kind != "docker" or target.access is None:
+        console.print(f"queueing model: not held against this run ({target.name} does not run on this machine's "
+                      f"cores, which the model shares among the tiers)")
+        return
+    cores = os.cpu_count() or 1
+    members = len(target.access.layout.pool_members("oxcluster"))
+    check = check_run(folder, Swept("middleware", members, float(cores)), cores)
+    if not check.predictions:
+        console.print("queueing model: not held against this run (it needs two steps that carried requests)")
+        return
+    console.print(steps_table([check], cores))
 
 
 def _print_fault(console: Console, fault: FaultUnderLoad) -> None:

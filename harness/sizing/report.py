@@ -22,7 +22,8 @@ def _percent(value: float | None) -> str:
 def fit_table(result: SizingResult) -> Table:
     level = next(iter(result.fits.values())).level if result.fits else 0.9
     table = Table(title=f"Scalability fit per measured tier ({level:.0%} bootstrap intervals)", title_justify="left")
-    for column in ("tier", "model", "σ", "κ", "λ per core", "N*", "held-out error", "leave-one-out median / max"):
+    for column in ("tier", "model", "σ", "κ", "λ per core", "N*", "held-out error", "leave-one-out median / max",
+                   "run-to-run spread median / max"):
         table.add_column(column)
     for tier, fit in result.fits.items():
         check = result.validations[tier]
@@ -30,7 +31,8 @@ def fit_table(result: SizingResult) -> Table:
                       _with_interval(fit.kappa, fit.kappa_interval, ".3g"),
                       _with_interval(fit.per_core, fit.per_core_interval, ",.1f") + f" {fit.units}",
                       str(fit.n_star) if fit.n_star else "no peak", _percent(check.held_out_max_error),
-                      f"{_percent(check.loo_median_error)} / {_percent(check.loo_max_error)}")
+                      f"{_percent(check.loo_median_error)} / {_percent(check.loo_max_error)}",
+                      f"{_percent(check.spread[0])} / {_percent(check.spread[1])}" if check.spread else "one run")
     return table
 
 

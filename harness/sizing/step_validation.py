@@ -81,19 +81,26 @@ def check_points(folders: list[Path], runs: list[dict[str, Any]], host_cores: in
     """One PointCheck per measured run of the sweep (`folders`: where the sweep's point folders may be)."""
     checks = []
     for run in runs:
-        check = PointCheck(run["folder"], run["tier"], run["nodes"], run["cpu_per_node"])
-        checks.append(check)
+        swept = Swept(run["tier"], run["nodes"], run["cpu_per_node"])
         found = point_folder(folders, run)
         if found is None:
-            check.problem = "its load run's files are not beside the sweep"
+            checks.append(PointCheck(run["folder"], swept.tier, swept.members, swept.cores_each,
+                                     problem="its load run's files are not beside the sweep"))
             continue
-        steps = read_steps(found)
-        host, generator = cpu_per_step(found / "resources.csv", steps)
-        predicted = {p.users: p for p in predict(steps, Swept(run["tier"], run["nodes"], run["cpu_per_node"]),
-                                                 host_cores, generator)}
-        check.steps = [StepCheck(step, round(total / 100 / host_cores, 3), predicted.get(step.users))
-                       for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
+        checks.append(check_run(found, swept, host_cores))
     return checks
+
+
+def check_run(folder: Path, swept: Swept, host_cores: int) -> PointCheck:
+    """The host's CPU and the queueing model on every step of one stepped load run (its results.json and
+    resources.csv in `folder`): a sweep point's, or an `oxh load --shape steps` run's on the whole cluster."""
+    check = PointCheck(folder.name, swept.tier, swept.members, swept.cores_each)
+    steps = read_steps(folder)
+    host, generator = cpu_per_step(folder / "resources.csv", steps)
+    predicted = {p.users: p for p in predict(steps, swept, host_cores, generator)}
+    check.steps = [StepCheck(step, round(total / 100 / host_cores, 3), predicted.get(step.users))
+                   for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
+    return check
 
 
 def with_host_shares(points: list[CapacityPoint], checks: list[PointCheck]) -> list[CapacityPoint]:

@@ -51,7 +51,7 @@ class SweepSettings:
     # Multiples of the expected throughput; the first point, with only a guess, spreads wider.
     spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4)
     first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2)
-    budget_seconds: float = 20 * 60  # past it a point is not measured again with moved steps
+    budget_seconds: float = 35 * 60  # past it a point is not measured again with moved steps
     # What one core carried on this kind of machine (webmail req/s, IMAP ops/s); only the first steps use it.
     guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 300.0})
 
@@ -203,13 +203,11 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                     measured = merged(first, measured)
                     point, found = point_from_run(measured, profile, run_folder.name)
                 first = measured
-                runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat, "steps": list(steps),
-                             "folder": run_folder.name, "capacity": found.to_dict(),
+                runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat,
+                             "steps": list(steps), "folder": run_folder.name, "capacity": found.to_dict(),
                              "generator_bound": measured.load.generator.bound,
                              "invalid": measured.load.generator.invalid})
                 progress(f"{label}: {found.note}")
-                if found.status == "lower_bound" and found.throughput:
-                    floors[tier] = max(floors.get(tier, 0.0), found.throughput / (nodes * quota))
                 cost = mix_cost(measured, run_folder.name) if tier == "middleware" else None
                 if cost is not None:
                     costs.append(cost)
@@ -221,6 +219,10 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                 expected = moved(expected, found)
             if point is not None:
                 points.append(point)
+            elif found.status == "lower_bound" and found.throughput:
+                # Only a point that never found its knee is a floor: a first attempt's lower bound that the
+                # second attempt's knee contradicts would place every later point's steps too high.
+                floors[tier] = max(floors.get(tier, 0.0), found.throughput / (nodes * quota))
     result = SweepResult(points, costs, runs, time.monotonic() - started)
     (folder / "sweep.json").write_text(json.dumps(result.to_dict(), indent=2))
     return result

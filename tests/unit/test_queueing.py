@@ -88,12 +88,10 @@ def test_steps_measured_on_a_known_network_are_predicted_from_the_lightest_one()
     assert predictions[-1].predicted == pytest.approx(3 * quota / true["middleware"], rel=0.05)  # saturated
 
 
-def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput(tmp_path):
+def recorded_steps(point):
+    """A stepped load run's files in `point`: three steps, the last on 80 % of a 2-core host."""
     import json
 
-    from harness.sizing.step_validation import check_points
-
-    point = tmp_path / "middleware-2n-0p2"
     point.mkdir()
     steps = []
     for index, (users, rps, cpu) in enumerate([(10, 5.0, 20.0), (20, 10.0, 40.0), (40, 12.0, 48.0)]):
@@ -108,6 +106,13 @@ def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput
         busy = 160.0 if second >= 1120 else 40.0  # the last step took 80 % of a 2-core host
         rows += [f"{second}.0,ox-1,middleware,{busy / 2:.1f},0", f"{second}.0,generator-1,generator,{busy / 2:.1f},"]
     (point / "resources.csv").write_text("\n".join(rows) + "\n")
+    return point
+
+
+def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput(tmp_path):
+    from harness.sizing.step_validation import check_points
+
+    point = recorded_steps(tmp_path / "middleware-2n-0p2")
     runs = [{"folder": point.name, "tier": "middleware", "nodes": 2, "cpu_per_node": 0.2},
             {"folder": "gone", "tier": "middleware", "nodes": 1, "cpu_per_node": 0.2}]
     found, missing = check_points([tmp_path], runs, host_cores=2)
@@ -116,6 +121,24 @@ def test_every_step_of_a_sweep_point_gets_its_host_cpu_and_the_models_throughput
     assert found.steps[0].prediction is None and all(step.prediction for step in found.steps[1:])
     assert found.to_dict()["median_error"] is not None
     assert missing.problem and not missing.steps
+
+
+def test_a_stepped_load_run_is_held_against_the_model_only_on_a_cluster_sharing_this_machine(tmp_path):
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from harness.cli.load import print_model
+
+    folder = recorded_steps(tmp_path / "load")
+    layout = SimpleNamespace(pool_members=lambda pool: ["ox-1", "ox-2"] if pool == "oxcluster" else [])
+    console = Console(record=True, width=200)
+    print_model(console, SimpleNamespace(kind="docker", name="ci-small", access=SimpleNamespace(layout=layout)),
+                folder)
+    shown = console.export_text()
+    assert "middleware ×2" in shown and "queueing model over 2 steps" in shown
+    print_model(console, SimpleNamespace(kind="remote", name="customer", access=None), folder)
+    assert "not held against this run (customer does not run on this machine's cores" in console.export_text()
 
 
 def test_erlang_c_and_the_tier_p95_against_the_textbook_cases():
