@@ -76,7 +76,7 @@ def render(result: SizingResult, console: Console) -> None:
     """Every table, the validation verdicts, the notes and the refusals."""
     console.print(fit_table(result))
     for tier, check in result.validations.items():
-        console.print(f"{tier}: {check.verdict()}")
+        console.print(f"{tier}: {check.verdict()}", soft_wrap=True)
         for reason in check.not_done:
             console.print(f"  [yellow]{reason}[/]", highlight=False)
     for tier, fit in result.fits.items():
