@@ -207,8 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
         "size", help="extrapolate measured capacity to the nodes, cores and RAM a 1M-user installation needs",
         description="With --measure: bring up the `sizing` topology (three groupware nodes) if the project is not "
                     "running, sweep the groupware pool with 1, 2 and 3 members under CPU quotas set through the "
-                    "engine (each point run --repeats times; the fits take the median and print the spread), one groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot "
-                    "nodes (step load, throughput at the profile's SLOs), then kill a middleware node under the load "
+                    "engine (each point run --repeats times; the fits take the median and print the spread), one "
+                    "groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot nodes (step "
+                    "load, throughput at the profile's SLOs), then kill a middleware node under the load "
                     "its nodes carry with one spare (the N+1 proof). With --from: reuse the points of earlier "
                     "sweeps. Then fit the Universal Scalability Law per tier (bootstrap intervals, held-out 3-node "
                     "prediction, leave-one-out; points the generator or the host bound are left out) and one node's "
