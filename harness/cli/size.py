@@ -75,6 +75,7 @@ def _target(console: Console, args: argparse.Namespace, project: str):
 
 
 def run_size_command(console: Console, args: argparse.Namespace, project: str) -> int:
+    from harness.sizing.demand import own_scalings
     from harness.sizing.report import render
     from harness.sizing.sizing_run import (check_steps, measure, measured_scaling, model, read_sweeps,
                                            rehearse_design, sized_points, smallest_rehearsed, write_outputs)
@@ -122,9 +123,11 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks, per_core, rehearsal)
     render(result, console)
     console.print(f"measured: {sweep.software}", soft_wrap=True)
-    console.print("per-core scaling: " + (design.demand.per_core_scaling.source if not isinstance(per_core, str)
-                                          else f"not measured ({per_core}); the design's factor kept"),
-                  soft_wrap=True, highlight=False)
+    console.print("per-core scaling: " + (
+        "; ".join(f"{', '.join(names)}: {factor.source}" for factor, names in own_scalings(design))
+        + "; every other tier: the design's factor"
+        if not isinstance(per_core, str) else f"not measured ({per_core}); the design's factor kept"),
+        soft_wrap=True, highlight=False)
     _print_points(console, sweep, points)
     console.print(steps_table(checks, sweep.host_cores))
     _print_proof(console, sweep.proof)
@@ -141,7 +144,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
             console.print(table)
         console.print(smallest_table(smallest, design, result))
         for problem in smallest.problems:
-            console.print(f"[red]no design holds the rehearsal[/]: {problem}", highlight=False)
+            console.print(f"[red]no design holds the rehearsal[/]: {problem}", highlight=False, soft_wrap=True)
         broken = not all(scenario.holds for scenario in scenarios) or not smallest.holds
     return 1 if short or proof_failed or broken or result.untrusted else 0
 

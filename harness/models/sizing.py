@@ -85,6 +85,9 @@ class Tier(Strict):
     disk_gib: int | None = Field(default=None, ge=1)
     purpose: str = Field(min_length=1)
     source: str | None = Field(default=None, min_length=1, description="where the count comes from")
+    per_core_scaling: Factor | None = Field(
+        default=None, description="throughput of one of this tier's cores against one of the cores measured, "
+                                  "measured for this tier's software; without it, the demand's per_core_scaling")
 
 
 class SizingDesign(Strict):
@@ -125,6 +128,10 @@ class SizingDesign(Strict):
     @property
     def peak_sessions(self) -> float:
         return self.users * self.demand.peak_session_share.value
+
+    def per_core_scaling(self, tier: str) -> Factor:
+        """The per-core scaling that extrapolates `tier`: its own where measured or given, else the demand's."""
+        return self.tiers[tier].per_core_scaling or self.demand.per_core_scaling
 
     def total_cores(self) -> int:
         return sum(tier.count * tier.cores for tier in self.tiers.values())

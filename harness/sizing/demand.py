@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.load.profile import SESSION_REQUESTS, LoadProfile, load_profile
 from harness.sizing.errors import SizingError
-from harness.models.sizing import SizingDesign
+from harness.models.sizing import Factor, SizingDesign
 
 HOUR = 3600.0
 
@@ -127,6 +127,23 @@ def peak_demand(design: SizingDesign, profile: LoadProfile | None = None) -> Pea
 
 
 def design_factors(design: SizingDesign) -> tuple[Sourced, ...]:
-    """The planning factors of the design besides the demand: utilisation, per-core scaling, memory base."""
-    return tuple(Sourced(name, getattr(design.demand, name).value, getattr(design.demand, name).source)
-                 for name in ("target_utilisation", "per_core_scaling", "memory_base_gib"))
+    """The planning factors of the design besides the demand: utilisation, per-core scaling (the demand's, and
+    each tier's own where one was measured or given), memory base."""
+    found = [Sourced(name, getattr(design.demand, name).value, getattr(design.demand, name).source)
+             for name in ("target_utilisation", "per_core_scaling", "memory_base_gib")]
+    own = own_scalings(design)
+    if own:
+        general = found[1]
+        found[1] = Sourced(general.name, general.value, f"{general.source} (for every tier without its own)")
+        found[2:2] = [Sourced(f"per_core_scaling ({', '.join(names)})", factor.value, factor.source)
+                      for factor, names in own]
+    return tuple(found)
+
+
+def own_scalings(design: SizingDesign) -> list[tuple[Factor, list[str]]]:
+    """The tiers' own per-core scalings, each with the tiers that share it."""
+    found: dict[tuple[float, str], tuple[Factor, list[str]]] = {}
+    for name, tier in design.tiers.items():
+        if factor := tier.per_core_scaling:
+            found.setdefault((factor.value, factor.source), (factor, []))[1].append(name)
+    return list(found.values())

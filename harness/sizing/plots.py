@@ -101,7 +101,7 @@ def plot_capacity(result: SizingResult, path: Path) -> Path | None:
     for axis, plan in zip(axes[0], planned):
         fit = result.fits[MEASURED[plan.name]]
         units, need = next(iter(plan.demand.items()))
-        cores = plan.cores * next(f.value for f in result.planning_factors if f.name == "per_core_scaling")
+        cores = plan.cores * plan.per_core_scaling
         bars = {
             "peak demand": need,
             f"{plan.nodes} nodes, all up": float(fit.throughput(plan.nodes, cores)) * utilisation,

@@ -130,18 +130,19 @@ def sized_points(sweep: Sweep, checks: list[PointCheck]) -> list[CapacityPoint]:
 
 
 def measured_scaling(design: SizingDesign, points: list[CapacityPoint]) -> tuple[SizingDesign, PerCoreFit | str]:
-    """The design with its per-core scaling measured on one groupware node's quotas (harness.sizing.per_core),
-    taken to the cores of its groupware tier; where too few quotas were measured, the design as it is and why."""
+    """The design with a per-core scaling measured on one groupware node's quotas (harness.sizing.per_core), taken
+    to the cores of each of its middleware tiers (the software measured); every other tier keeps the demand's
+    factor. Where too few quotas were measured, the design as it is and why."""
     found = fit_per_core(points, "middleware")
     if isinstance(found, str):
         return design, found
-    middleware = {name: tier for name, tier in design.tiers.items() if tier.role == "middleware"}
+    middleware = [name for name, tier in design.tiers.items() if tier.role == "middleware"]
     if not middleware:
         return design, "the design has no middleware tier to scale"
-    groupware = next((tier for name, tier in middleware.items() if name.endswith("groupware")),
-                     next(iter(middleware.values())))
-    factor = Factor(value=found.scaling(groupware.cores), source=found.source(groupware.cores))
-    return design.model_copy(update={"demand": design.demand.model_copy(update={"per_core_scaling": factor})}), found
+    tiers = {name: tier.model_copy(update={"per_core_scaling": Factor(value=found.scaling(tier.cores),
+                                                                       source=found.source(tier.cores))})
+             if name in middleware else tier for name, tier in design.tiers.items()}
+    return design.model_copy(update={"tiers": tiers}), found
 
 
 def model(design: SizingDesign, users: int, sweep: Sweep, points: list[CapacityPoint] | None = None) -> SizingResult:
@@ -185,12 +186,17 @@ def _rehearsal_inputs(design: SizingDesign, users: int, sweep: Sweep, checks: li
                           "rehearse from the run of an `oxh size --measure` that still holds its points' folders")
     per_role = {role: demand.seconds for role, demand in fitted.items()}
     if "middleware" in per_role:
-        per_role["middleware"] /= design.demand.per_core_scaling.value
+        per_role["middleware"] /= design.per_core_scaling(_groupware(design)).value
     protocols = set(demand.protocols.values())
     carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
                 or (name.endswith("groupware") and "http" in protocols)
                 or (name.endswith("sync") and protocols & {"dav", "eas"})}
     return design, demand.requests_per_second, per_role, profile.slos["default"].p95_ms, carriers
+
+
+def _groupware(design: SizingDesign) -> str:
+    middleware = [name for name, tier in design.tiers.items() if tier.role == "middleware"]
+    return next((name for name in middleware if name.endswith("groupware")), middleware[0])
 
 
 def _design_header(result: SizingResult, sweep: Sweep) -> list[str]:

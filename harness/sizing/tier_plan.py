@@ -183,6 +183,7 @@ class TierPlan:
     bound_by: Literal["throughput", "sessions", "memory"] | None = None  # what sets for_demand
     lost_in_failure: int | None = None
     capacity_per_node: float | None = None  # X(1, c) at SLO, in the tier's units
+    per_core_scaling: float | None = None  # the factor on the tier's cores that capacity_per_node used
     utilisation_all_up: float | None = None
     utilisation_after_loss: float | None = None
     ram_gib: float | None = None
@@ -246,11 +247,11 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
                    how: str, base: dict[str, Any]) -> TierPlan:
     tier = design.tiers[name]
     factors = design.demand
-    cores = tier.cores * factors.per_core_scaling.value
+    scaling = design.per_core_scaling(name)
+    cores = tier.cores * scaling.value
     utilisation = factors.target_utilisation.value
     notes = [f"capacity per core λ = {fit.per_core:,.1f} {fit.units}, {beyond_the_data(fit, tier.cores)}; "
-             f"extrapolated with per-core scaling {factors.per_core_scaling.value:g} "
-             f"({factors.per_core_scaling.source})"]
+             f"extrapolated with per-core scaling {scaling.value:.3g} ({scaling.source})"]
     per_session = memory_per_session(fit)
     try:
         floors = _node_floors(name, tier.role, tier.ram_gib, factors.memory_base_gib.value, demand.sessions,
@@ -273,6 +274,7 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
                    f"× {per_session:.2f} MiB measured per session (one session per live user)")
     return TierPlan(**base, basis="extrapolated", verdict=verdict(count.total, tier.count),
                     demand={fit.units: need}, demand_how=how, nodes=count.total, for_demand=count.for_demand,
+                    per_core_scaling=scaling.value,
                     bound_by=binding[0][0] if binding else "throughput",
                     lost_in_failure=count.lost, capacity_per_node=float(fit.throughput(1, cores)),
                     utilisation_all_up=need / count.capacity_all_up,

@@ -135,7 +135,12 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     # The generated design is the smallest that holds the rehearsal, or the search says why there is none.
     assert "The smallest design that holds the rehearsal" in rehearsed.stdout
     assert smallest["counts"] and smallest["holds"] == (not smallest["problems"]), smallest
-    assert smallest["holds"] == all(s["holds"] for s in smallest["scenarios"]), smallest
+    # holding means every scenario within the SLO and every tier under the target utilisation as well, so a design
+    # whose scenarios all hold can still be refused, with the tier that stays too busy named
+    if smallest["holds"]:
+        assert all(s["holds"] for s in smallest["scenarios"]), smallest
+    else:
+        assert smallest["problems"][0][:60] in " ".join(rehearsed.stdout.split()), rehearsed.stdout[-3000:]
     rehearsed_design = yaml.safe_load((folder / "design.yaml").read_text())["tiers"]
     for name, count in smallest["counts"].items():
         assert rehearsed_design[name]["count"] == count

@@ -54,13 +54,20 @@ def test_too_few_quotas_or_bound_points_give_the_reason_instead():
 
 
 def test_a_measured_scaling_replaces_the_designs_assumption():
+    from harness.sizing.demand import design_factors
     from harness.sizing.sizing_run import measured_scaling
 
     design = load_sizing("reference-1m")
     assert design.demand.per_core_scaling.is_assumption
     scaled, found = measured_scaling(design, one_node(0.9))
-    factor = scaled.demand.per_core_scaling
+    factor = scaled.per_core_scaling("middleware_groupware")
     groupware_cores = design.tiers["middleware_groupware"].cores
     assert not factor.is_assumption and factor.value == pytest.approx(found.scaling(groupware_cores))
+    # measured on the middleware, so it extrapolates the middleware tiers only: IMAP keeps the design's factor
+    assert scaled.per_core_scaling("imap") == design.demand.per_core_scaling
+    assert scaled.demand.per_core_scaling == design.demand.per_core_scaling
+    factors = {factor.name: factor for factor in design_factors(scaled)}
+    assert not factors["per_core_scaling (middleware_groupware, middleware_docs, middleware_sync)"].is_assumption
+    assert "for every tier without its own" in factors["per_core_scaling"].source
     unchanged, why = measured_scaling(design, one_node(0.9, quotas=(0.1,)))
     assert unchanged is design and "needs 3" in why

@@ -302,6 +302,25 @@ def test_other_tiers_get_their_demand_in_their_own_units_and_keep_the_vendor_cou
     assert groupware.basis == "extrapolated" and groupware.nodes == groupware.for_demand + 1
 
 
+def test_a_tiers_own_per_core_scaling_extrapolates_that_tier_only():
+    from harness.models.sizing import Factor
+
+    design = tiny_design()
+    demand = peak_demand(design, LoadProfile.model_validate(TINY))
+    fits = {"middleware": linear_fit(), "imap": fit_usl(points_on_curve(0.0, 0.0, 50.0, tier="imap"), resamples=0)}
+    costs = [TierCost("*", "r", imap_ops_per_request=0.5)]
+    plain = {p.name: p for p in plan_tiers(design, demand, fits, costs)}
+    halved = Factor(value=0.5, source="measured: one middleware node, b = 0.7")
+    tiers = {**design.tiers, "middleware_groupware": design.tiers["middleware_groupware"].model_copy(
+        update={"per_core_scaling": halved})}
+    scaled = {p.name: p for p in plan_tiers(design.model_copy(update={"tiers": tiers}), demand, fits, costs)}
+    groupware = scaled["middleware_groupware"]
+    assert groupware.per_core_scaling == 0.5 and "measured: one middleware node" in groupware.notes[0]
+    assert groupware.capacity_per_node == pytest.approx(plain["middleware_groupware"].capacity_per_node / 2)
+    assert scaled["imap"].per_core_scaling == plain["imap"].per_core_scaling == 1.0
+    assert scaled["imap"].capacity_per_node == plain["imap"].capacity_per_node
+
+
 def test_memory_per_session_can_set_the_node_count():
     design = tiny_design()  # 200 sessions at peak, 16 GiB groupware nodes, 2 GiB base
     fit = fit_usl(points_on_curve(0.0, 0.0, 100.0, memory_per_session_mib=100.0), resamples=0)
