@@ -34,6 +34,9 @@ class LoadPlan(BaseModel):
     duration: float = Field(gt=0, description="seconds of a constant or soak run")
     steps: list[int] = Field(default_factory=list)
     hold_seconds: float = 60
+    stop_after_slo_miss: bool = Field(
+        default=False, description="a stepped run ends with the first step that misses the profile's SLOs "
+                                   "(harness.load.step_verdict): the steps above it cannot show a capacity")
     speedup: float = Field(default=1, ge=1)
     output: str = Field(description="folder the locustfile writes steps.json into")
 

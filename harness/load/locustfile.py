@@ -5,7 +5,8 @@ the plan comes from the JSON file `OXH_LOAD_PLAN` names. The shape holds the
 user count the plan asks for: one level for `constant` and `soak`, or a
 level per step for `steps`, each held for `hold_seconds` and then until the
 throughput of the last 10 s is within 10 % of the 10 s before (at most
-twice as long). On the master (or the single local runner) the shape
+twice as long); with `stop_after_slo_miss`, a step that misses the SLOs is
+the last. On the master (or the single local runner) the shape
 snapshots Locust's merged statistics at every step boundary, so each step
 gets its own counts and percentiles: the response-time histograms that
 workers send are merged by Locust itself, and a step's are the difference
@@ -21,6 +22,8 @@ from typing import Any
 from locust import LoadTestShape, events
 
 from harness.load.load_plan import LoadPlan
+from harness.load.load_result import StepResult
+from harness.load.step_verdict import judge_step
 from harness.load.steps import difference, snapshot
 from harness.load.users import user_classes
 
@@ -43,6 +46,7 @@ class PlanShape(LoadTestShape):
         self.marks: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []
         self.workers = (0, 0)  # (most, fewest) workers seen connected once the run started
+        self.ended_early = False  # the last step closed missed the SLOs and the plan stops there
 
     def tick(self) -> tuple[int, float] | None:
         now = self.get_run_time()
@@ -58,7 +62,9 @@ class PlanShape(LoadTestShape):
             self.close_step(snapshot(stats))
             self.index += 1
             self.level_since = now
-            if self.index >= len(self.levels):
+            if self.index < len(self.levels) and self.slo_missed():
+                self.ended_early = True
+            if self.index >= len(self.levels) or self.ended_early:
                 return None
         return self.levels[self.index], PLAN.spawn_rate
 
@@ -72,6 +78,12 @@ class PlanShape(LoadTestShape):
         last, before = rate(now - STEADY_WINDOW, now), rate(now - 2 * STEADY_WINDOW, now - STEADY_WINDOW)
         return bool(last is not None and before and abs(last - before) / before <= STEADY_TOLERANCE)
 
+    def slo_missed(self) -> bool:
+        """Whether the plan ends at a step that missed the SLOs and the step just closed did."""
+        if not (PLAN.stop_after_slo_miss and self.steps):
+            return False
+        return not judge_step(StepResult.model_validate(self.steps[-1]), PLAN.profile.slos).met
+
     def close_step(self, mark: dict[str, Any]) -> None:
         if self.index < len(self.levels) and len(self.steps) == self.index:
             self.steps.append(difference(self.marks[-1], mark, self.levels[self.index], self.index))
@@ -83,7 +95,7 @@ def write_steps(environment: Any, **_: Any) -> None:
     shape = environment.shape_class
     if shape is None or environment.runner is None or type(environment.runner).__name__ == "WorkerRunner":
         return
-    if shape.marks and len(shape.steps) == shape.index and shape.index < len(shape.levels):
+    if shape.marks and len(shape.steps) == shape.index < len(shape.levels) and not shape.ended_early:
         shape.close_step(snapshot(environment.runner.stats))  # a run cut short keeps what it measured
     (Path(PLAN.output) / "steps.json").write_text(json.dumps(shape.steps, indent=2))
     most, fewest = shape.workers

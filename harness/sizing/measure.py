@@ -184,18 +184,20 @@ def measure_point(target: Target, profile: LoadProfile, accounts: list[dict[str,
         profile=profile, http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,
         imap=_imap_of(target, point), smtp=endpoints.smtp, accounts=accounts, shape="steps",
         users=max(point.steps), spawn_rate=point.spawn_rate, duration=1, steps=list(point.steps),
-        hold_seconds=point.hold_seconds, speedup=point.speedup, output=str(folder))
+        hold_seconds=point.hold_seconds, speedup=point.speedup, stop_after_slo_miss=True, output=str(folder))
     narrowed = pool_narrowed(access, "oxcluster", point.members) if point.tier == "middleware" \
         else contextlib.nullcontext()
     with narrowed, cpu_limited(access, point.members, point.cpu_per_node):
         before, imap_before = database_counters(endpoints.databases), imap_commands(access)
         run = run_locust(plan, folder, access, progress)
         after, imap_after = database_counters(endpoints.databases), imap_commands(access)
+    load = summarize(run, plan, profile)
     measured = PointRun(
-        point, summarize(run, plan, profile),
+        point, load,
         database_work={name: after[name] - before[name] for name in DB_COUNTERS},
         imap_commands=imap_after - imap_before if imap_before is not None and imap_after is not None else None,
-        memory_per_session_mib=memory_per_session(run.samples, point.tier, max(point.steps)))
+        memory_per_session_mib=memory_per_session(run.samples, point.tier, max(
+            (step.users for step in load.steps), default=0)))
     run.samples.write_csv(folder / "resources.csv")
     (folder / "results.json").write_text(measured.to_json())
     return measured

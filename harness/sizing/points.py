@@ -16,6 +16,7 @@ from typing import Any, Literal, Mapping
 
 from harness.load.load_result import StepResult
 from harness.load.profile import Slo
+from harness.load.step_verdict import MIN_REQUESTS, judge_step
 from harness.sizing.errors import SizingError
 
 MEASURED_TIERS = ("middleware", "imap")
@@ -146,38 +147,12 @@ class SloCapacity:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class _StepVerdict:
-    users: int
-    throughput: float
-    worst_p95_ratio: float  # highest p95 / SLO p95 over the judged classes
-    problems: tuple[str, ...]
-
-
-def _judge_step(step: StepResult, slos: Mapping[str, Slo], min_requests: int) -> _StepVerdict:
-    worst, problems = 0.0, []
-    for name, figures in step.requests.items():
-        if figures.requests < min_requests:
-            continue
-        slo = slos.get(name, slos["default"])
-        p95 = figures.p95
-        if p95 is not None:
-            ratio = p95 / slo.p95_ms
-            worst = max(worst, ratio)
-            if ratio > 1:
-                problems.append(f"{name}: p95 {p95:.0f} ms over {slo.p95_ms:.0f} ms")
-        error_ratio = figures.failures / figures.requests
-        if error_ratio > slo.max_error_ratio:
-            problems.append(f"{name}: errors {error_ratio:.1%} over {slo.max_error_ratio:.1%}")
-    return _StepVerdict(step.users, step.rps, worst, tuple(problems))
-
-
-def capacity_at_slo(steps: list[StepResult], slos: Mapping[str, Slo], min_requests: int = 20) -> SloCapacity:
+def capacity_at_slo(steps: list[StepResult], slos: Mapping[str, Slo],
+                    min_requests: int = MIN_REQUESTS) -> SloCapacity:
     """The throughput (sum of rps) a stepped run sustained within its SLOs.
 
-    A step meets the SLOs when every request class with at least `min_requests` requests in it has its
-    p95 and error ratio within the class's SLO (`slos["default"]` for classes not named). The capacity
-    is the throughput of the last step that meets them, moved toward the first step that fails as far
+    A step meets the SLOs as harness.load.step_verdict judges it. The capacity is the throughput of the last
+    step that meets them, moved toward the first step that fails as far
     as the worst p95 ratio (p95 / SLO p95, highest over the classes) allows: with ratios r_pass <= 1 at
     throughput X_pass and r_fail > 1 at X_fail, the linear interpolation X_pass + (X_fail - X_pass) *
     (1 - r_pass) / (r_fail - r_pass) is where the ratio reaches 1. When the failing step failed on
@@ -186,7 +161,7 @@ def capacity_at_slo(steps: list[StepResult], slos: Mapping[str, Slo], min_reques
     """
     if "default" not in slos:
         raise SizingError("the SLOs have no `default` class", "pass the load profile's slos (they always have one)")
-    verdicts = [_judge_step(step, slos, min_requests) for step in steps]
+    verdicts = [judge_step(step, slos, min_requests) for step in steps]
     if not verdicts:
         raise SizingError("the run has no steps", "run the profile with a stepped shape (`--steps`)")
     failing = next((i for i, verdict in enumerate(verdicts) if verdict.problems), None)

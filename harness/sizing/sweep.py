@@ -197,14 +197,17 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                 run_folder = folder / (point_plan.folder_name + ("" if repeat == 1 else f"-run{repeat}")
                                        + ("" if attempt == 1 else "-again"))
                 measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
+                ran = [step.users for step in measured.load.steps]
                 point, found = point_from_run(measured, profile, run_folder.name)
                 if first is not None and point is None:
                     # The knee between the two attempts' steps (noise can put it there): judge them together.
                     measured = merged(first, measured)
                     point, found = point_from_run(measured, profile, run_folder.name)
                 first = measured
+                # the steps that ran: a run ends with its first step over the SLOs
                 runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat,
-                             "steps": list(steps), "folder": run_folder.name, "capacity": found.to_dict(),
+                             "steps": ran, "planned_steps": list(steps), "folder": run_folder.name,
+                             "capacity": found.to_dict(),
                              "generator_bound": measured.load.generator.bound,
                              "invalid": measured.load.generator.invalid})
                 progress(f"{label}: {found.note}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -264,3 +268,46 @@ def test_every_rate_and_every_slo_of_the_shipped_profiles_names_its_source():
         profile = load_profile(name)
         assert all(slo.source for slo in profile.slos.values()), f"{name}: an SLO without its source"
         assert all(action.source for user in profile.classes for action in user.actions), name
+
+
+SHAPE_SCRIPT = """
+import json, sys
+from types import SimpleNamespace
+from locust.stats import RequestStats
+from harness.load import locustfile
+
+stats = RequestStats()
+shape = locustfile.PlanShape()
+shape.runner = SimpleNamespace(stats=stats)
+clock = [0.0]
+shape.get_run_time = lambda: clock[0]
+levels = []
+for second, p95_ms in ((0, 100), (1, 100), (2, 100), (3, 2000), (4, 2000), (5, 2000), (6, 100), (7, 100), (8, 100)):
+    clock[0] = float(second)
+    for _ in range(30):
+        stats.log_request("GET", "mail.all", p95_ms, 10)
+    levels.append(shape.tick())
+    if levels[-1] is None:  # Locust stops the run here
+        break
+locustfile.write_steps(SimpleNamespace(shape_class=shape, runner=shape.runner))
+print(json.dumps({"levels": [level and level[0] for level in levels],
+                  "steps": [step["users"] for step in json.load(open(sys.argv[1] + "/steps.json"))]}))
+"""
+
+
+@pytest.mark.parametrize("stop", [True, False])
+def test_a_stepped_run_that_stops_at_an_slo_miss_ends_with_the_step_that_missed(tmp_path, stop):
+    """The real locustfile shape, over Locust's own statistics (in a child process: Locust patches with gevent):
+    1 s steps of 5, 10 and 20 users, the second answering mail.all in 2 s against the webmail SLO of 1 s."""
+    plan = LoadPlan(profile=load_profile("webmail"), http_url="http://127.0.0.1:1",
+                    accounts=[{"login": "a", "password": "b", "email": "c"}], shape="steps", users=20, spawn_rate=5,
+                    duration=1, steps=[5, 10, 20], hold_seconds=1, stop_after_slo_miss=stop, output=str(tmp_path))
+    path = plan.write(tmp_path / "plan.json")
+    child = subprocess.run([sys.executable, "-c", SHAPE_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                           env={**os.environ, "OXH_LOAD_PLAN": str(path)}, timeout=120)
+    assert child.returncode == 0, child.stderr[-3000:]
+    ran = json.loads(child.stdout.strip().splitlines()[-1])
+    if stop:  # the 10-user step missed the SLO: no 20-user step, and no fragment of one recorded
+        assert ran["steps"] == [5, 10] and None in ran["levels"] and 20 not in ran["levels"], ran
+    else:
+        assert ran["steps"] == [5, 10, 20] and 20 in ran["levels"], ran
