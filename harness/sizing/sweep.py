@@ -48,9 +48,11 @@ class SweepSettings:
     speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 480.0})
     hold_seconds: float = 10
     repeats: int = 2  # runs per point; the fits take their median (harness.sizing.repeats)
-    # Multiples of the expected throughput; the first point, with only a guess, spreads wider.
-    spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4)
-    first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2)
+    # Multiples of the expected throughput; the first point, with only a guess, spreads wider. A run ends with
+    # its first step over the SLOs, so the top steps cost nothing where the knee comes earlier and save a second
+    # attempt where it comes later.
+    spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4, 1.8, 2.3)
+    first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2, 3.2)
     budget_seconds: float = 35 * 60  # past it a point is not measured again with moved steps
     # What one core carried on this kind of machine (webmail req/s, IMAP ops/s); only the first steps use it.
     guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 300.0})
@@ -63,7 +65,8 @@ class SweepSettings:
         return middleware + one_node + imap
 
     def planned_seconds(self) -> float:
-        """An upper bound of the sweep's load time (each step held at most twice)."""
+        """An upper bound of the sweep's load time: every step of every run, each held at most twice (a run
+        that ends at its knee runs fewer)."""
         runs = len(self.points()) * self.repeats
         return (len(self.first_spread) + (runs - 1) * len(self.spread)) * 2 * self.hold_seconds
 
@@ -81,6 +84,11 @@ def steps_for(expected: float, per_user: float, spread: tuple[float, ...]) -> tu
     return tuple(min(count, MAX_USERS) for count in users)
 
 
+# Test users for 2.8 times the guessed throughput; a step above them runs with all of them, and a run whose steps
+# all passed up to there is not measured again.
+PROVISIONED = 2.8
+
+
 @dataclass
 class SweepResult:
     points: list[CapacityPoint]
@@ -94,13 +102,13 @@ class SweepResult:
 
 
 def _largest_expected(settings: SweepSettings, tier: str) -> float:
-    """The highest throughput a step of `tier` may ask for: the guess, widened as for a first point and twice
-    over in case the guess is low."""
+    """The highest throughput a step of `tier` may ask for, which sets the test users provisioned: the guess,
+    PROVISIONED times over."""
     if tier == "middleware":
         cores = max(max(settings.nodes) * max(settings.quotas), max(settings.core_quotas, default=0.0))
     else:
         cores = max(settings.imap_nodes) * max(settings.imap_quotas)
-    return settings.guess_per_core[tier] * max(settings.spread) * 2 * cores
+    return settings.guess_per_core[tier] * PROVISIONED * cores
 
 
 def _per_core(points: list[CapacityPoint], tier: str, floors: dict[str, float]) -> float | None:

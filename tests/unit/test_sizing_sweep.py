@@ -30,10 +30,11 @@ def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
     assert len([p for p in settings.points() if p[0] == "middleware"]) >= 6  # enough for a USL fit
 
 
-def test_the_default_sweep_runs_every_point_twice_within_35_minutes_of_load_at_most():
+def test_the_default_sweep_runs_every_point_twice_within_50_minutes_of_load_at_most():
     settings = SweepSettings()
     assert settings.repeats >= 2  # a median and a spread per point
-    assert settings.planned_seconds() <= 35 * 60  # every step held twice, which steady steps are not
+    # every step of every run, each held twice: steady steps are not, and a run ends at its knee
+    assert settings.planned_seconds() <= 50 * 60
 
 
 def test_steps_bracket_the_expected_throughput():
