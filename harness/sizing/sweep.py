@@ -119,6 +119,13 @@ def _per_core(points: list[CapacityPoint], tier: str, floors: dict[str, float]) 
     return known if floor is None else max(known or 0.0, floor)
 
 
+def _expected(points: list[CapacityPoint], tier: str, nodes: int, quota: float) -> float | None:
+    """What an earlier run of the same point carried (the median of its runs), None before its first: a second
+    run's steps go around its first run's knee, not around a rate per core that other quotas gave."""
+    same = [p.throughput for p in points if (p.tier, p.nodes, p.cpu_per_node) == (tier, nodes, quota)]
+    return median(same) if same else None
+
+
 def moved(expected: float, found: SloCapacity) -> float:
     """The throughput to place the steps of a second attempt around, when the first had no knee inside: lower
     when even the first step failed; when every step passed, above both twice the guess and half again what
@@ -191,7 +198,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                                                     for r in range(1, settings.repeats + 1)):
             profile = profiles[tier]
             known = _per_core(points, tier, floors)
-            expected = (known or settings.guess_per_core[tier]) * nodes * quota
+            expected = _expected(points, tier, nodes, quota) or (known or settings.guess_per_core[tier]) * nodes * quota
             spread = settings.spread if known else settings.first_spread
             members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
             first: PointRun | None = None  # the first attempt, when there is a second

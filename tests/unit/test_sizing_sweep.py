@@ -18,7 +18,8 @@ from harness.load.history import read_history
 from harness.sizing.sizing_run import read_sweeps, sweep_file
 from harness.sizing.points import SloCapacity
 from harness.sizing.measure import PointPlan, PointRun
-from harness.sizing.sweep import SweepSettings, _per_core, moved, point_from_run, requests_per_user_second, steps_for
+from harness.sizing.sweep import (SweepSettings, _expected, _per_core, moved, point_from_run, requests_per_user_second,
+                                   steps_for)
 
 
 def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
@@ -55,6 +56,9 @@ def test_steps_move_past_a_lower_bound_and_the_next_points_start_from_it():
     assert _per_core([point], "imap", {}) == 200.0
     assert _per_core([point], "imap", {"imap": 250.0}) == 250.0  # a lower bound above the points counts
     assert _per_core([], "imap", {"imap": 250.0}) == 250.0 and _per_core([], "middleware", {}) is None
+    # a second run of a point is placed around its first run, not around the rate per core of other quotas
+    other = CapacityPoint(tier="imap", nodes=1, cpu_per_node=0.4, throughput=120.0, run="r2")
+    assert _expected([point, other], "imap", 1, 0.4) == 120.0 and _expected([point], "imap", 1, 0.4) is None
 
 
 def _results(nodes: int, steps: list[tuple[int, float, int]], bound: bool = False) -> PointRun:
