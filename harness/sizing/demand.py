@@ -129,15 +129,13 @@ def peak_demand(design: SizingDesign, profile: LoadProfile | None = None) -> Pea
 def design_factors(design: SizingDesign) -> tuple[Sourced, ...]:
     """The planning factors of the design besides the demand: utilisation, per-core scaling (the demand's, and
     each tier's own where one was measured or given), memory base."""
-    found = [Sourced(name, getattr(design.demand, name).value, getattr(design.demand, name).source)
-             for name in ("target_utilisation", "per_core_scaling", "memory_base_gib")]
-    own = own_scalings(design)
-    if own:
-        general = found[1]
-        found[1] = Sourced(general.name, general.value, f"{general.source} (for every tier without its own)")
-        found[2:2] = [Sourced(f"per_core_scaling ({', '.join(names)})", factor.value, factor.source)
-                      for factor, names in own]
-    return tuple(found)
+    demand, own = design.demand, own_scalings(design)
+    general = demand.per_core_scaling
+    return (Sourced("target_utilisation", demand.target_utilisation.value, demand.target_utilisation.source),
+            Sourced("per_core_scaling", general.value,
+                    general.source + (" (for every tier without its own)" if own else "")),
+            *(Sourced(f"per_core_scaling ({', '.join(names)})", factor.value, factor.source) for factor, names in own),
+            Sourced("memory_base_gib", demand.memory_base_gib.value, demand.memory_base_gib.source))
 
 
 def own_scalings(design: SizingDesign) -> list[tuple[Factor, list[str]]]:

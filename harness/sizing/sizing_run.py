@@ -186,17 +186,12 @@ def _rehearsal_inputs(design: SizingDesign, users: int, sweep: Sweep, checks: li
                           "rehearse from the run of an `oxh size --measure` that still holds its points' folders")
     per_role = {role: demand.seconds for role, demand in fitted.items()}
     if "middleware" in per_role:
-        per_role["middleware"] /= design.per_core_scaling(_groupware(design)).value
+        per_role["middleware"] /= design.per_core_scaling("middleware_groupware").value  # the tier measured
     protocols = set(demand.protocols.values())
     carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
                 or (name.endswith("groupware") and "http" in protocols)
                 or (name.endswith("sync") and protocols & {"dav", "eas"})}
     return design, demand.requests_per_second, per_role, profile.slos["default"].p95_ms, carriers
-
-
-def _groupware(design: SizingDesign) -> str:
-    middleware = [name for name, tier in design.tiers.items() if tier.role == "middleware"]
-    return next((name for name in middleware if name.endswith("groupware")), middleware[0])
 
 
 def _design_header(result: SizingResult, sweep: Sweep) -> list[str]:
