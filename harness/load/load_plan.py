@@ -17,6 +17,7 @@ from harness.load.profile import LoadProfile
 
 Shape = Literal["steps", "constant", "soak"]
 ENV = "OXH_LOAD_PLAN"
+SPAWN_GRACE = 5.0  # seconds past twice a level's ramp after which its step is measured anyway (users that died)
 
 
 class LoadPlan(BaseModel):
@@ -41,10 +42,16 @@ class LoadPlan(BaseModel):
     output: str = Field(description="folder the locustfile writes steps.json into")
 
     def planned_seconds(self) -> float:
-        """How long the shape runs at most (a step may be held up to twice its time until steady)."""
+        """How long the shape runs at most: a step waits for its users to start, then is held up to twice its
+        time until steady."""
         if self.shape == "steps":
-            return 2 * self.hold_seconds * len(self.steps)
+            return sum(self.start_bound(index) + 2 * self.hold_seconds for index in range(len(self.steps)))
         return self.duration
+
+    def start_bound(self, index: int) -> float:
+        """Seconds a step waits at most for its users to start: twice its ramp at the spawn rate, and a grace."""
+        added = self.steps[index] - (self.steps[index - 1] if index else 0)
+        return 2 * max(added, 0) / self.spawn_rate + SPAWN_GRACE
 
     def write(self, path: Path) -> Path:
         path.write_text(self.model_dump_json(indent=2))

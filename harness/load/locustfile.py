@@ -3,11 +3,13 @@
 Locust imports this file (`locust -f`), in the master and in every worker;
 the plan comes from the JSON file `OXH_LOAD_PLAN` names. The shape holds the
 user count the plan asks for: one level for `constant` and `soak`, or a
-level per step for `steps`, each held for `hold_seconds` and then until the
-throughput of the last 10 s is within 10 % of the 10 s before (at most
-twice as long); with `stop_after_slo_miss`, a step that misses the SLOs is
-the last. On the master (or the single local runner) the shape
-snapshots Locust's merged statistics at every step boundary, so each step
+level per step for `steps`. A step is measured from the moment all its users
+have started (the sign-ins of a level's new users are not part of its
+figures) for `hold_seconds`, and longer, up to twice that, until its
+throughput has settled (harness.load.steps.settled); with
+`stop_after_slo_miss`, a step that misses the SLOs is the last. On the
+master (or the single local runner) the shape snapshots Locust's merged
+statistics when a step's measurement opens and when it closes, so each step
 gets its own counts and percentiles: the response-time histograms that
 workers send are merged by Locust itself, and a step's are the difference
 of two snapshots. They are written to `steps.json` when Locust quits.
@@ -24,26 +26,24 @@ from locust import LoadTestShape, events
 from harness.load.load_plan import LoadPlan
 from harness.load.load_result import StepResult
 from harness.load.step_verdict import judge_step
-from harness.load.steps import difference, snapshot
+from harness.load.steps import difference, settled, snapshot
 from harness.load.users import user_classes
 
 PLAN = LoadPlan.from_environment()
 globals().update(user_classes(PLAN))  # Locust finds the User classes among this module's names
 
-STEADY_WINDOW = 10  # seconds compared, twice
-STEADY_TOLERANCE = 0.10
-
-
 class PlanShape(LoadTestShape):
-    """The plan's user levels; records a step at each change of level."""
+    """The plan's user levels; records a step per level, measured once the level's users have all started."""
 
     def __init__(self) -> None:
         super().__init__()
         self.levels = PLAN.steps if PLAN.shape == "steps" and PLAN.steps else [PLAN.users]
         self.hold = PLAN.hold_seconds if PLAN.shape == "steps" and PLAN.steps else PLAN.duration
-        self.index, self.level_since = 0, 0.0
+        self.index = 0
+        self.asked_at = 0.0  # when the current level was asked for
+        self.opened_at: float | None = None  # when the current step's measurement began; None while users start
         self.counts: list[tuple[float, int]] = []
-        self.marks: list[dict[str, Any]] = []
+        self.marks: list[dict[str, Any]] = []  # the snapshot at the opening of the step being measured
         self.steps: list[dict[str, Any]] = []
         self.workers = (0, 0)  # (most, fewest) workers seen connected once the run started
         self.ended_early = False  # the last step closed missed the SLOs and the plan stops there
@@ -55,28 +55,26 @@ class PlanShape(LoadTestShape):
         if workers is not None:
             self.workers = (max(self.workers[0], workers), min(self.workers[1], workers) if self.marks else workers)
         self.counts.append((now, stats.total.num_requests))
-        if not self.marks:
+        if self.opened_at is None:
+            if PLAN.shape == "steps" and not self.started(now):
+                return self.levels[self.index], PLAN.spawn_rate
             self.marks.append(snapshot(stats))
-        held = now - self.level_since
-        if held >= self.hold and (PLAN.shape != "steps" or self.steady(now) or held >= 2 * self.hold):
+            self.opened_at = now
+        held = now - self.opened_at
+        if held >= self.hold and (PLAN.shape != "steps" or held >= 2 * self.hold
+                                  or settled(self.counts, self.opened_at, now)):
             self.close_step(snapshot(stats))
             self.index += 1
-            self.level_since = now
+            self.asked_at, self.opened_at = now, None
             if self.index < len(self.levels) and self.slo_missed():
                 self.ended_early = True
             if self.index >= len(self.levels) or self.ended_early:
                 return None
         return self.levels[self.index], PLAN.spawn_rate
 
-    def steady(self, now: float) -> bool:
-        def rate(start: float, end: float) -> float | None:
-            inside = [(t, n) for t, n in self.counts if start <= t <= end]
-            if len(inside) < 2 or inside[-1][0] - inside[0][0] <= 0:
-                return None
-            return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
-
-        last, before = rate(now - STEADY_WINDOW, now), rate(now - 2 * STEADY_WINDOW, now - STEADY_WINDOW)
-        return bool(last is not None and before and abs(last - before) / before <= STEADY_TOLERANCE)
+    def started(self, now: float) -> bool:
+        """Whether the current level's users have all started, or had the time they may take (some died)."""
+        return self.runner.user_count >= self.levels[self.index] or now - self.asked_at > PLAN.start_bound(self.index)
 
     def slo_missed(self) -> bool:
         """Whether the plan ends at a step that missed the SLOs and the step just closed did."""
@@ -85,9 +83,8 @@ class PlanShape(LoadTestShape):
         return not judge_step(StepResult.model_validate(self.steps[-1]), PLAN.profile.slos).met
 
     def close_step(self, mark: dict[str, Any]) -> None:
-        if self.index < len(self.levels) and len(self.steps) == self.index:
+        if self.opened_at is not None and self.index < len(self.levels) and len(self.steps) == self.index:
             self.steps.append(difference(self.marks[-1], mark, self.levels[self.index], self.index))
-            self.marks.append(mark)
 
 
 @events.quitting.add_listener
@@ -95,8 +92,8 @@ def write_steps(environment: Any, **_: Any) -> None:
     shape = environment.shape_class
     if shape is None or environment.runner is None or type(environment.runner).__name__ == "WorkerRunner":
         return
-    if shape.marks and len(shape.steps) == shape.index < len(shape.levels) and not shape.ended_early:
-        shape.close_step(snapshot(environment.runner.stats))  # a run cut short keeps what it measured
+    if not shape.ended_early:
+        shape.close_step(snapshot(environment.runner.stats))  # a run cut short keeps the step it was measuring
     (Path(PLAN.output) / "steps.json").write_text(json.dumps(shape.steps, indent=2))
     most, fewest = shape.workers
     (Path(PLAN.output) / "generator.json").write_text(json.dumps({"workers_most": most, "workers_fewest": fewest}))

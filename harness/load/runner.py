@@ -52,7 +52,9 @@ class LocustRun:
 
 def command(plan: LoadPlan, folder: Path, workers: int, master: bool = False, expect_workers: int = 0) -> list[str]:
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", plan.http_url,
-            "--csv", str(folder / "locust"), "--csv-full-history", "--only-summary", "--stop-timeout", "10",
+            "--csv", str(folder / "locust"), "--csv-full-history", "--only-summary",
+            # a stepped run's steps are recorded when it stops: its users need not finish what they were doing
+            "--stop-timeout", "0" if plan.shape == "steps" else "10",
             "--exit-code-on-error", "0", "--loglevel", "WARNING", "--html", str(folder / "locust.html")]
     if master:
         argv += ["--master", "--expect-workers", str(max(1, expect_workers))]
@@ -107,7 +109,11 @@ def run_locust(plan: LoadPlan, folder: Path, access: NodeAccess | None, progress
                     except subprocess.TimeoutExpired:
                         process.kill()
                     break
-                time.sleep(PROGRESS_EVERY)
+                try:
+                    process.wait(timeout=PROGRESS_EVERY)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
                 progress(_progress_line(folder, elapsed, plan.planned_seconds()))
         except KeyboardInterrupt:
             process.terminate()  # Locust writes its CSVs and steps on SIGTERM; the caller removes the users

@@ -9,6 +9,7 @@ the difference of the histograms.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from typing import Any
@@ -58,3 +59,22 @@ def difference(before: dict[str, Any], after: dict[str, Any], users: int, index:
             errors.setdefault(name, {})[error] = grown
     return {"index": index, "users": users, "start": before["at"], "end": after["at"], "seconds": round(seconds, 1),
             "requests": requests, "errors": errors}
+
+
+STEADY_TOLERANCE = 0.10
+
+
+def settled(counts: list[tuple[float, int]], since: float, now: float, tolerance: float = STEADY_TOLERANCE) -> bool:
+    """Whether a step's throughput has settled: the request rates of the two halves of its window, read from
+    (seconds, requests so far) samples, differ by at most `tolerance` of the first, or by no more than chance
+    explains (one standard deviation of the difference of two Poisson rates)."""
+    inside = [(at, count) for at, count in counts if since <= at <= now]
+    if len(inside) < 3:
+        return False
+    (start, first), (middle, between), (end, last) = inside[0], inside[len(inside) // 2], inside[-1]
+    if middle <= start or end <= middle:
+        return False
+    early, late = between - first, last - between
+    rate_early, rate_late = early / (middle - start), late / (end - middle)
+    chance = math.sqrt(early / (middle - start) ** 2 + late / (end - middle) ** 2)
+    return abs(rate_late - rate_early) <= max(tolerance * rate_early, chance)

@@ -22,7 +22,7 @@ from harness.load.history import read_history
 from harness.load.load_result import ClassResult
 from harness.load.results import judge, read_classes, read_errors
 from harness.load.sampler import Sample, Samples
-from harness.load.steps import difference, percentile, snapshot
+from harness.load.steps import difference, percentile, settled, snapshot
 
 
 @pytest.mark.parametrize("name", ["webmail", "groupware", "sync", "smoke"])
@@ -168,7 +168,8 @@ def test_a_plan_bounds_its_own_length():
     plan = LoadPlan(profile=load_profile("smoke"), http_url="http://127.0.0.1:1", accounts=[{"login": "a", "password": "b",
                     "email": "c"}], shape="steps", users=8, spawn_rate=1, duration=60, steps=[4, 8], hold_seconds=30,
                     output="/tmp")
-    assert plan.planned_seconds() == 120  # each step held at most twice its time
+    # each step waits at most twice its ramp (4 users at 1/s) and 5 s for its users, then is held at most twice
+    assert plan.planned_seconds() == 2 * (2 * 4 + 5 + 2 * 30)
     assert plan.model_copy(update={"shape": "constant"}).planned_seconds() == 60
 
 
@@ -278,36 +279,76 @@ from harness.load import locustfile
 
 stats = RequestStats()
 shape = locustfile.PlanShape()
-shape.runner = SimpleNamespace(stats=stats)
+shape.runner = SimpleNamespace(stats=stats, user_count=0)
 clock = [0.0]
 shape.get_run_time = lambda: clock[0]
-levels = []
-for second, p95_ms in ((0, 100), (1, 100), (2, 100), (3, 2000), (4, 2000), (5, 2000), (6, 100), (7, 100), (8, 100)):
+levels, asked = [], 0
+for second, response_ms, running in json.loads(sys.argv[2]):  # running: users started, None: all asked for
     clock[0] = float(second)
+    shape.runner.user_count = asked if running is None else running
     for _ in range(30):
-        stats.log_request("GET", "mail.all", p95_ms, 10)
+        stats.log_request("GET", "mail.all", response_ms, 10)
     levels.append(shape.tick())
     if levels[-1] is None:  # Locust stops the run here
         break
+    asked = levels[-1][0]
 locustfile.write_steps(SimpleNamespace(shape_class=shape, runner=shape.runner))
 print(json.dumps({"levels": [level and level[0] for level in levels],
-                  "steps": [step["users"] for step in json.load(open(sys.argv[1] + "/steps.json"))]}))
+                  "steps": json.load(open(sys.argv[1] + "/steps.json"))}))
 """
+
+
+def run_shape(folder, seconds, steps, stop=True, spawn_rate=5.0):
+    """The real locustfile shape over Locust's own statistics, in a child process (Locust patches with gevent):
+    at each (second, response time, users started) 30 requests are logged and the shape ticks."""
+    plan = LoadPlan(profile=load_profile("webmail"), http_url="http://127.0.0.1:1",
+                    accounts=[{"login": "a", "password": "b", "email": "c"}], shape="steps", users=max(steps),
+                    spawn_rate=spawn_rate, duration=1, steps=steps, hold_seconds=1, stop_after_slo_miss=stop,
+                    output=str(folder))
+    path = plan.write(folder / "plan.json")
+    child = subprocess.run([sys.executable, "-c", SHAPE_SCRIPT, str(folder), json.dumps(seconds)],
+                           capture_output=True, text=True, env={**os.environ, "OXH_LOAD_PLAN": str(path)}, timeout=120)
+    assert child.returncode == 0, child.stderr[-3000:]
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("stop", [True, False])
 def test_a_stepped_run_that_stops_at_an_slo_miss_ends_with_the_step_that_missed(tmp_path, stop):
-    """The real locustfile shape, over Locust's own statistics (in a child process: Locust patches with gevent):
-    1 s steps of 5, 10 and 20 users, the second answering mail.all in 2 s against the webmail SLO of 1 s."""
-    plan = LoadPlan(profile=load_profile("webmail"), http_url="http://127.0.0.1:1",
-                    accounts=[{"login": "a", "password": "b", "email": "c"}], shape="steps", users=20, spawn_rate=5,
-                    duration=1, steps=[5, 10, 20], hold_seconds=1, stop_after_slo_miss=stop, output=str(tmp_path))
-    path = plan.write(tmp_path / "plan.json")
-    child = subprocess.run([sys.executable, "-c", SHAPE_SCRIPT, str(tmp_path)], capture_output=True, text=True,
-                           env={**os.environ, "OXH_LOAD_PLAN": str(path)}, timeout=120)
-    assert child.returncode == 0, child.stderr[-3000:]
-    ran = json.loads(child.stdout.strip().splitlines()[-1])
+    """1 s steps of 5, 10 and 20 users, the second answering mail.all in 2 s against the webmail SLO of 1 s.
+    Each step opens the second after it is asked for (its users started) and closes 2 s later."""
+    slow = {5, 6}  # the 10-user step's seconds
+    seconds = [(second, 2000 if second in slow else 100, None) for second in range(12)]
+    ran = run_shape(tmp_path, seconds, [5, 10, 20], stop)
+    users = [step["users"] for step in ran["steps"]]
     if stop:  # the 10-user step missed the SLO: no 20-user step, and no fragment of one recorded
-        assert ran["steps"] == [5, 10] and None in ran["levels"] and 20 not in ran["levels"], ran
+        assert users == [5, 10] and None in ran["levels"] and 20 not in ran["levels"], ran
     else:
-        assert ran["steps"] == [5, 10, 20] and 20 in ran["levels"], ran
+        assert users == [5, 10, 20] and 20 in ran["levels"], ran
+
+
+def test_a_step_is_measured_once_its_users_have_started_so_their_sign_ins_are_not_judged(tmp_path):
+    """A first step of 10 users whose sign-ins answer in 3 s while they start; once all 10 run, 100 ms."""
+    seconds = [(0, 100, 0), (1, 3000, 4), (2, 3000, 8)] + [(second, 100, None) for second in range(3, 12)]
+    ran = run_shape(tmp_path, seconds, [10, 20])
+    first = ran["steps"][0]
+    assert first["users"] == 10 and first["requests"]["mail.all"]["p95"] == 100, first
+    assert first["requests"]["mail.all"]["requests"] < 30 * 4, "the requests made while users started were counted"
+    assert [step["users"] for step in ran["steps"]] == [10, 20], ran
+
+
+def test_a_step_whose_users_never_all_start_is_measured_after_the_time_they_may_take(tmp_path):
+    """3 of 10 users never start (their sign-in failed): the step opens after twice its ramp and a grace."""
+    seconds = [(second, 100, 7) for second in range(0, 20)]
+    ran = run_shape(tmp_path, seconds, [10], spawn_rate=10)  # it may take 2 × 1 s + 5 s: opens at 8, closes at 10
+    assert [step["users"] for step in ran["steps"]] == [10], ran
+    assert ran["steps"][0]["requests"]["mail.all"]["requests"] == 2 * 30, ran
+
+
+def test_a_step_has_settled_when_its_halves_carry_the_same_rate_within_tolerance_or_chance():
+    steady = [(t, 30 * t) for t in range(0, 11)]
+    assert settled(steady, 0, 10)
+    rising = [(t, 3 * t * t) for t in range(0, 11)]  # the rate grows from 3/s to 60/s
+    assert not settled(rising, 0, 10)
+    few = [(0, 0), (5, 4), (10, 10)]  # 4 then 6 requests: 50 % apart, but within chance
+    assert settled(few, 0, 10)
+    assert not settled([(0, 0), (1, 5)], 0, 1), "two samples cannot show a trend"

@@ -9,6 +9,7 @@ from harness.backends.docker.configs import FILES
 from harness.backends.docker.control import DockerControl
 from harness.backends.docker.engine import LABEL_NODE
 from harness.backends.docker.node import set_cpu_quota
+from harness.backends.docker.ports import published_ports
 from harness.backends.docker.usage import container_usage
 from harness.models.layout import Layout, from_topology
 
@@ -52,11 +53,13 @@ class DockerAccess(DockerControl):
         return self.cluster.vip_holders(self.topology)
 
     def published(self, node: str, port: int) -> tuple[str, int] | None:
-        found = self.cluster.endpoints().get(f"{node}:{port}")
-        if not found:
+        """The loopback address `port` of `node` is published on: one container's settings, not every node's
+        status (whose health checks take a second)."""
+        try:
+            number = published_ports(self.cluster.node(node).container).get(str(port))
+        except NodeUnreachable:
             return None
-        host, _, number = found.partition(":")
-        return host, int(number)
+        return ("127.0.0.1", number) if number else None
 
     def usage(self) -> dict[str, Usage]:
         found: dict[str, Usage] = {}
