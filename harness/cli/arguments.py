@@ -241,9 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "scaling; `none` to skip (default: 0.2,0.3)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
-    size.add_argument("--hold", type=duration, default=10.0, help="how long each step is measured at least, once its users have "
-                                                               "started (default: 10s; up to twice that until its "
-                                                               "throughput settles)")
+    size.add_argument("--hold", type=duration, default=10.0,
+                      help="how long each step is measured at least, once its users have started (default: 10s; up "
+                           "to twice that until its throughput settles)")
     size.add_argument("--repeats", type=int, default=2,
                       help="runs of each sweep point; the point is their median, their spread is printed beside the "
                            "fit's errors (default: 2)")

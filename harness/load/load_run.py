@@ -22,6 +22,7 @@ from harness.load.plots import plot_all
 from harness.load.profile import LoadProfile
 from harness.load.results import summarize
 from harness.load.runner import run_locust
+from harness.load.warm_up import warm_up
 
 SEED_MESSAGES = 5
 Progress = Callable[[str], None]
@@ -75,6 +76,8 @@ def _run(target: Target, profile: LoadProfile, options: LoadOptions, folder: Pat
     endpoints = target.endpoints
     with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
                     imap=endpoints.imap) as accounts:
+        if options.shape == "steps":  # a stepped run measures capacity: its first step must not find them cold
+            warm_up(accounts, endpoints.http_url, endpoints.tls, progress)
         steps = [min(level, count) for level in profile.steps.users] if options.shape == "steps" else []
         plan = LoadPlan(
             profile=profile, http_url=endpoints.http_url, verify_tls=endpoints.tls is not False,

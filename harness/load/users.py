@@ -31,12 +31,9 @@ from harness.load.behaviour import MESSAGE_SIZES, Accounts, Behaviour
 from harness.load.mail_users import ImapBehaviour, SmtpBehaviour
 from harness.load.load_plan import LoadPlan
 from harness.load.profile import RETRY_SUFFIX, UserClass
+from harness.load.warm_up import CLIENT, INBOX, MAIL_COLUMNS
 
 API = "/appsuite/api"
-CLIENT = "open-xchange-appsuite"
-# The UI's mail list: App Suite's columns, newest first, the first 50.
-MAIL_COLUMNS = "102,600,601,602,603,604,605,606,607,608,610,611,614,652"
-INBOX = "default0/INBOX"
 RAMPUP = [{"module": "jslob", "action": "list", "data": ["io.ox/core", "io.ox/mail", "io.ox/files"]},
           {"module": "user", "action": "get"}, {"module": "account", "action": "all"}]
 CATEGORY_NAMES = {1: "USER_INPUT", 2: "CONFIGURATION", 3: "PERMISSION_DENIED", 4: "TRY_AGAIN", 5: "SERVICE_DOWN",

@@ -6,7 +6,8 @@ scaling), the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
 the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
-Test users are provisioned once for the whole sweep.
+Test users are provisioned once for the whole sweep, and each signs in
+once before the first point (harness.load.warm_up).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users
 from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
+from harness.load.warm_up import warm_up
 from harness.sizing.measure import PointPlan, PointRun, measure_point, node_cores
 from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
 
@@ -194,6 +196,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
              f"{users} test users")
     with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
                     imap=endpoints.imap) as accounts:
+        warm_up(accounts, endpoints.http_url, endpoints.tls, progress)
         for index, (tier, nodes, quota), repeat in ((i, p, r) for i, p in enumerate(plan, 1)
                                                     for r in range(1, settings.repeats + 1)):
             profile = profiles[tier]
