@@ -205,13 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     size = commands.add_parser(
         "size", help="extrapolate measured capacity to the nodes, cores and RAM a 1M-user installation needs",
-        description="With --measure: bring up the `sizing` topology (three groupware nodes) if the project is not "
+        description="With --measure: bring up the `sizing` topology (four groupware nodes) if the project is not "
                     "running, sweep the groupware pool with 1, 2 and 3 members under CPU quotas set through the "
-                    "engine (each point run --repeats times; the fits take the median and print the spread), one "
+                    "engine and with 4 under the smallest (each point run --repeats times; the fits take the median and print the spread), one "
                     "groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot nodes (step "
                     "load, throughput at the profile's SLOs), then kill a middleware node under the load "
                     "its nodes carry with one spare (the N+1 proof). With --from: reuse the points of earlier "
-                    "sweeps. Then fit the Universal Scalability Law per tier (bootstrap intervals, held-out 3-node "
+                    "sweeps. Then fit the Universal Scalability Law per tier (bootstrap intervals, held-out 4-node "
                     "prediction, leave-one-out; points the generator or the host bound are left out) and one node's "
                     "throughput against its cores (the per-core scaling to the design's cores), compute the demand "
                     "of --users from the design file, and print nodes per tier against the design and how far it "
@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--core-quotas", metavar="CORES,...",
                       help="CPU quotas under which one groupware node is measured as well, for its per-core "
                            "scaling; `none` to skip (default: 0.2,0.3)")
+    size.add_argument("--held-out-nodes", metavar="N|none",
+                      help="groupware members measured under the smallest quota as well, the point the fit on 1 to 3 "
+                           "members must predict; `none` holds out the 3-member points (default: 4)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
     size.add_argument("--hold", type=duration, default=10.0,

@@ -41,6 +41,17 @@ def _quotas(text: str | None, default: tuple[float, ...], flag: str = "--quotas"
     return quotas
 
 
+def _held_out_nodes(text: str | None, default: int | None) -> int | None:
+    if text is None:
+        return default
+    if text.strip() == "none":
+        return None
+    if not text.strip().isdigit() or int(text) < 4:
+        raise UserError(f"--held-out-nodes {text}: a pool size above the 1 to 3 members the fit is made on",
+                        "give --held-out-nodes 4, or `none` to hold out the 3-member points")
+    return int(text)
+
+
 def _check_profile(design, name: str) -> None:
     """Refuse, before half an hour of measuring, a profile the design's demand cannot use or that sends nothing."""
     from harness.load.profile import load_profile
@@ -103,6 +114,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         settings = SweepSettings(profile=args.profile, quotas=_quotas(args.quotas, defaults.quotas),
                                  imap_quotas=_quotas(args.imap_quotas, defaults.imap_quotas, "--imap-quotas"),
                                  hold_seconds=args.hold, repeats=args.repeats,
+                                 held_out_nodes=_held_out_nodes(args.held_out_nodes, defaults.held_out_nodes),
                                  core_quotas=() if (args.core_quotas or "").strip() == "none"
                                  else _quotas(args.core_quotas, defaults.core_quotas, "--core-quotas"))
         target = _target(console, args, project)

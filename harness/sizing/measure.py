@@ -44,7 +44,7 @@ class PointPlan:
     steps: tuple[int, ...]  # users per step
     hold_seconds: float
     speedup: float
-    spawn_rate: float = 4.0  # users started per second: a first step's users must not all sign in at once
+    spawn_rate: float = 8.0  # users started per second; a step is measured once they all have (harness.load.locustfile)
     node_cores: float | None = None  # without a quota: the cores each node has
 
     @property

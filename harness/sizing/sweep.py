@@ -1,7 +1,9 @@
 """The capacity sweep of `oxh size --measure`: which points to measure, in which order, with which steps.
 
 The groupware pool is measured with 1, 2 and 3 members under each CPU
-quota, one groupware node under the larger `core_quotas` too (its per-core
+quota and with a fourth under the smallest, where the host has room for it
+(the point the fit on the others must predict: harness.sizing.validation),
+one groupware node under the larger `core_quotas` too (its per-core
 scaling), the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
 the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
@@ -41,6 +43,9 @@ class SweepSettings:
     imap_profile: str = "imap"
     quotas: tuple[float, ...] = (0.1, 0.15)  # cores per middleware node
     nodes: tuple[int, ...] = (1, 2, 3)
+    # One more member under the smallest quota only (the host has no room for it under the larger): the point held
+    # out of the fit on the others, so that the USL's contention term is checked; None holds out the largest pool.
+    held_out_nodes: int | None = 4
     # One groupware node under these quotas too, for its per-core scaling (harness.sizing.per_core): as far up as
     # a 2-core host carries without becoming the bottleneck itself.
     core_quotas: tuple[float, ...] = (0.2, 0.3)
@@ -62,9 +67,17 @@ class SweepSettings:
     def points(self) -> list[tuple[str, int, float]]:
         """(tier, nodes, cores per node) in the order measured: smallest first, so later steps are well placed."""
         middleware = [("middleware", n, q) for q in sorted(self.quotas) for n in sorted(self.nodes)]
+        if self.held_out_nodes and self.held_out_nodes not in self.nodes:
+            smallest = min(self.quotas)
+            middleware.insert(len(self.nodes), ("middleware", self.held_out_nodes, smallest))
         one_node = [("middleware", 1, q) for q in sorted(set(self.core_quotas) - set(self.quotas))]
         imap = [("imap", n, q) for q in sorted(self.imap_quotas) for n in sorted(self.imap_nodes)]
         return middleware + one_node + imap
+
+    def held_out(self, tier: str, nodes: int) -> bool:
+        """Whether a point is one the fit on the others predicts: the tier's largest pool, from 3 nodes on."""
+        largest = max(n for t, n, _ in self.points() if t == tier)
+        return nodes == largest >= 3
 
     def planned_seconds(self) -> float:
         """An upper bound of the sweep's load time: every step of every run, each held at most twice (a run
@@ -107,7 +120,8 @@ def _largest_expected(settings: SweepSettings, tier: str) -> float:
     """The highest throughput a step of `tier` may ask for, which sets the test users provisioned: the guess,
     PROVISIONED times over."""
     if tier == "middleware":
-        cores = max(max(settings.nodes) * max(settings.quotas), max(settings.core_quotas, default=0.0))
+        cores = max(max(settings.nodes) * max(settings.quotas), max(settings.core_quotas, default=0.0),
+                    (settings.held_out_nodes or 0) * min(settings.quotas))
     else:
         cores = max(settings.imap_nodes) * max(settings.imap_quotas)
     return settings.guess_per_core[tier] * PROVISIONED * cores
@@ -137,7 +151,8 @@ def moved(expected: float, found: SloCapacity) -> float:
     return max(expected * 2.0, 1.5 * (found.throughput or 0.0))
 
 
-def point_from_run(measured: PointRun, profile: LoadProfile, run: str) -> tuple[CapacityPoint | None, SloCapacity]:
+def point_from_run(measured: PointRun, profile: LoadProfile, run: str,
+                   held_out: bool = False) -> tuple[CapacityPoint | None, SloCapacity]:
     """The capacity point of one measured run, or None (with why) when it carries no usable throughput."""
     found = capacity_at_slo(measured.load.steps, profile.slos)
     if found.status != "at_slo":  # no knee inside the steps: a lower bound or nothing, not a capacity
@@ -146,7 +161,7 @@ def point_from_run(measured: PointRun, profile: LoadProfile, run: str) -> tuple[
     point = CapacityPoint(tier=plan.tier, nodes=len(plan.members), cpu_per_node=plan.cores,
                           throughput=round(found.throughput, 2), run=run,
                           generator_bound=not measured.load.generator.kept_up,
-                          held_out=len(plan.members) >= 3,
+                          held_out=held_out,
                           memory_per_session_mib=measured.memory_per_session_mib)
     return point, found
 
@@ -171,6 +186,10 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
         raise UserError(f"the groupware pool of {target.name} has {len(groupware)} member(s); the sweep measures up "
                         f"to {max(settings.nodes)}", "bring up the `sizing` topology (oxh up --topology sizing) "
                                                      "or lower the node counts")
+    if settings.held_out_nodes and len(groupware) < settings.held_out_nodes:
+        progress(f"the groupware pool of {target.name} has {len(groupware)} members, not {settings.held_out_nodes}: "
+                 f"the fit is checked on the {max(settings.nodes)}-node points instead")
+        settings = replace(settings, held_out_nodes=None)
     imap_nodes = access.layout.names("imap")
     if not isinstance(access, CpuLimits):  # a staging cluster: its nodes as they are, members drained only
         cores = {"middleware": node_cores(access, groupware[0]), "imap": node_cores(access, imap_nodes[0])}
@@ -216,11 +235,12 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                                        + ("" if attempt == 1 else "-again"))
                 measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
                 ran = [step.users for step in measured.load.steps]
-                point, found = point_from_run(measured, profile, run_folder.name)
+                held_out = settings.held_out(tier, nodes)
+                point, found = point_from_run(measured, profile, run_folder.name, held_out)
                 if first is not None and point is None:
                     # The knee between the two attempts' steps (noise can put it there): judge them together.
                     measured = merged(first, measured)
-                    point, found = point_from_run(measured, profile, run_folder.name)
+                    point, found = point_from_run(measured, profile, run_folder.name, held_out)
                 first = measured
                 # the steps that ran: a run ends with its first step over the SLOs
                 runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat,

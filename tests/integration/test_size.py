@@ -1,5 +1,6 @@
-"""`oxh size --measure` on the `sizing` topology, cut to one CPU quota, one run per point and short steps:
-the groupware pool measured with 1, 2 and 3 members (no further one-node quotas), the mail tier with 1 and 2
+"""`oxh size --measure` on the `sizing` topology, cut to one CPU quota, two runs per point and short steps:
+the groupware pool measured with 1, 2 and 3 members (no fourth member and no further one-node quotas: CI time;
+both are the sweep's defaults, their points: tests/unit/test_sizing_sweep.py), the mail tier with 1 and 2
 Dovecot nodes, the N+1 proof killing a groupware node under load, then the fits, the plan per tier and the
 files; and `--from` that run again.
 
@@ -41,7 +42,7 @@ def sizing_project(start_topology):
 def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every_tier(sizing_project, tmp_path):
     cluster = sizing_project
     result = oxh("size", "--measure", "--project", cluster.project, "--quotas", "0.15", "--core-quotas", "none",
-                 "--imap-quotas", "0.5", "--hold", "8", "--repeats", "1", "--users", "1000000",
+                 "--held-out-nodes", "none", "--imap-quotas", "0.5", "--hold", "8", "--repeats", "2", "--users", "1000000",
                  reports=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode in (0, 1), output[-5000:]
@@ -54,6 +55,8 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     assert {("middleware", 1), ("middleware", 2), ("middleware", 3), ("imap", 1), ("imap", 2)} <= measured
     one_node = {run["cpu_per_node"] for run in sweep["runs"] if run["tier"] == "middleware" and run["nodes"] == 1}
     assert one_node == {0.15}, sweep["runs"]  # `--core-quotas none`: no one-node point under another quota
+    for point in measured:  # every point measured twice
+        assert {run["repeat"] for run in sweep["runs"] if (run["tier"], run["nodes"]) == point} == {1, 2}, point
     for run in sweep["runs"]:  # each point's own load run, with its steps, is kept beside the sweep
         steps = json.loads((folder / "points" / run["folder"] / "results.json").read_text())["steps"]
         assert len(steps) == len(run["steps"]), run
@@ -64,9 +67,17 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     assert fit["model"] == "amdahl" and "Amdahl" in fit["reason"], fit
     assert fit["lambda_per_core"] > 0 and fit["intervals"]["lambda_per_core"]
     assert "validation" in fit and ("held_out" in fit["validation"] or fit["validation"]["not_done"])
-    # One run per point (CI time; the median of repeats: tests/unit/test_repeats.py): no spread is claimed.
-    assert fit["validation"]["spread"] is None
-    assert "run-to-run spread not measured (each point ran once)" in result.stdout
+    # Two runs per point: the point is their median (runs that found no knee give none), and how far the runs lie
+    # apart is printed beside the fit's errors.
+    repeated = [point for point in fit["points"] if point["repeats"]]
+    assert repeated, fit["points"]
+    for point in repeated:
+        assert len(point["repeats"]) == 2 and point["throughput"] == pytest.approx(
+            sum(point["repeats"]) / 2, abs=0.02), point
+    spread = fit["validation"]["spread"]
+    assert spread["points"] == len(repeated) and 0 <= spread["median"] <= spread["highest"], spread
+    assert f"run-to-run spread {spread['median']:.1%} (median; highest {spread['highest']:.1%}" in \
+        " ".join(result.stdout.split()), result.stdout[-3000:]
 
     # One node under one quota: too few for a per-core exponent (three are needed), which the sizing says
     # while the per-core factor stays the design's assumption (the fit itself: tests/unit/test_per_core.py;
@@ -150,5 +161,5 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     manager = cluster.node("lb-1").exec("curl -s -H 'Referer: http://127.0.0.1/' "
                                         "'http://127.0.0.1/balancer-manager?xml=1'").output
     assert "<httpd:status>" in manager and " Dis " not in manager, manager[-2000:]
-    for node in ("ox-1", "ox-2", "ox-3", "imap-1", "imap-2"):
+    for node in ("ox-1", "ox-2", "ox-3", "ox-4", "imap-1", "imap-2"):
         assert cluster.node(node).container.attrs["HostConfig"]["CpuQuota"] in (0, -1), node

@@ -25,17 +25,27 @@ from harness.sizing.sweep import (SweepSettings, _expected, _per_core, moved, po
 def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
     settings = SweepSettings(quotas=(0.15, 0.1), imap_quotas=(0.1,), core_quotas=(0.4, 0.15, 0.25))
     assert settings.points() == [("middleware", 1, 0.1), ("middleware", 2, 0.1), ("middleware", 3, 0.1),
+                                 ("middleware", 4, 0.1),  # a fourth member, under the smallest quota only
                                  ("middleware", 1, 0.15), ("middleware", 2, 0.15), ("middleware", 3, 0.15),
                                  ("middleware", 1, 0.25), ("middleware", 1, 0.4),  # one node, for per-core scaling
                                  ("imap", 1, 0.1), ("imap", 2, 0.1)]
-    assert len([p for p in settings.points() if p[0] == "middleware"]) >= 6  # enough for a USL fit
+    # the fit on 1 to 3 members is held against the fourth: 6 points, enough for a USL fit
+    assert len([p for p in settings.points() if p[0] == "middleware" and not settings.held_out(*p[:2])]) >= 6
+    assert settings.held_out("middleware", 4) and not settings.held_out("middleware", 3)
+    assert not settings.held_out("imap", 2)  # too few mail nodes to hold one pool size out
 
 
-def test_the_default_sweep_runs_every_point_twice_within_50_minutes_of_load_at_most():
+def test_without_a_fourth_member_the_largest_pool_is_held_out():
+    settings = SweepSettings(held_out_nodes=None)
+    assert max(nodes for tier, nodes, _ in settings.points() if tier == "middleware") == 3
+    assert settings.held_out("middleware", 3) and not settings.held_out("middleware", 2)
+
+
+def test_the_default_sweep_runs_every_point_twice_within_55_minutes_of_load_at_most():
     settings = SweepSettings()
     assert settings.repeats >= 2  # a median and a spread per point
     # every step of every run, each held twice: steady steps are not, and a run ends at its knee
-    assert settings.planned_seconds() <= 50 * 60
+    assert settings.planned_seconds() <= 55 * 60
 
 
 def test_steps_bracket_the_expected_throughput():
@@ -78,7 +88,7 @@ def _results(nodes: int, steps: list[tuple[int, float, int]], bound: bool = Fals
 
 def test_a_point_is_the_throughput_at_the_slo_and_a_knee_outside_the_steps_is_no_point():
     profile = load_profile("webmail")
-    point, found = point_from_run(_results(3, [(10, 10.0, 400), (20, 20.0, 1400)]), profile, "run")
+    point, found = point_from_run(_results(3, [(10, 10.0, 400), (20, 20.0, 1400)]), profile, "run", held_out=True)
     assert found.status == "at_slo" and point is not None
     assert 10 < point.throughput < 20 and point.nodes == 3 and point.held_out
     missing, found = point_from_run(_results(1, [(10, 10.0, 400), (20, 20.0, 600)]), profile, "run")
