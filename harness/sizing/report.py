@@ -48,9 +48,11 @@ def factor_table(result: SizingResult) -> Table:
 
 
 def _needed(plan: TierPlan) -> str:
+    spread = "" if plan.nodes_interval is None else " [{} – {}]".format(
+        *("refused" if bound is None else bound for bound in plan.nodes_interval))
     if plan.nodes is None:
-        return "–"
-    return f"{plan.nodes} ({plan.for_demand} + {plan.nodes - plan.for_demand} spare)"
+        return "–" + spread
+    return f"{plan.nodes} ({plan.for_demand} + {plan.nodes - plan.for_demand} spare){spread}"
 
 
 def _ram(plan: TierPlan) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
@@ -94,6 +94,30 @@ def nodes_needed(fit: UslFit, cores: float, demand: float, utilisation: float, t
             f"{fit.units} at {utilisation:.0%} utilisation for a peak of {demand:,.0f}",
             "use nodes with more cores so that fewer are needed, or split the tier into independent pools")
     return NodeCount(for_throughput, for_demand, total, lost, all_up, after_loss)
+
+
+def count_interval(fit: UslFit, cores: float, demand: float, utilisation: float, tier: str,
+                   failure_domains: int | None = None, at_least: int = 1) -> tuple[int | None, int | None] | None:
+    """The node count over the fit's bootstrap draws of (σ, κ, λ), at the fit's level: (low, high), None for a
+    bound past which no count carries the demand (the draws there refuse the tier); None without draws."""
+    if not len(fit.draws):
+        return None
+    counts = []
+    for sigma, kappa, per_core in fit.draws:
+        drawn = replace(fit, sigma=float(sigma), kappa=float(kappa), per_core=float(per_core), draws=np.empty((0, 3)))
+        try:
+            counts.append(nodes_needed(drawn, cores, demand, utilisation, tier, failure_domains, at_least).total)
+        except DesignRefused:
+            counts.append(math.inf)
+    tail = (1 - fit.level) / 2
+    low, high = np.quantile(counts, [tail, 1 - tail], method="inverted_cdf")
+    return tuple(int(bound) if math.isfinite(bound) else None for bound in (low, high))  # type: ignore[return-value]
+
+
+def interval_text(interval: tuple[int | None, int | None], level: float) -> str:
+    low, high = ("refused" if bound is None else str(bound) for bound in interval)
+    return (f"over the fit's {level:.0%} bootstrap draws of σ, κ and λ the count lies in {low} – {high}"
+            + (" (past that bound no count carries the peak)" if None in interval else ""))
 
 
 def verdict(needed: int, vendor: int) -> str:
@@ -189,6 +213,7 @@ class TierPlan:
     ram_gib: float | None = None
     ram_how: str = "not measured"
     vendor_source: str | None = None
+    nodes_interval: tuple[int | None, int | None] | None = None  # the count over the fit's draws; None: refused
     notes: tuple[str, ...] = ()
 
     @property
@@ -253,14 +278,18 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
     notes = [f"capacity per core λ = {fit.per_core:,.1f} {fit.units}, {beyond_the_data(fit, tier.cores)}; "
              f"extrapolated with per-core scaling {scaling.value:.3g} ({scaling.source})"]
     per_session = memory_per_session(fit)
+    spread = None
     try:
         floors = _node_floors(name, tier.role, tier.ram_gib, factors.memory_base_gib.value, demand.sessions,
                               per_session)
         at_least = max((nodes for nodes, _, _ in floors), default=1)
+        spread = count_interval(fit, cores, need, utilisation, name, design.failure_domains, at_least)
+        if spread:
+            notes.append(interval_text(spread, fit.level))
         count = nodes_needed(fit, cores, need, utilisation, name, design.failure_domains, at_least)
     except DesignRefused as refusal:
         return TierPlan(**base, basis="extrapolated", verdict=f"refused: {refusal.message}",
-                        demand={fit.units: need}, demand_how=how, notes=tuple(notes))
+                        demand={fit.units: need}, demand_how=how, nodes_interval=spread, notes=tuple(notes))
     binding = [(kind, why) for nodes, kind, why in floors
                if nodes == count.for_demand and nodes > count.for_throughput]
     notes += [f"{count.for_demand} nodes must be left after a failure: {why}" for _, why in binding]
@@ -279,7 +308,7 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
                     lost_in_failure=count.lost, capacity_per_node=float(fit.throughput(1, cores)),
                     utilisation_all_up=need / count.capacity_all_up,
                     utilisation_after_loss=need / count.capacity_after_loss, ram_gib=ram, ram_how=ram_how,
-                    notes=tuple(notes))
+                    nodes_interval=spread, notes=tuple(notes))
 
 
 def plan_tiers(design: SizingDesign, demand: PeakDemand, fits: Mapping[str, UslFit],

@@ -11,7 +11,7 @@ from harness.load.profile import LoadProfile, Slo, load_profile
 from harness.sizing.demand import peak_demand, request_mix, requests_per_session_per_second
 from harness.sizing.design_yaml import write_design
 from harness.sizing.errors import SizingError
-from harness.sizing.tier_plan import DesignRefused, nodes_needed, plan_tiers, verdict
+from harness.sizing.tier_plan import DesignRefused, count_interval, nodes_needed, plan_tiers, verdict
 from harness.sizing.plots import plot_all
 from harness.load.load_result import StepClass, StepResult
 from harness.sizing.points import CapacityPoint, TierCost, capacity_at_slo, points_from_json
@@ -236,6 +236,18 @@ def test_a_demand_past_the_curves_peak_is_refused_with_the_tier_and_n_star():
     assert nodes_needed(fit, 1, peak * 0.9, 1.0, "imap").for_demand <= 9
     with pytest.raises(DesignRefused, match=r"imap: the peak demand of .* \(N\* = 9: past it"):
         nodes_needed(fit, 1, peak * 1.01, 1.0, "imap")
+
+
+def test_the_count_is_given_over_the_fits_draws_and_a_draw_that_caps_the_pool_below_the_demand_refuses():
+    from dataclasses import replace
+
+    fit = replace(linear_fit(), level=0.9, draws=np.array([[0.0, 0.0, 100.0]] * 90 + [[0.0, 0.0, 50.0]] * 10))
+    # 240 req/s: 3 nodes of 100 (4 with the spare); at λ = 50, 5 (6): the upper 5 % tail reaches them
+    assert count_interval(fit, 1, 240, 1.0, "t") == (4, 6)
+    capped = replace(fit, draws=np.array([[0.0, 0.0, 100.0]] * 90 + [[0.5, 0.0, 100.0]] * 10))
+    # σ = 0.5 caps the pool at 200 req/s: no count carries 240, so the interval's top says so
+    assert count_interval(capped, 1, 240, 1.0, "t") == (4, None)
+    assert count_interval(replace(fit, draws=np.empty((0, 3))), 1, 240, 1.0, "t") is None
 
 
 def test_verdicts_compare_with_the_vendor_count():
