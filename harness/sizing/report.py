@@ -48,8 +48,8 @@ def factor_table(result: SizingResult) -> Table:
 
 
 def _needed(plan: TierPlan) -> str:
-    spread = "" if plan.nodes_interval is None else " [{} – {}]".format(
-        *("refused" if bound is None else bound for bound in plan.nodes_interval))
+    low, high = plan.nodes_interval or (None, None)  # the count over the fit's draws (tier_plan.CountSpread)
+    spread = "" if low is None else f" [{low} – {'refused' if high is None else high}]"
     if plan.nodes is None:
         return "–" + spread
     return f"{plan.nodes} ({plan.for_demand} + {plan.nodes - plan.for_demand} spare){spread}"

@@ -96,10 +96,30 @@ def nodes_needed(fit: UslFit, cores: float, demand: float, utilisation: float, t
     return NodeCount(for_throughput, for_demand, total, lost, all_up, after_loss)
 
 
+@dataclass(frozen=True)
+class CountSpread:
+    """The node count over the fit's bootstrap draws of (σ, κ, λ), at the fit's level."""
+    low: int | None  # None: past this bound no count carries the demand (the draws there refuse the tier)
+    high: int | None
+    refused: float  # share of the draws that refuse the tier
+    level: float
+
+    @property
+    def bounds(self) -> tuple[int | None, int | None]:
+        return self.low, self.high
+
+    def text(self) -> str:
+        if self.low is None:
+            return (f"{self.refused:.0%} of the fit's bootstrap draws of σ, κ and λ refuse the tier: at the fit's "
+                    f"{self.level:.0%} level no count carries the peak")
+        high = "refused" if self.high is None else str(self.high)
+        return (f"over the fit's {self.level:.0%} bootstrap draws of σ, κ and λ the count lies in {self.low} – {high}"
+                + (f" ({self.refused:.0%} of the draws refuse the tier)" if self.refused else ""))
+
+
 def count_interval(fit: UslFit, cores: float, demand: float, utilisation: float, tier: str,
-                   failure_domains: int | None = None, at_least: int = 1) -> tuple[int | None, int | None] | None:
-    """The node count over the fit's bootstrap draws of (σ, κ, λ), at the fit's level: (low, high), None for a
-    bound past which no count carries the demand (the draws there refuse the tier); None without draws."""
+                   failure_domains: int | None = None, at_least: int = 1) -> CountSpread | None:
+    """The node count over the fit's bootstrap draws (None without draws)."""
     if not len(fit.draws):
         return None
     counts = []
@@ -110,14 +130,9 @@ def count_interval(fit: UslFit, cores: float, demand: float, utilisation: float,
         except DesignRefused:
             counts.append(math.inf)
     tail = (1 - fit.level) / 2
-    low, high = np.quantile(counts, [tail, 1 - tail], method="inverted_cdf")
-    return tuple(int(bound) if math.isfinite(bound) else None for bound in (low, high))  # type: ignore[return-value]
-
-
-def interval_text(interval: tuple[int | None, int | None], level: float) -> str:
-    low, high = ("refused" if bound is None else str(bound) for bound in interval)
-    return (f"over the fit's {level:.0%} bootstrap draws of σ, κ and λ the count lies in {low} – {high}"
-            + (" (past that bound no count carries the peak)" if None in interval else ""))
+    low, high = (int(bound) if math.isfinite(bound) else None
+                 for bound in np.quantile(counts, [tail, 1 - tail], method="inverted_cdf"))
+    return CountSpread(low, high, sum(not math.isfinite(count) for count in counts) / len(counts), fit.level)
 
 
 def verdict(needed: int, vendor: int) -> str:
@@ -285,11 +300,12 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
         at_least = max((nodes for nodes, _, _ in floors), default=1)
         spread = count_interval(fit, cores, need, utilisation, name, design.failure_domains, at_least)
         if spread:
-            notes.append(interval_text(spread, fit.level))
+            notes.append(spread.text())
         count = nodes_needed(fit, cores, need, utilisation, name, design.failure_domains, at_least)
     except DesignRefused as refusal:
         return TierPlan(**base, basis="extrapolated", verdict=f"refused: {refusal.message}",
-                        demand={fit.units: need}, demand_how=how, nodes_interval=spread, notes=tuple(notes))
+                        demand={fit.units: need}, demand_how=how,
+                        nodes_interval=spread.bounds if spread else None, notes=tuple(notes))
     binding = [(kind, why) for nodes, kind, why in floors
                if nodes == count.for_demand and nodes > count.for_throughput]
     notes += [f"{count.for_demand} nodes must be left after a failure: {why}" for _, why in binding]
@@ -308,7 +324,7 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
                     lost_in_failure=count.lost, capacity_per_node=float(fit.throughput(1, cores)),
                     utilisation_all_up=need / count.capacity_all_up,
                     utilisation_after_loss=need / count.capacity_after_loss, ram_gib=ram, ram_how=ram_how,
-                    nodes_interval=spread, notes=tuple(notes))
+                    nodes_interval=spread.bounds if spread else None, notes=tuple(notes))
 
 
 def plan_tiers(design: SizingDesign, demand: PeakDemand, fits: Mapping[str, UslFit],

@@ -243,10 +243,14 @@ def test_the_count_is_given_over_the_fits_draws_and_a_draw_that_caps_the_pool_be
 
     fit = replace(linear_fit(), level=0.9, draws=np.array([[0.0, 0.0, 100.0]] * 90 + [[0.0, 0.0, 50.0]] * 10))
     # 240 req/s: 3 nodes of 100 (4 with the spare); at λ = 50, 5 (6): the upper 5 % tail reaches them
-    assert count_interval(fit, 1, 240, 1.0, "t") == (4, 6)
+    spread = count_interval(fit, 1, 240, 1.0, "t")
+    assert spread.bounds == (4, 6) and spread.refused == 0 and spread.text().endswith("lies in 4 – 6")
     capped = replace(fit, draws=np.array([[0.0, 0.0, 100.0]] * 90 + [[0.5, 0.0, 100.0]] * 10))
     # σ = 0.5 caps the pool at 200 req/s: no count carries 240, so the interval's top says so
-    assert count_interval(capped, 1, 240, 1.0, "t") == (4, None)
+    spread = count_interval(capped, 1, 240, 1.0, "t")
+    assert spread.bounds == (4, None) and "4 – refused (10% of the draws refuse the tier)" in spread.text()
+    mostly = replace(fit, draws=np.array([[0.0, 0.0, 100.0]] * 3 + [[0.5, 0.0, 100.0]] * 97))
+    assert count_interval(mostly, 1, 240, 1.0, "t").text().startswith("97% of the fit's bootstrap draws")
     assert count_interval(replace(fit, draws=np.empty((0, 3))), 1, 240, 1.0, "t") is None
 
 
