@@ -44,7 +44,7 @@ class PointPlan:
     steps: tuple[int, ...]  # users per step
     hold_seconds: float
     speedup: float
-    spawn_rate: float = 8.0  # users started per second; a step is measured once they all have (harness.load.locustfile)
+    spawn_rate: float = 4.0  # users started per second: faster, their sign-ins leave a backlog the first step sees
     node_cores: float | None = None  # without a quota: the cores each node has
 
     @property
