@@ -42,7 +42,7 @@ def sizing_project(start_topology):
 def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every_tier(sizing_project, tmp_path):
     cluster = sizing_project
     result = oxh("size", "--measure", "--project", cluster.project, "--quotas", "0.15", "--core-quotas", "none",
-                 "--held-out-nodes", "none", "--imap-quotas", "0.5", "--hold", "8", "--repeats", "2", "--users", "1000000",
+                 "--held-out-nodes", "none", "--imap-quotas", "0.5", "--hold", "6", "--repeats", "2", "--users", "1000000",
                  reports=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode in (0, 1), output[-5000:]
