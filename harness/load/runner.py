@@ -110,11 +110,9 @@ def run_locust(plan: LoadPlan, folder: Path, access: NodeAccess | None, progress
                         process.kill()
                     break
                 try:
-                    process.wait(timeout=PROGRESS_EVERY)
-                    break
+                    process.wait(timeout=PROGRESS_EVERY)  # returns as soon as Locust ends
                 except subprocess.TimeoutExpired:
-                    pass
-                progress(_progress_line(folder, elapsed, plan.planned_seconds()))
+                    progress(_progress_line(folder, elapsed, plan.planned_seconds()))
         except KeyboardInterrupt:
             process.terminate()  # Locust writes its CSVs and steps on SIGTERM; the caller removes the users
             process.wait(timeout=30)

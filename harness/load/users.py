@@ -27,11 +27,12 @@ from typing import Any, Callable
 
 from locust import FastHttpUser, User
 
+from harness.clients.ox_http import DEFAULT_CLIENT as CLIENT
 from harness.load.behaviour import MESSAGE_SIZES, Accounts, Behaviour
 from harness.load.mail_users import ImapBehaviour, SmtpBehaviour
 from harness.load.load_plan import LoadPlan
 from harness.load.profile import RETRY_SUFFIX, UserClass
-from harness.load.warm_up import CLIENT, INBOX, MAIL_COLUMNS
+from harness.load.warm_up import INBOX, MAIL_COLUMNS
 
 API = "/appsuite/api"
 RAMPUP = [{"module": "jslob", "action": "list", "data": ["io.ox/core", "io.ox/mail", "io.ox/files"]},

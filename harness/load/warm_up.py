@@ -21,7 +21,6 @@ from harness.clients.ox_errors import OXError, OXServerUnavailable
 from harness.clients.ox_http import OXClient
 from harness.errors import UserError
 
-CLIENT = "open-xchange-appsuite"
 INBOX = "default0/INBOX"
 # The UI's mail list: App Suite's columns (sorted newest first, the first 50)
 MAIL_COLUMNS = "102,600,601,602,603,604,605,606,607,608,610,611,614,652"
@@ -35,7 +34,7 @@ def warm_up(accounts: list[dict[str, str]], http_url: str, verify: bool | str, p
 
     def visit(account: dict[str, str]) -> str | None:
         try:
-            with OXClient(http_url, verify=verify, timeout=TIMEOUT, client_id=CLIENT) as client:
+            with OXClient(http_url, verify=verify, timeout=TIMEOUT) as client:  # App Suite's client id
                 session = client.login(account["login"], account["password"])
                 session.get("mail", "all", folder=INBOX, columns=MAIL_COLUMNS, sort="610", order="desc",
                             limit="0,50")
