@@ -24,8 +24,9 @@ VERSION_COMMANDS = {
     "imap": ("Dovecot", "echo dovecot $(dovecot --version)"),
     "mta": ("Postfix", "echo postfix $(postconf -h mail_version)"),
     "middleware": ("middleware", "if [ -d /opt/open-xchange ]; then dpkg-query -W -f='open-xchange ${Version}' "
-                   "open-xchange-core; else python3 -c 'import aiohttp, sys; print(\"oxref on Python\", "
-                   "sys.version.split()[0], \"aiohttp\", aiohttp.__version__)'; fi"),
+                   "open-xchange-core; else python3 -c 'import aiohttp, json, sys; print(\"oxref on Python\", "
+                   "sys.version.split()[0], \"aiohttp\", aiohttp.__version__, \"workers\", json.load(open("
+                   "\"/etc/oxh/middleware.json\")).get(\"workers\", \"auto\"))'; fi"),
 }
 
 

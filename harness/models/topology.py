@@ -148,7 +148,18 @@ class BalancerTier(Strict):
 class MiddlewareTier(Strict):
     port: int = 8009
     sessions: Literal["shared", "local"] = "shared"
+    workers: int | Literal["auto"] = Field(
+        default="auto", description="Worker processes per reference node, sharing its port: a number from 1, or "
+        "auto: its CPU quota rounded up, followed while it runs (one without a quota).")
     nodes: list[MiddlewareNode]
+
+    @model_validator(mode="after")
+    def _workers(self) -> "MiddlewareTier":
+        if self.workers != "auto" and self.workers < 1:
+            raise ValueError(f"workers must be 1 or more, or auto, not {self.workers}")
+        if self.sessions == "local" and self.workers not in (1, "auto"):
+            raise ValueError("sessions: local keeps sessions in one process's memory, so it needs workers: 1")
+        return self
 
 
 class DatabaseTier(Strict):

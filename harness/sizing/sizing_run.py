@@ -31,7 +31,8 @@ from harness.models.sizing import Factor, SizingDesign
 
 Progress = Callable[[str], None]
 SWEEP_FILE = "sweep.json"
-REFERENCE_SOFTWARE = ("the reference middleware of ox-harness (one Python process per node), not OX App Suite: "
+REFERENCE_SOFTWARE = ("the reference middleware of ox-harness (Python worker processes, one per core of a node's "
+                      "quota), not OX App Suite: "
                       "its node counts are the reference's and demonstrate the method")
 
 

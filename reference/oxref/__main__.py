@@ -1,5 +1,5 @@
-"""`python3 -m oxref`: start one middleware node."""
+"""`python3 -m oxref`: start one middleware node (its supervisor and worker processes)."""
 
-from oxref.app import main
+from oxref.workers import main
 
 main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from oxref.api import handle_api, json_response
 from oxref.modules.config_tree import handle_config
 from oxref.services import Services
 from oxref.sessions import jsessionid_for
+from oxref.workers import running_workers
 
 log = logging.getLogger("oxref")
 API_PREFIX = r"{prefix:(appsuite/api|ajax)}"
@@ -75,7 +77,8 @@ async def handle_health(request: web.Request) -> web.Response:
 async def handle_live(request: web.Request) -> web.Response:
     """Liveness: the node's process answers; no backend is asked (a balancer's member watch knocks here)."""
     config = request.app["services"].config
-    return web.json_response({"status": "UP", "node": config.node, "route": config.route})
+    return web.json_response({"status": "UP", "node": config.node, "route": config.route, "worker": os.getpid(),
+                              "workers": running_workers()})
 
 
 async def handle_metrics(request: web.Request) -> web.Response:
@@ -132,12 +135,8 @@ def create_app(config: config_module.Config) -> web.Application:
     return app
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        config = config_module.load()
-    except config_module.ConfigError as exc:
-        raise SystemExit(f"oxref: {exc}") from None
-    log.info("node %s (route %s) listening on port %s, sessions %s", config.node, config.route, config.listen_port,
-             config.sessions.get("storage", "shared"))
-    web.run_app(create_app(config), port=config.listen_port, access_log=None, print=None)
+def serve(config: config_module.Config) -> None:
+    """One worker process of the node (`oxref.workers` starts them): the node's port, shared with its other
+    workers."""
+    web.run_app(create_app(config), port=config.listen_port, reuse_port=True, access_log=None, print=None,
+                shutdown_timeout=5)

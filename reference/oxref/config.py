@@ -28,6 +28,7 @@ class Config:
     filestore: dict
     pools: list[str] = field(default_factory=lambda: ["oxcluster"])
     sessions: dict = field(default_factory=lambda: {"storage": "shared", "timeout_seconds": 3600})
+    workers: int | str = "auto"  # worker processes: a number, or "auto" (the CPU quota, rounded up)
     mail_domain: str = "ox.test"
     db_password: str = field(repr=False, default="")
     imap_master_password: str = field(repr=False, default="")
@@ -66,6 +67,12 @@ def parse(data: dict, source: str = "the configuration") -> Config:
     storage = data.get("sessions", {}).get("storage", "shared")
     if storage not in ("shared", "local"):
         raise ConfigError(f"{source}: sessions.storage must be 'shared' or 'local', not {storage!r}")
+    workers = data.get("workers", "auto")
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"{source}: workers must be a number from 1 or 'auto', not {workers!r}")
+    if storage == "local" and workers not in (1, "auto"):
+        raise ConfigError(f"{source}: sessions.storage 'local' keeps sessions in one process's memory, so it needs "
+                          f"workers: 1, not {workers}")
     return Config(
         **data,
         db_password=os.environ.get("OXH_DB_PASSWORD", ""),

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.backends.docker.access import DockerAccess
 from harness.checks import conformance
 from harness.clients.mail import wait_for_subject
 from harness.clients.ox_errors import Category, OXError
@@ -315,6 +316,42 @@ def test_metrics_count_requests_by_module(ci_small, anton):
                for s in samples)
     assert any(s.name == "ox_http_requests_total" and s.labels["node"] == f"ox-{node[-1]}" for s in samples)
     assert {"ox_http_request_duration_seconds_bucket", "appsuite_sessions_active_total"} <= {s.name for s in samples}
+
+
+
+def test_a_node_given_more_than_a_core_serves_with_as_many_workers(ci_small, anton):
+    """workers: auto = the CPU quota rounded up: 1.5 cores make two processes on the node's one port, which
+    carry the same sessions and are counted in one scrape; lifting the quota leaves one."""
+    cluster, _ = ci_small
+    client, session, folders = anton
+    node = f"ox-{client.route[-1]}"
+    address = f"http://{cluster.endpoints()[f'{node}:8009']}"
+    access = DockerAccess(cluster)
+
+    def live() -> dict:
+        return httpx.get(f"{address}/live", timeout=3).json()  # a new connection each time
+
+    def contacts_all() -> float:
+        text = httpx.get(f"{address}/metrics", timeout=5).text
+        return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.name == "appsuite_httpapi_requests_seconds_count" and s.labels["module"] == "contacts"
+                   and s.labels["action"] == "all")
+
+    assert live()["workers"] == 1, "ci-small sets no CPU quota, so each node runs one worker"
+    try:
+        access.limit_cpu(node, 1.5)
+        wait_for(lambda: live()["workers"] == 2, timeout=15, waiting_for=f"{node} to run 2 workers under 1.5 cores",
+                 ignore=(httpx.HTTPError,))
+        workers = wait_for(lambda: len(pids := {live()["worker"] for _ in range(30)}) == 2 and pids, timeout=20,
+                           waiting_for=f"both workers of {node} to answer on its port", ignore=(httpx.HTTPError,))
+        before = contacts_all()
+        for _ in range(20):
+            session.get("contacts", "all", folder=str(folders["contacts"]), columns="1")
+        assert contacts_all() - before == 20, f"the 20 calls counted over the workers {sorted(workers)}"
+    finally:
+        access.limit_cpu(node, None)
+    wait_for(lambda: live()["workers"] == 1, timeout=20, waiting_for=f"{node} back to one worker",
+             ignore=(httpx.HTTPError,))
 
 
 # -- DAV and command-line provisioning -------------------------------------------------
