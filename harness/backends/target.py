@@ -114,6 +114,7 @@ class Target:
     access: NodeAccess | None = None  # with the capabilities its backend offers (harness.backends.capabilities)
     drill: DrillSettings | None = None  # a staging target's hosts and own fault commands
     source: str = ""  # the project (docker) or the target file's path (remote) it was resolved from
+    middleware_workers: int | Literal["auto"] | None = None  # reference nodes' worker processes; None: OX's one JVM
 
     @property
     def catalogue_kind(self) -> str:
@@ -185,7 +186,7 @@ def docker_target(project: str) -> Target:
         hung_member_note=hung_member_note(topology),
     )
     return Target(f"{topology.name} (project {project})", "docker", topology.name, endpoints, policy, access,
-                  source=project)
+                  source=project, middleware_workers=topology.middleware.workers)
 
 
 def hung_member_note(topology) -> str:

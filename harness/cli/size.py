@@ -128,7 +128,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         folder = (into or sweep_run or RunFolder.new().path) / "sizing"
     checks = check_steps(sweep)
     points = sized_points(sweep, checks)
-    design, per_core = measured_scaling(design, points)
+    design, per_core = measured_scaling(design, points, sweep.workers)
     result = model(design, args.users, sweep, points)
     rehearsal = ((rehearse_design(design, args.users, sweep, checks),
                   smallest_rehearsed(design, args.users, sweep, checks, result)) if args.rehearse else None)
@@ -168,13 +168,18 @@ def _print_points(console: Console, sweep, points: list[CapacityPoint]) -> None:
         flag = " [red]generator-bound: left out[/]" if run.get("generator_bound") else ""
         console.print(f"  {run['tier']} ×{run['nodes']} at {run['cpu_per_node']:g} core: {capacity['note']}{flag}",
                       soft_wrap=True)
-    repeated = [point for point in points if point.repeats]
-    if repeated:
-        console.print("points fitted (the median of their runs):")
-        for point in repeated:
-            runs = ", ".join(f"{value:.1f}" for value in point.repeats)
-            console.print(f"  {point.tier} ×{point.nodes} at {point.cpu_per_node:g} core: {point.throughput:.1f} "
-                          f"{point.units} (runs {runs}; spread {point.spread:.0%})", highlight=False)
+    if points:
+        console.print("points fitted (the median of their runs), with the host's CPU and the swept nodes' up to the "
+                      "knee:")
+    for point in points:
+        runs = (f"runs {', '.join(f'{value:.1f}' for value in point.repeats)}; spread {point.spread:.0%}; "
+                if point.repeats else "")
+        host = "host not read" if point.host_share is None else f"host {point.host_share:.0%}"
+        swept = "" if point.swept_share is None else f", nodes at {point.swept_share:.0%} of their quota"
+        flag = (" [red]host-bound[/]" if point.host_bound else "") + (
+            f" [red]bound elsewhere ({point.busiest_other or 'not in CPU'})[/]" if point.bound_elsewhere else "")
+        console.print(f"  {point.tier} ×{point.nodes} at {point.cpu_per_node:g} core: {point.throughput:.1f} "
+                      f"{point.units} ({runs}{host}{swept}){flag}", highlight=False, soft_wrap=True)
 
 
 def rehearsal_tables(scenarios: list[Scenario], design: str, users: int) -> list[Table]:

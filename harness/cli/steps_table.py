@@ -5,28 +5,31 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from harness.sizing.points import HOST_BOUND
+from harness.sizing.points import HOST_BOUND, SWEPT_SATURATED
 from harness.sizing.step_model import p95_summary, summary
 from harness.sizing.step_validation import PointCheck
 
 
 def steps_table(checks: list[PointCheck], host_cores: int | None) -> Table:
-    """Every measured step: the host's CPU, and the queueing model's throughput from the point's lightest step."""
+    """Every measured step: the host's CPU, the swept nodes' against their quota, and the queueing model's
+    throughput from the point's lightest step."""
     cores = f"{host_cores} cores" if host_cores else "cores (not recorded: this machine's)"
     table = Table(title=f"Every step: host CPU (share of the host's {cores}; above {HOST_BOUND:.0%} a step measured "
-                        f"the host) and the queueing model (demands from each point's lightest step)",
-                  title_justify="left")
-    for column in ("point", "users", "host CPU", "measured req/s", "model req/s", "error", "p95 measured / model",
-                   "model bottleneck"):
-        table.add_column(column, justify="left" if column in ("point", "model bottleneck") else "right")
+                        f"the host), the swept nodes' CPU (share of their quota; a point whose nodes stay below "
+                        f"{SWEPT_SATURATED:.0%} up to its knee was bound elsewhere) and the queueing model (demands "
+                        f"from each point's lightest step)", title_justify="left")
+    for column in ("point", "users", "host CPU", "swept CPU", "busiest other", "measured req/s", "model req/s",
+                   "error", "p95 measured / model", "model bottleneck"):
+        table.add_column(column, justify="left" if column in ("point", "busiest other", "model bottleneck") else "right")
     for check in checks:
         label = f"{check.tier} ×{check.nodes} at {check.cores_each:g} core"
         if check.problem:
-            table.add_row(label, "", "", "", "", "", "", check.problem)
+            table.add_row(label, "", "", "", "", "", "", "", "", check.problem)
         for step in check.steps:
             host = f"{step.host_share:.0%}" + (" [red]host-bound[/]" if step.host_bound else "")
+            swept = "" if step.swept_share is None else f"{step.swept_share:.0%}"
             found = step.prediction
-            table.add_row(label, str(step.users), host, f"{step.measured:.1f}",
+            table.add_row(label, str(step.users), host, swept, step.busiest_other, f"{step.measured:.1f}",
                           f"{found.predicted:.1f}" if found else "", f"{found.error:.0%}" if found else "",
                           _p95_cell(found), found.bottleneck if found else "demands measured here")
             label = ""

@@ -6,7 +6,10 @@ pool, each limited to `cpu_per_node` cores, and the highest throughput that
 met the profile's SLOs. A `TierCost` is what one request of a class costs
 the tiers that are not measured as a curve (database, filestore, IMAP).
 Both go to JSON and back with `to_dict` / `from_dict`. A point whose host
-ran above `HOST_BOUND` of its cores up to the knee measured the host.
+ran above `HOST_BOUND` of its cores up to the knee measured the host; one
+whose swept nodes never reached `SWEPT_SATURATED` of their CPU quota up to
+the knee met its SLO limit somewhere else (another tier, a wait), and
+measured that, not the tier.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ WRITE_COUNTERS = ("Com_insert", "Com_insert_select", "Com_update", "Com_update_m
                   "Com_delete_multi", "Com_replace", "Com_replace_select")
 MIX = "*"  # TierCost.request of a cost measured per request of the whole profile mix
 HOST_BOUND = 0.75  # above this share of the host's cores (every container and the generator), the host was measured
+# Below this share of their CPU quota up to the knee, the swept nodes were not what ran out: the point is bound
+# elsewhere. A tier at its quota shows 90–100 % over a step; a p95 knee comes at 80 % and more.
+SWEPT_SATURATED = 0.75
 
 
 def _from_dict(cls: type, data: Mapping[str, Any], what: str) -> Any:
@@ -50,10 +56,23 @@ class CapacityPoint:
     memory_per_session_mib: float | None = None
     host_share: float | None = None  # the host's CPU up to the knee, as a share of its cores; None: not known
     repeats: tuple[float, ...] = ()  # a median point's runs' throughputs (harness.sizing.repeats); () for one run
+    swept_share: float | None = None  # the swept nodes' highest CPU up to the knee, as a share of their quota
+    busiest_other: str = ""  # the busiest node outside the swept tier at the knee, e.g. "imap-1 at 41 % of a core"
 
     @property
     def host_bound(self) -> bool:
         return self.host_share is not None and self.host_share > HOST_BOUND
+
+    @property
+    def bound_elsewhere(self) -> bool:
+        """The swept nodes never reached their quota up to the knee: something else set the SLO limit."""
+        return self.swept_share is not None and self.swept_share < SWEPT_SATURATED
+
+    @property
+    def bound_elsewhere_reason(self) -> str:
+        busiest = f"; the busiest other node: {self.busiest_other}" if self.busiest_other else ""
+        return (f"the swept nodes ran at most {self.swept_share:.0%} of their CPU quota up to the knee (below "
+                f"{SWEPT_SATURATED:.0%}): the SLO limit was met elsewhere{busiest}, not in the tier's CPU")
 
     @property
     def spread(self) -> float | None:

@@ -3,7 +3,8 @@
 A sweep measures each (tier, nodes, cores per node) more than once, and
 `oxh size --from` may read several sweeps of one topology; either way the
 fits see one point per configuration, its throughput the median of the runs
-that were neither generator- nor host-bound (all runs when every one was), so
+that were neither generator- nor host-bound nor bound elsewhere (all runs
+when every one was), so
 that one noisy run moves the point less and the fit's errors can be read
 against how far two runs of the same point lie apart.
 """
@@ -31,7 +32,7 @@ def median_point(runs: Sequence[CapacityPoint]) -> CapacityPoint:
         raise ValueError("median_point: runs of different configurations")
     if len(runs) == 1:
         return runs[0]
-    free = [run for run in runs if not run.generator_bound and not run.host_bound] or list(runs)
+    free = [run for run in runs if not (run.generator_bound or run.host_bound or run.bound_elsewhere)] or list(runs)
     first = free[0]
     return CapacityPoint(
         tier=first.tier, nodes=first.nodes, cpu_per_node=first.cpu_per_node,
@@ -42,6 +43,8 @@ def median_point(runs: Sequence[CapacityPoint]) -> CapacityPoint:
         memory_per_session_mib=_median_of(run.memory_per_session_mib for run in free),
         host_share=_median_of(run.host_share for run in free),
         repeats=tuple(sorted(run.throughput for run in free)) if len(free) > 1 else (),
+        swept_share=_median_of(run.swept_share for run in free),
+        busiest_other=next((run.busiest_other for run in free if run.busiest_other), ""),
     )
 
 

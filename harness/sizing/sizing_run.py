@@ -24,7 +24,7 @@ from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
 from harness.sizing.rehearsal import Scenario, SmallestDesign, measured_demands, rehearse, smallest_design
-from harness.sizing.per_core import PerCoreFit, fit_per_core
+from harness.sizing.per_core import PerCoreFit, Workers, fit_per_core
 from harness.sizing.step_validation import PointCheck, check_points, with_host_shares
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
 from harness.models.sizing import Factor, SizingDesign
@@ -50,6 +50,7 @@ class Sweep:
     proof: ProofResult | None = None
     host_cores: int | None = None  # the cores of the host the sweep ran on, where it says
     software: str = "not recorded by the sweep"  # whose middleware was measured
+    workers: Workers = None  # the reference's worker processes per node (its topology's); None: one process each
     folders: list[Path] = field(default_factory=list)  # where its points' own load runs are kept
 
 
@@ -67,7 +68,7 @@ def measure(target: Target, settings: SweepSettings, folder: Path, progress: Pro
     sweep = Sweep(found.points, found.costs, target.design, target.name,
                   settings.profile, settings.imap_profile, found.runs, 0.0, host_cores=os.cpu_count(),
                   folders=[points_folder], software=REFERENCE_SOFTWARE if target.kind == "docker" else
-                  f"the OX App Suite middleware of {target.name}")
+                  f"the OX App Suite middleware of {target.name}", workers=target.middleware_workers)
     if proof:
         profile = load_profile(settings.profile)
         speedup = settings.speedup["middleware"]
@@ -86,7 +87,7 @@ def _write_sweep(sweep: Sweep, path: Path) -> None:
     path.write_text(json.dumps({
         "topology": sweep.topology, "target": sweep.target, "profile": sweep.profile,
         "imap_profile": sweep.imap_profile, "seconds": round(sweep.seconds, 1), "host_cores": sweep.host_cores,
-        "software": sweep.software,
+        "software": sweep.software, "workers": sweep.workers,
         "points": [p.to_dict() for p in sweep.points], "costs": [c.to_dict() for c in sweep.costs],
         "runs": sweep.runs, "proof": sweep.proof.to_dict() if sweep.proof else None}, indent=2))
 
@@ -120,7 +121,7 @@ def read_sweeps(runs: list[Path]) -> Sweep:
         seconds=sum(record.get("seconds", 0) for _, record in records),
         proof=ProofResult(**proofs[-1]) if proofs else None,
         host_cores=first.get("host_cores"), folders=[sweep_file(run).parent for run, _ in records],
-        software=first.get("software", "not recorded by the sweep"))
+        software=first.get("software", "not recorded by the sweep"), workers=first.get("workers"))
 
 
 def sized_points(sweep: Sweep, checks: list[PointCheck]) -> list[CapacityPoint]:
@@ -130,18 +131,19 @@ def sized_points(sweep: Sweep, checks: list[PointCheck]) -> list[CapacityPoint]:
     return combine_repeats(with_host_shares(sweep.points, checks))
 
 
-def measured_scaling(design: SizingDesign, points: list[CapacityPoint]) -> tuple[SizingDesign, PerCoreFit | str]:
+def measured_scaling(design: SizingDesign, points: list[CapacityPoint],
+                     workers: Workers = None) -> tuple[SizingDesign, PerCoreFit | str]:
     """The design with a per-core scaling measured on one groupware node's quotas (harness.sizing.per_core), taken
-    to the cores of each of its middleware tiers (the software measured); every other tier keeps the demand's
-    factor. Where too few quotas were measured, the design as it is and why."""
+    to the cores of each of its middleware tiers (the software measured, as `workers` processes per node); every
+    other tier keeps the demand's factor. Where too few quotas were measured, the design as it is and why."""
     found = fit_per_core(points, "middleware")
     if isinstance(found, str):
         return design, found
     middleware = [name for name, tier in design.tiers.items() if tier.role == "middleware"]
     if not middleware:
         return design, "the design has no middleware tier to scale"
-    tiers = {name: tier.model_copy(update={"per_core_scaling": Factor(value=found.scaling(tier.cores),
-                                                                       source=found.source(tier.cores))})
+    tiers = {name: tier.model_copy(update={"per_core_scaling": Factor(
+                 value=found.scaling(tier.cores, workers=workers), source=found.source(tier.cores, workers))})
              if name in middleware else tier for name, tier in design.tiers.items()}
     return design.model_copy(update={"tiers": tiers}), found
 

@@ -4,7 +4,9 @@ For each point of a sweep, from the files its own load run left beside the
 sweep (`results.json`: the steps with each tier's CPU; `resources.csv`: the
 CPU of every container and of the generator, second by second): the host's
 CPU during each step, as a share of the host's cores (a step above
-`HOST_BOUND` measured the host, not the swept tier), and the queueing
+`HOST_BOUND` measured the host, not the swept tier), the swept nodes' CPU
+as a share of their quota (below `SWEPT_SATURATED` up to the knee, the
+point's limit lay elsewhere) with the busiest node outside them, and the queueing
 model's throughput for every step but the lightest, from the demands of the
 lightest (harness.sizing.step_model).
 """
@@ -19,7 +21,7 @@ from statistics import mean
 from typing import Any
 
 from harness.load.load_result import StepResult
-from harness.sizing.points import HOST_BOUND, CapacityPoint
+from harness.sizing.points import HOST_BOUND, SWEPT_SATURATED, CapacityPoint
 from harness.sizing.step_model import StepPrediction, Swept, p95_summary, predict, summary
 
 
@@ -28,6 +30,8 @@ class StepCheck:
     step: StepResult
     host_share: float  # the host's CPU during the step, as a share of its cores
     prediction: StepPrediction | None  # None on the lightest step, whose demands the model takes
+    swept_share: float | None = None  # the swept nodes' CPU during the step, as a share of their quota
+    busiest_other: str = ""  # the busiest node outside the swept ones (the generator aside), with its CPU
 
     @property
     def users(self) -> int:
@@ -41,6 +45,10 @@ class StepCheck:
     @property
     def host_bound(self) -> bool:
         return self.host_share > HOST_BOUND
+
+    @property
+    def swept_saturated(self) -> bool | None:
+        return None if self.swept_share is None else self.swept_share >= SWEPT_SATURATED
 
 
 @dataclass
@@ -64,7 +72,8 @@ class PointCheck:
         errors, percentiles = summary(self.predictions), p95_summary(self.predictions)
         return {"folder": self.folder, "tier": self.tier, "nodes": self.nodes, "cores_each": self.cores_each,
                 "problem": self.problem, "host_bound": self.host_bound,
-                "steps": [{"users": step.users, "host_share": step.host_share, "measured": round(step.measured, 2),
+                "steps": [{"users": step.users, "host_share": step.host_share, "swept_share": step.swept_share,
+                           "busiest_other": step.busiest_other, "measured": round(step.measured, 2),
                            "predicted": round(step.prediction.predicted, 2) if step.prediction else None,
                            "bottleneck": step.prediction.bottleneck if step.prediction else None,
                            "p95_ms": {found.name: {"measured": round(found.measured_ms, 1),
@@ -92,21 +101,36 @@ def check_points(folders: list[Path], runs: list[dict[str, Any]], host_cores: in
 
 
 def check_run(folder: Path, swept: Swept, host_cores: int) -> PointCheck:
-    """The host's CPU and the queueing model on every step of one stepped load run (its results.json and
-    resources.csv in `folder`): a sweep point's, or an `oxh load --shape steps` run's on the whole cluster."""
+    """The host's CPU, the swept nodes' and the queueing model on every step of one stepped load run (its
+    results.json and resources.csv in `folder`): a sweep point's, or an `oxh load --shape steps` run's on the
+    whole cluster (which names no swept members, so its steps have no swept share)."""
     check = PointCheck(folder.name, swept.tier, swept.members, swept.cores_each)
     steps = read_steps(folder)
-    host, generator = cpu_per_step(folder / "resources.csv", steps)
+    members = swept_members(folder)
+    host, generator, nodes = cpu_per_step(folder / "resources.csv", steps)
     predicted = {p.users: p for p in predict(steps, swept, host_cores, generator)}
-    check.steps = [StepCheck(step, round(total / 100 / host_cores, 3), predicted.get(step.users))
-                   for step, total in sorted(zip(steps, host), key=lambda pair: pair[0].users)]
+    check.steps = sorted((StepCheck(step, round(total / 100 / host_cores, 3), predicted.get(step.users),
+                                    *swept_cpu(per_node, members, swept.cores_each))
+                          for step, total, per_node in zip(steps, host, nodes)), key=lambda found: found.users)
     return check
 
 
+def swept_cpu(per_node: dict[str, float], members: list[str], cores_each: float) -> tuple[float | None, str]:
+    """The swept nodes' CPU (percent of one core per node) as a share of their quota, and the busiest other node
+    with its CPU; (None, "") without swept members or CPU samples of them."""
+    if not members or not any(member in per_node for member in members):
+        return None, ""
+    share = sum(per_node.get(member, 0.0) for member in members) / 100 / (len(members) * cores_each)
+    others = {node: percent for node, percent in per_node.items() if node not in members}
+    busiest = max(others, key=others.get, default=None)
+    return round(share, 3), (f"{busiest} at {others[busiest]:.0f} % of a core" if busiest else "")
+
+
 def with_host_shares(points: list[CapacityPoint], checks: list[PointCheck]) -> list[CapacityPoint]:
-    """The points, each with the host's CPU up to its knee: the highest host share of the steps up to the first
-    that carried the point's throughput. A point whose steps were not read keeps None, as does one whose folder
-    name several sweeps share (a point names its folder, not its sweep)."""
+    """The points, each with the host's and the swept nodes' CPU up to its knee: the highest share of the steps
+    up to the first that carried the point's throughput, and the busiest other node on that step. A point whose
+    steps were not read keeps None, as does one whose folder name several sweeps share (a point names its
+    folder, not its sweep)."""
     names = [check.folder for check in checks]
     by_folder = {check.folder: check for check in checks if check.steps and names.count(check.folder) == 1}
     found = []
@@ -115,12 +139,14 @@ def with_host_shares(points: list[CapacityPoint], checks: list[PointCheck]) -> l
         if check is None:
             found.append(point)
             continue
-        shares = []
+        upto = []
         for step in check.steps:  # sorted by users
-            shares.append(step.host_share)
+            upto.append(step)
             if step.measured >= point.throughput:
                 break
-        found.append(replace(point, host_share=max(shares)))
+        swept = [step.swept_share for step in upto if step.swept_share is not None]
+        found.append(replace(point, host_share=max(step.host_share for step in upto),
+                             swept_share=max(swept) if swept else None, busiest_other=upto[-1].busiest_other))
     return found
 
 
@@ -130,6 +156,12 @@ def point_folder(folders: list[Path], run: dict[str, Any]) -> Path | None:
                 None)
 
 
+def swept_members(folder: Path) -> list[str]:
+    """The nodes a sweep point loaded (its results.json's `point`); [] for a run that swept none."""
+    results = json.loads((folder / "results.json").read_text())
+    return list((results.get("point") or {}).get("members") or [])
+
+
 def read_steps(folder: Path) -> list[StepResult]:
     """A point's steps, from its results.json."""
     results = json.loads((folder / "results.json").read_text())
@@ -137,10 +169,11 @@ def read_steps(folder: Path) -> list[StepResult]:
             for step in results.get("steps", [])]
 
 
-def cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float]]:
-    """Per step, the mean CPU of the whole host (every container and the generator, percent of one core), and
-    the generator's alone by step index: each node's mean over the step, summed over the nodes (the file's
-    times are rounded to a tenth, so seconds are not slotted)."""
+def cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict[int, float],
+                                                              list[dict[str, float]]]:
+    """Per step, the mean CPU of the whole host (every container and the generator, percent of one core), the
+    generator's alone by step index, and each container's mean by node name: each node's mean over the
+    step, summed over the nodes (the file's times are rounded to a tenth, so seconds are not slotted)."""
     rows: list[tuple[float, str, bool, float]] = []  # (time, node, is the generator, percent)
     if path.is_file():
         with path.open() as handle:
@@ -150,7 +183,7 @@ def cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict
                                  float(row["cpu_percent"])))
                 except (KeyError, TypeError, ValueError):
                     continue
-    host, generator = [], {}
+    host, generator, nodes = [], {}, []
     for step in steps:
         per_node: dict[tuple[str, bool], list[float]] = {}
         for at, node, is_generator, percent in rows:
@@ -158,4 +191,5 @@ def cpu_per_step(path: Path, steps: list[StepResult]) -> tuple[list[float], dict
                 per_node.setdefault((node, is_generator), []).append(percent)
         host.append(sum(mean(values) for values in per_node.values()))
         generator[step.index] = sum(mean(values) for (_, is_generator), values in per_node.items() if is_generator)
-    return host, generator
+        nodes.append({node: mean(values) for (node, is_generator), values in per_node.items() if not is_generator})
+    return host, generator, nodes

@@ -191,20 +191,24 @@ def _starts(nodes: np.ndarray, cpu: np.ndarray, measured: np.ndarray) -> list[tu
 
 def usable_points(points: Sequence[CapacityPoint]) -> tuple[list[CapacityPoint], list[tuple[CapacityPoint, str]]]:
     """The points a fit may use, and the ones left out with the reason: a saturated load generator measured
-    itself, and a host above HOST_BOUND of its cores measured the host, not the tier. Host-bound points stay
-    when leaving them out would leave too few points to fit (`fit_usl` says so in its reason)."""
+    itself, a host above HOST_BOUND of its cores measured the host, and swept nodes below SWEPT_SATURATED of
+    their quota measured whatever else set the SLO limit, not the tier. Host-bound and elsewhere-bound points
+    stay when leaving them out would leave too few points to fit (`fit_usl` says so in its reason)."""
     used, excluded = [], []
     for point in points:
         if point.generator_bound:
             excluded.append((point, "the load generator was the bottleneck: a lower bound, not the tier's capacity"))
         else:
             used.append(point)
-    unbound = [point for point in used if not point.host_bound]
-    if len(unbound) < len(used) and _fittable(unbound):
-        excluded += [(point, f"the host ran at {point.host_share:.0%} of its cores up to the knee (above "
-                             f"{HOST_BOUND:.0%}): the host was measured, not the tier")
-                     for point in used if point.host_bound]
-        used = unbound
+    for bound, reason in (
+            (lambda point: point.host_bound,
+             lambda point: f"the host ran at {point.host_share:.0%} of its cores up to the knee (above "
+                           f"{HOST_BOUND:.0%}): the host was measured, not the tier"),
+            (lambda point: point.bound_elsewhere, lambda point: point.bound_elsewhere_reason)):
+        unbound = [point for point in used if not bound(point)]
+        if len(unbound) < len(used) and _fittable(unbound):
+            excluded += [(point, reason(point)) for point in used if bound(point)]
+            used = unbound
     return used, excluded
 
 
@@ -227,6 +231,10 @@ def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: i
     if kept:
         reason += (f"; host-bound point(s) {', '.join(kept)} kept, since without them too few points remain: "
                    "the curve's contention may be the host's")
+    elsewhere = [point.run for point in used if point.bound_elsewhere]
+    if elsewhere:
+        reason += (f"; point(s) {', '.join(elsewhere)} whose nodes stayed below their quota kept, since without them "
+                   "too few points remain: the curve may hold another tier's limit")
     nodes = np.array([point.nodes for point in used], dtype=float)
     cpu = np.array([point.cpu_per_node for point in used])
     measured = np.array([point.throughput for point in used])

@@ -124,11 +124,14 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     # Every measured step, with the host's CPU and the queueing model's throughput and p95 from the point's lightest
     # step.
     assert "Every step: host CPU" in result.stdout and "measured: the reference middleware" in result.stdout
+    assert "of their quota" in result.stdout and all(point["swept_share"] for point in fit["points"]), fit["points"]
     checked = {check["folder"]: check for check in record["steps_check"]}
     for run in sweep["runs"]:
         check = checked[run["folder"]]
         assert not check["problem"] and len(check["steps"]) == len(run["steps"]), check
         assert all(0 < step["host_share"] < 1.5 for step in check["steps"]), check
+        # the swept nodes' CPU against their quota on every step, and what else was busiest beside them
+        assert all(0 < step["swept_share"] < 1.5 and step["busiest_other"] for step in check["steps"]), check
         assert (check["median_error"] is not None) == (len(run["steps"]) > 1), check
         # each class's p95 simulated where the step had enough of its requests; none on the lightest step
         assert not check["steps"][0]["p95_ms"], check

@@ -49,6 +49,8 @@ def test_too_few_quotas_or_bound_points_give_the_reason_instead():
     generator = [replace(p, generator_bound=True) if p.cpu_per_node == 0.4 else p
                  for p in one_node(1.0, quotas=(0.1, 0.2, 0.4))]
     assert isinstance(fit_per_core(generator), str)
+    elsewhere = [replace(p, swept_share=0.5) if p.cpu_per_node == 0.4 else p for p in one_node(1.0, quotas=(0.1, 0.2, 0.4))]
+    assert "nor another tier bound" in fit_per_core(elsewhere)
     pools = [replace(p, nodes=2) for p in one_node(1.0)]  # pools of two are not one node's cores
     assert isinstance(fit_per_core(pools), str)
 
@@ -71,3 +73,31 @@ def test_a_measured_scaling_replaces_the_designs_assumption():
     assert "for every tier without its own" in factors["per_core_scaling"].source
     unchanged, why = measured_scaling(design, one_node(0.9, quotas=(0.1,)))
     assert unchanged is design and "needs 3" in why
+
+
+def test_worker_processes_take_the_exponent_only_to_their_own_core():
+    from harness.sizing.per_core import process_cores
+
+    assert process_cores(8) == 8 and process_cores(8, "auto") == 1 and process_cores(2.5, "auto") == 2.5 / 3
+    assert process_cores(8, 4) == 2 and process_cores(0.5, "auto") == 0.5
+    found = fit_per_core(one_node(0.8), resamples=0)
+    # one JVM on 8 cores: the exponent runs ×20 past 0.4 cores; 8 workers of a core: ×2.5, and they add linearly
+    assert found.scaling(8, workers="auto") == pytest.approx((1 / 0.4) ** -0.2)
+    assert found.scaling(8, workers=4) == pytest.approx((2 / 0.4) ** -0.2)
+    assert found.scaling(8, workers="auto") > found.scaling(8)
+    source = found.source(8, "auto")
+    assert "design 8 as 8 worker processes of 1 core, adding linearly: ×2.5 beyond the data per worker" in source
+    assert "×20" not in source
+
+
+def test_the_sweeps_workers_reach_the_designs_factor():
+    from harness.sizing.sizing_run import measured_scaling
+
+    design = load_sizing("reference-1m")
+    cores = design.tiers["middleware_groupware"].cores
+    one_jvm, found = measured_scaling(design, one_node(0.8))
+    workers, _ = measured_scaling(design, one_node(0.8), "auto")
+    assert one_jvm.per_core_scaling("middleware_groupware").value == pytest.approx(found.scaling(cores))
+    assert workers.per_core_scaling("middleware_groupware").value == pytest.approx(
+        found.scaling(cores, workers="auto"))
+    assert "worker processes" in workers.per_core_scaling("middleware_groupware").source

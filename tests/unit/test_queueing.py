@@ -248,3 +248,30 @@ def test_a_tiers_demand_is_the_slope_of_its_cpu_over_throughput_with_its_idle_cp
     assert found["middleware"].seconds == pytest.approx(0.01) and found["middleware"].steps == 4
     light = measured_demands(steps[:1])  # one step: the utilisation law, idle CPU and all
     assert light["balancer"].seconds == pytest.approx((0.2 + 0.0025) / 5.0)
+
+
+def test_each_step_says_how_near_its_quota_the_swept_nodes_ran_and_which_other_node_was_busiest(tmp_path):
+    import json
+
+    from harness.sizing.step_validation import check_points
+
+    point = recorded_steps(tmp_path / "middleware-1n-0p5")
+    results = json.loads((point / "results.json").read_text())
+    results["point"]["members"] = ["ox-1"]
+    (point / "results.json").write_text(json.dumps(results))
+    rows = (point / "resources.csv").read_text().splitlines()
+    rows += [f"{second}.0,imap-1,imap,25.0,0" for second in range(1000, 1180)]
+    (point / "resources.csv").write_text("\n".join(rows) + "\n")
+    found, = check_points([tmp_path], [{"folder": point.name, "tier": "middleware", "nodes": 1, "cpu_per_node": 0.5}],
+                          host_cores=2)
+    # ox-1 at 20 % of a core under a 0.5-core quota: 40 %; then 80 % of a core: 160 %
+    assert [step.swept_share for step in found.steps] == [0.4, 0.4, 1.6]
+    assert found.steps[0].busiest_other == "imap-1 at 25 % of a core"  # the generator is not a node of the cluster
+    assert found.steps[0].swept_saturated is False and found.steps[2].swept_saturated
+
+    # a run of the whole cluster names no swept members: no swept share
+    del results["point"]["members"]
+    (point / "results.json").write_text(json.dumps(results))
+    whole, = check_points([tmp_path], [{"folder": point.name, "tier": "middleware", "nodes": 1,
+                                        "cpu_per_node": 0.5}], host_cores=2)
+    assert all(step.swept_share is None and not step.busiest_other for step in whole.steps)

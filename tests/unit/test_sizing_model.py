@@ -161,6 +161,53 @@ def test_host_bound_points_are_left_out_of_the_fit_while_enough_remain():
     assert not kept.excluded and f"host-bound point(s) {few[-1].run} kept" in kept.reason
 
 
+def test_points_whose_nodes_stayed_below_their_quota_are_left_out_and_named_by_what_else_was_busy():
+    from dataclasses import replace
+
+    points = [replace(p, swept_share=0.95) for p in points_on_curve(0.05, 0.0, 100.0, nodes=(1, 2, 3))]
+    elsewhere = [replace(point, throughput=point.throughput * 0.5, run=f"db-{point.run}", swept_share=0.55,
+                         busiest_other="db-1 at 98 % of a core") for point in points_on_curve(0.05, 0.0, 100.0,
+                                                                                             nodes=(4,))]
+    fit = fit_usl(points + elsewhere, resamples=0)
+    assert {p.run for p, _ in fit.excluded} == {p.run for p in elsewhere}
+    assert all("at most 55% of their CPU quota" in why and "db-1 at 98 % of a core" in why for _, why in fit.excluded)
+    assert fit.sigma == pytest.approx(0.05, abs=1e-6)
+
+    # without them too few points remain: they stay, and the reason says the curve may hold another tier's limit
+    few = points_on_curve(0.1, 0.0, 100.0, nodes=(1, 2, 3))[::3]
+    few[-1] = replace(few[-1], swept_share=0.5)
+    kept = fit_usl(few, resamples=0)
+    assert not kept.excluded and "may hold another tier's limit" in kept.reason
+
+    # repeats: the median comes from the runs whose nodes reached their quota
+    from harness.sizing.repeats import median_point
+    runs = [replace(points[0], run="a", throughput=90.0, swept_share=0.9),
+            replace(points[0], run="b", throughput=40.0, swept_share=0.5),
+            replace(points[0], run="c", throughput=100.0, swept_share=0.97)]
+    median = median_point(runs)
+    assert median.throughput == 95.0 and median.run == "a+c" and not median.bound_elsewhere
+
+
+def test_a_points_swept_share_is_its_nodes_highest_up_to_its_knee():
+    from harness.load.load_result import StepResult
+    from harness.sizing.step_validation import PointCheck, StepCheck, with_host_shares
+
+    def checked(users: int, rps: float, swept: float | None, other: str = "") -> StepCheck:
+        step = StepResult(index=users, users=users, start=0, end=10, seconds=10,
+                          requests={"all": {"method": "GET", "requests": int(rps * 10), "failures": 0, "rps": rps}})
+        return StepCheck(step, 0.4, None, swept, other)
+
+    check = PointCheck("run-2n", "middleware", 2, 0.15,
+                       [checked(10, 10.0, 0.3), checked(20, 19.0, 0.6, "imap-1 at 90 % of a core"),
+                        checked(30, 18.0, 0.99)])
+    point = with_host_shares([CapacityPoint("middleware", 2, 0.15, 18.5, "run-2n")], [check])[0]
+    assert point.swept_share == 0.6 and point.bound_elsewhere and point.busiest_other == "imap-1 at 90 % of a core"
+    assert CapacityPoint.from_dict(point.to_dict()) == point
+    unknown = with_host_shares([CapacityPoint("middleware", 2, 0.15, 18.5, "run-2n")],
+                               [PointCheck("run-2n", "middleware", 2, 0.15, [checked(10, 20.0, None)])])[0]
+    assert unknown.swept_share is None and not unknown.bound_elsewhere
+
+
 def test_a_points_host_share_is_read_up_to_its_knee():
     from harness.load.load_result import StepResult
     from harness.sizing.step_validation import PointCheck, StepCheck, with_host_shares

@@ -161,13 +161,25 @@ def test_draining_a_member_goes_through_the_balancer_manager_with_its_nonce():
     assert "w_status_D=0" in drain_command("oxcluster", "http://172.30.0.32:8009", False)
 
 
-def _sweep(run: Path, topology: str, profile: str = "webmail") -> Path:
+def _sweep(run: Path, topology: str, profile: str = "webmail", **extra) -> Path:
     path = sweep_file(run)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"topology": topology, "target": f"{topology} (project p)", "profile": profile,
                                 "imap_profile": "imap", "seconds": 600,
-                                "points": [_point(1, 0.1, 8).to_dict()], "costs": [], "runs": [], "proof": None}))
+                                "points": [_point(1, 0.1, 8).to_dict()], "costs": [], "runs": [], "proof": None,
+                                **extra}))
     return run
+
+
+def test_a_sweep_keeps_how_many_worker_processes_its_nodes_ran(tmp_path: Path):
+    from harness.sizing.sizing_run import Sweep, _write_sweep
+
+    sweep = Sweep([_point(1, 0.1, 8)], [], "sizing", "sizing (project p)", "webmail", "imap", [], 600.0,
+                  workers="auto")
+    _write_sweep(sweep, sweep_file(tmp_path / "new"))
+    assert read_sweeps([tmp_path / "new"]).workers == "auto"
+    # a sweep recorded before nodes had workers ran one process per node, as None says
+    assert read_sweeps([_sweep(tmp_path / "old", "sizing")]).workers is None
 
 
 def test_sweeps_of_different_topologies_are_never_fitted_together(tmp_path: Path):
