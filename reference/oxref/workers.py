@@ -91,7 +91,9 @@ class Supervisor:
         self.stopping = True
 
     def _resize(self, count: int) -> None:
-        if count != len(self.workers) and not self.stopping:
+        if count == len(self.workers):
+            return
+        if not self.stopping:
             log.info("%d worker%s (CPU quota %s)", count, "" if count == 1 else "s", self.quota() or "none")
         while len(self.workers) < count:
             self.workers.append(self._fork())
