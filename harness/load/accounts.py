@@ -5,7 +5,9 @@ removed when the run ends, whether it passed, failed or was interrupted,
 and a later run removes contexts of this kind that are older than the
 longest run can last (one that crashed before cleaning up). Mailboxes get a
 few messages of realistic sizes so that lists and reads have something to
-work on.
+work on; a series of runs on the same users (a capacity sweep) brings them
+back to those messages before each run, since every mail a user sends lands
+in its own inbox and a fuller inbox costs every listing more.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ NAME = re.compile(rf"^{PREFIX}(\d+)c\d+$")
 STALE_AFTER = 6 * 3600  # seconds: no run lasts this long, so such a context was left by one that crashed
 MAX_USERS = 2000  # what one context of the reference holds comfortably; more is refused as bad input
 PARALLEL = 4  # SMTP connections seeding mailboxes at once
+RESTORE_PARALLEL = 8  # IMAP connections restoring mailboxes at once
+SENT = "Sent"  # where the webmail's sends keep their copy
 SEED_SIZES = (3_000, 12_000, 45_000)  # bytes of body: a note, a mail, a long thread with quotes
 Progress = Callable[[str], None]
 
@@ -112,3 +116,39 @@ def wait_delivered(accounts: list[dict[str, str]], imap: tuple[str, int], per_us
                         f"{DELIVERY_WITHIN:.0f} s", "check the MTA and the IMAP servers (the functional suite's "
                         "MAIL-SMTP and MAIL-IMAP requirements)") from None
     progress(f"seeded messages delivered after {time.monotonic() - started:.1f} s")
+
+
+def restore_mailboxes(accounts: list[dict[str, str]], imap: tuple[str, int], seeded: int,
+                      progress: Progress) -> int:
+    """Each user's INBOX back to its `seeded` first messages and its Sent folder emptied, over IMAP as the
+    user; returns the messages removed. A mailbox that cannot be restored is a UserError ("N of M")."""
+
+    def restore(account: dict[str, str]) -> int | str:
+        try:
+            with imap_session(*imap, account["email"], account["password"]) as session:
+                removed = 0
+                for folder, keep in (("INBOX", seeded), (SENT, 0)):
+                    if folder != "INBOX" and not session.folder_exists(folder):
+                        continue
+                    session.select_folder(folder)
+                    extra = sorted(session.search("ALL"))[keep:]
+                    if extra:
+                        session.delete_messages(extra)
+                        session.expunge()
+                        removed += len(extra)
+                return removed
+        except (OSError, IMAPClientError) as exc:
+            return f"{account['login']}: {exc}"
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(RESTORE_PARALLEL) as pool:
+        found = list(pool.map(restore, accounts))
+    failed = [outcome for outcome in found if isinstance(outcome, str)]
+    if failed:
+        raise UserError(f"{len(failed)} of {len(accounts)} test mailboxes could not be brought back to their "
+                        f"seeded messages (first: {failed[0]})", "check the IMAP servers (the functional suite's "
+                        "MAIL-IMAP requirement), then run again")
+    removed = sum(outcome for outcome in found if isinstance(outcome, int))
+    progress(f"{len(accounts)} mailboxes back to their {seeded} seeded messages ({removed} sent since removed) in "
+             f"{time.monotonic() - started:.1f} s")
+    return removed

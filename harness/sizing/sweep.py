@@ -9,7 +9,10 @@ the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
 Test users are provisioned once for the whole sweep, and each signs in
-once before the first point (harness.load.warm_up).
+once before the first point (harness.load.warm_up). Before every later run
+their mailboxes go back to the seeded messages: each mail a user sends
+lands in its own inbox, and a fuller inbox costs every listing more, so
+that without it later points would carry a heavier load than earlier ones.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from harness.backends.capabilities import CpuLimits
 from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning
 from harness.errors import UserError
-from harness.load.accounts import MAX_USERS, load_users
+from harness.load.accounts import MAX_USERS, load_users, restore_mailboxes
 from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
 from harness.load.warm_up import warm_up
@@ -234,6 +237,8 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                 progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
                 run_folder = folder / (point_plan.folder_name + ("" if repeat == 1 else f"-run{repeat}")
                                        + ("" if attempt == 1 else "-again"))
+                if runs and endpoints.imap:
+                    restore_mailboxes(accounts, endpoints.imap[0], SEED_MESSAGES, progress)
                 measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
                 ran = [step.users for step in measured.load.steps]
                 held_out = settings.held_out(tier, nodes)
