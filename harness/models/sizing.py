@@ -35,6 +35,8 @@ class Factor(Strict):
 
     value: float = Field(gt=0)
     source: str = Field(min_length=1, description="vendor paper, product default, profile, or 'assumption: ...'")
+    interval: tuple[float, float] | None = Field(
+        default=None, description="a measured factor's values at the ends of its interval (low, high)")
 
     @property
     def is_assumption(self) -> bool:

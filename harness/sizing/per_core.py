@@ -57,6 +57,13 @@ class PerCoreFit:
         b = min(1.0, self.exponent if exponent is None else exponent)
         return (process_cores(design_cores, workers) / self.cores[-1]) ** (b - 1)
 
+    def scaling_interval(self, design_cores: float, workers: Workers = None) -> tuple[float, float] | None:
+        """The factor at the ends of b's interval, lowest first (None without an interval)."""
+        if self.interval is None:
+            return None
+        ends = sorted(self.scaling(design_cores, b, workers) for b in (self.interval.low, self.interval.high))
+        return ends[0], ends[1]
+
     def source(self, design_cores: float, workers: Workers = None) -> str:
         interval = (f" [{self.interval.low:.2f} – {self.interval.high:.2f}]" if self.interval else "")
         low_high = ""

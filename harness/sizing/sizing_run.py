@@ -143,7 +143,8 @@ def measured_scaling(design: SizingDesign, points: list[CapacityPoint],
     if not middleware:
         return design, "the design has no middleware tier to scale"
     tiers = {name: tier.model_copy(update={"per_core_scaling": Factor(
-                 value=found.scaling(tier.cores, workers=workers), source=found.source(tier.cores, workers))})
+                 value=found.scaling(tier.cores, workers=workers), source=found.source(tier.cores, workers),
+                 interval=found.scaling_interval(tier.cores, workers))})
              if name in middleware else tier for name, tier in design.tiers.items()}
     return design.model_copy(update={"tiers": tiers}), found
 

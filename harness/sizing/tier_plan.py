@@ -29,7 +29,7 @@ from harness.sizing.demand import PeakDemand
 from harness.sizing.errors import SizingError
 from harness.sizing.points import MIX, TierCost
 from harness.sizing.usl import UslFit
-from harness.models.sizing import SizingDesign
+from harness.models.sizing import Factor, SizingDesign
 
 # Design tier -> the measured tier whose capacity curve sizes it.
 MEASURED = {"middleware_groupware": "middleware", "imap": "imap"}
@@ -98,30 +98,59 @@ def nodes_needed(fit: UslFit, cores: float, demand: float, utilisation: float, t
 
 @dataclass(frozen=True)
 class CountSpread:
-    """The node count over the fit's bootstrap draws of (σ, κ, λ), at the fit's level."""
+    """The node count over the fit's bootstrap draws of (σ, κ, λ), at the fit's level; and, where the per-core
+    factor was measured, at the ends of its interval with the fit's own (σ, κ, λ)."""
     low: int | None  # None: past this bound no count carries the demand (the draws there refuse the tier)
     high: int | None
     refused: float  # share of the draws that refuse the tier
     level: float
+    # (factor low, factor high, count at the one end, count at the other; None: that end refuses the tier)
+    per_core: tuple[float, float, int | None, int | None] | None = None
 
     @property
     def bounds(self) -> tuple[int | None, int | None]:
-        return self.low, self.high
+        """The count's range over both: the lowest count either gives, None above when either refuses."""
+        lows, highs = [self.low], [self.high]
+        if self.per_core:
+            lows += list(self.per_core[2:])
+            highs += list(self.per_core[2:])
+        known = [count for count in lows if count is not None]
+        return (min(known) if known else None), (None if None in highs else max(highs))
 
     def text(self) -> str:
         if self.low is None:
-            return (f"{self.refused:.0%} of the fit's bootstrap draws of σ, κ and λ refuse the tier: at the fit's "
+            text = (f"{self.refused:.0%} of the fit's bootstrap draws of σ, κ and λ refuse the tier: at the fit's "
                     f"{self.level:.0%} level no count carries the peak")
-        high = "refused" if self.high is None else str(self.high)
-        return (f"over the fit's {self.level:.0%} bootstrap draws of σ, κ and λ the count lies in {self.low} – {high}"
-                + (f" ({self.refused:.0%} of the draws refuse the tier)" if self.refused else ""))
+        else:
+            high = "refused" if self.high is None else str(self.high)
+            text = (f"over the fit's {self.level:.0%} bootstrap draws of σ, κ and λ the count lies in {self.low} – "
+                    f"{high}" + (f" ({self.refused:.0%} of the draws refuse the tier)" if self.refused else ""))
+        if self.per_core:
+            low, high, *counts = self.per_core
+            shown = sorted(("refused" if count is None else str(count) for count in counts),
+                           key=lambda c: (c == "refused", int(c) if c.isdigit() else 0))
+            text += (f"; over the per-core exponent's interval (factor {low:.2f} – {high:.2f}, the fit's σ, κ and λ) "
+                     f"it lies in {shown[0]} – {shown[1]}")
+        return text
 
 
 def count_interval(fit: UslFit, cores: float, demand: float, utilisation: float, tier: str,
-                   failure_domains: int | None = None, at_least: int = 1) -> CountSpread | None:
-    """The node count over the fit's bootstrap draws (None without draws)."""
+                   failure_domains: int | None = None, at_least: int = 1,
+                   scaling: Factor | None = None) -> CountSpread | None:
+    """The node count over the fit's bootstrap draws (None without draws); `cores` are the design's scaled by
+    `scaling`, whose interval, where measured, gives the count at its ends too."""
     if not len(fit.draws):
         return None
+    at_ends = None
+    if scaling is not None and scaling.interval is not None:
+        ends = []
+        for factor in scaling.interval:
+            try:
+                ends.append(nodes_needed(fit, cores / scaling.value * factor, demand, utilisation, tier,
+                                         failure_domains, at_least).total)
+            except DesignRefused:
+                ends.append(None)
+        at_ends = (*scaling.interval, *ends)
     counts = []
     for sigma, kappa, per_core in fit.draws:
         drawn = replace(fit, sigma=float(sigma), kappa=float(kappa), per_core=float(per_core), draws=np.empty((0, 3)))
@@ -132,7 +161,8 @@ def count_interval(fit: UslFit, cores: float, demand: float, utilisation: float,
     tail = (1 - fit.level) / 2
     low, high = (int(bound) if math.isfinite(bound) else None
                  for bound in np.quantile(counts, [tail, 1 - tail], method="inverted_cdf"))
-    return CountSpread(low, high, sum(not math.isfinite(count) for count in counts) / len(counts), fit.level)
+    return CountSpread(low, high, sum(not math.isfinite(count) for count in counts) / len(counts), fit.level,
+                       at_ends)
 
 
 def verdict(needed: int, vendor: int) -> str:
@@ -298,7 +328,7 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
         floors = _node_floors(name, tier.role, tier.ram_gib, factors.memory_base_gib.value, demand.sessions,
                               per_session)
         at_least = max((nodes for nodes, _, _ in floors), default=1)
-        spread = count_interval(fit, cores, need, utilisation, name, design.failure_domains, at_least)
+        spread = count_interval(fit, cores, need, utilisation, name, design.failure_domains, at_least, scaling)
         if spread:
             notes.append(spread.text())
         count = nodes_needed(fit, cores, need, utilisation, name, design.failure_domains, at_least)

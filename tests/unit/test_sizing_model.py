@@ -434,3 +434,22 @@ def test_plots_are_written_as_png(result, tmp_path):
     files = plot_all(result, tmp_path)
     assert {f.name for f in files} == {"usl_middleware.png", "capacity_per_tier.png"}
     assert all(f.read_bytes()[:4] == b"\x89PNG" for f in files)
+
+
+def test_the_count_is_given_at_the_ends_of_the_per_core_factors_interval_too():
+    from dataclasses import replace
+
+    from harness.models.sizing import Factor
+
+    fit = replace(linear_fit(), level=0.9, draws=np.array([[0.0, 0.0, 100.0]] * 100))
+    # 240 req/s at 100 per node: 3 nodes, 4 with the spare; at factor 0.5, 5 + 1; at 1.2, 2 + 1
+    scaling = Factor(value=1.0, source="measured", interval=(0.5, 1.2))
+    spread = count_interval(fit, 1.0, 240, 1.0, "t", scaling=scaling)
+    assert spread.per_core == (0.5, 1.2, 6, 3) and spread.bounds == (3, 6)
+    assert spread.text().endswith("over the per-core exponent's interval (factor 0.50 – 1.20, the fit's σ, κ and λ) "
+                                  "it lies in 3 – 6")
+    # an end at which σ caps the pool below the demand refuses, and so does the interval's top
+    capped = replace(fit, sigma=0.5, draws=np.array([[0.0, 0.0, 100.0]] * 100))
+    refusing = count_interval(capped, 1.0, 240, 1.0, "t", scaling=Factor(value=1.0, source="m", interval=(0.5, 4.0)))
+    assert refusing.bounds[1] is None and refusing.text().endswith("– refused")
+    assert count_interval(fit, 1.0, 240, 1.0, "t", scaling=Factor(value=1.0, source="assumption: x")).per_core is None
