@@ -358,34 +358,33 @@ class FakeMailbox:
     """An IMAP session of one user over a dict of folder -> UIDs (the unit test of restore_mailboxes)."""
 
     def __init__(self, folders: dict[str, list[int]], fail: bool = False):
-        self.folders, self.fail, self.selected = folders, fail, None
+        self.folders, self.fail, self.selected, self.selects = folders, fail, None, 0
 
-    def folder_exists(self, folder):
-        return folder in self.folders
-
-    def select_folder(self, folder):
+    def folder_status(self, folder, items):
         if self.fail:
             raise OSError("connection reset")
-        self.selected = folder
+        return {b"MESSAGES": len(self.folders[folder])}
+
+    def select_folder(self, folder):
+        self.selected, self.selects = folder, self.selects + 1
 
     def search(self, criteria):
         return list(reversed(self.folders[self.selected]))  # a server may answer in any order
 
     def delete_messages(self, uids):
-        self.deleted = [uid for uid in uids]
         self.folders[self.selected] = [uid for uid in self.folders[self.selected] if uid not in uids]
 
     def expunge(self):
         pass
 
 
-def test_mailboxes_go_back_to_their_seeded_messages_and_an_empty_sent_folder(monkeypatch):
+def test_mailboxes_go_back_to_their_seeded_messages(monkeypatch):
     from contextlib import contextmanager
 
     from harness.load import accounts as accounts_module
 
     boxes = {"a@ox.test": FakeMailbox({"INBOX": [1, 2, 3, 4, 5, 9, 12], "Sent": [1, 2]}),
-             "b@ox.test": FakeMailbox({"INBOX": [1, 2, 3]}),  # fewer than seeded, no Sent folder: left alone
+             "b@ox.test": FakeMailbox({"INBOX": [1, 2, 3]}),  # fewer than seeded: left alone
              "c@ox.test": FakeMailbox({"INBOX": [1, 2, 3, 4, 5]})}
 
     @contextmanager
@@ -395,10 +394,11 @@ def test_mailboxes_go_back_to_their_seeded_messages_and_an_empty_sent_folder(mon
     monkeypatch.setattr(accounts_module, "imap_session", session)
     said = []
     users = [{"login": name.split("@")[0], "email": name, "password": "x"} for name in boxes]
-    assert accounts_module.restore_mailboxes(users, ("127.0.0.1", 143), 5, said.append) == 4
-    assert boxes["a@ox.test"].folders == {"INBOX": [1, 2, 3, 4, 5], "Sent": []}
+    assert accounts_module.restore_mailboxes(users, ("127.0.0.1", 143), 5, said.append) == 2
+    assert boxes["a@ox.test"].folders == {"INBOX": [1, 2, 3, 4, 5], "Sent": [1, 2]}  # Sent is never listed
     assert boxes["b@ox.test"].folders == {"INBOX": [1, 2, 3]} and boxes["c@ox.test"].folders["INBOX"] == [1, 2, 3, 4, 5]
-    assert "3 mailboxes back to their 5 seeded messages (4 sent since removed)" in said[0]
+    assert boxes["b@ox.test"].selects == boxes["c@ox.test"].selects == 0  # a mailbox with no more is only asked
+    assert "3 mailboxes back to their 5 seeded messages (2 sent since removed)" in said[0]
 
     boxes["b@ox.test"].fail = True
     with pytest.raises(UserError, match=r"1 of 3 test mailboxes could not be brought back .*first: b: connection reset"):
