@@ -9,10 +9,11 @@ the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
 Test users are provisioned once for the whole sweep, and each signs in
-once before the first point (harness.load.warm_up). Before every later run
-their mailboxes go back to the seeded messages: each mail a user sends
-lands in its own inbox, and a fuller inbox costs every listing more, so
-that without it later points would carry a heavier load than earlier ones.
+once before the first point (harness.load.warm_up). Before every run that
+follows runs which sent mail, their mailboxes go back to the seeded
+messages: each mail a user sends lands in its own inbox, and a fuller inbox
+costs every listing more, so that without it later points would carry a
+heavier load than earlier ones.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity
 
 Progress = Callable[[str], None]
 SEED_MESSAGES = 5
+SENDING_CLASSES = ("mail.send", "smtp.send")  # request classes whose mail lands in a test user's inbox
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,11 @@ def point_from_run(measured: PointRun, profile: LoadProfile, run: str,
     return point, found
 
 
+def mails_sent(measured: PointRun) -> int:
+    """Mails a run tried to send, each into its sender's own inbox (a failed send may still have landed)."""
+    return sum(figures.requests for figures in measured.load.classes if figures.name in SENDING_CLASSES)
+
+
 def mix_cost(measured: PointRun, run: str) -> TierCost | None:
     """Database work per request of the profile's mix during one run."""
     requests = measured.load.requests
@@ -214,6 +221,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
     runs: list[dict[str, Any]] = []
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     plan = settings.points()
+    sent = 0  # mails the runs sent since the mailboxes were last restored
     progress(f"sweep of {len(plan)} points, {settings.repeats} run(s) each, at most "
              f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s); "
              f"{users} test users")
@@ -237,8 +245,9 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                 progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
                 run_folder = folder / (point_plan.folder_name + ("" if repeat == 1 else f"-run{repeat}")
                                        + ("" if attempt == 1 else "-again"))
-                if runs and endpoints.imap:
+                if sent and endpoints.imap:
                     restore_mailboxes(accounts, endpoints.imap[0], SEED_MESSAGES, progress)
+                    sent = 0
                 measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
                 ran = [step.users for step in measured.load.steps]
                 held_out = settings.held_out(tier, nodes)
@@ -248,6 +257,7 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
                     measured = merged(first, measured)
                     point, found = point_from_run(measured, profile, run_folder.name, held_out)
                 first = measured
+                sent += mails_sent(measured)
                 # the steps that ran: a run ends with its first step over the SLOs
                 runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat,
                              "steps": ran, "planned_steps": list(steps), "folder": run_folder.name,
