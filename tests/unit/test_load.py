@@ -403,3 +403,37 @@ def test_mailboxes_go_back_to_their_seeded_messages(monkeypatch):
     boxes["b@ox.test"].fail = True
     with pytest.raises(UserError, match=r"1 of 3 test mailboxes could not be brought back .*first: b: connection reset"):
         accounts_module.restore_mailboxes(users, ("127.0.0.1", 143), 5, said.append)
+
+
+def test_a_mailbox_short_of_its_seeded_messages_gets_what_it_lacks_once_more(monkeypatch):
+    from contextlib import contextmanager
+
+    from harness.load import accounts as accounts_module
+
+    held = {"a@ox.test": 5, "b@ox.test": 4}  # b's fifth delivery was lost by the store
+    sent = []
+
+    @contextmanager
+    def session(host, port, user, password):
+        yield SimpleNamespace(folder_status=lambda folder, items: {b"MESSAGES": held[user]})
+
+    def deliver(account, smtp, indexes):
+        sent.append((account["email"], list(indexes)))
+        held[account["email"]] += len(indexes)
+
+    monkeypatch.setattr(accounts_module, "imap_session", session)
+    monkeypatch.setattr(accounts_module, "_deliver", deliver)
+    monkeypatch.setattr(accounts_module, "DELIVERY_WITHIN", 0.5)
+    users = [{"login": email.split("@")[0], "email": email, "password": "x"} for email in held]
+    said = []
+    accounts_module.wait_delivered(users, ("127.0.0.1", 143), 5, said.append, ("127.0.0.1", 25))
+    assert sent == [("b@ox.test", [4])]  # only the message it lacks: the sixth of none
+    assert "1 of 2 mailboxes lack seeded messages after 0 s (first: b@ox.test has 4 of 5)" in said[0]
+    assert said[-1].startswith("seeded messages delivered after")
+
+    held["b@ox.test"] = 3
+    monkeypatch.setattr(accounts_module, "_deliver", lambda account, smtp, indexes: None)  # lost again
+    with pytest.raises(UserError, match="1 of 2 mailboxes lack their seeded messages"):
+        accounts_module.wait_delivered(users, ("127.0.0.1", 143), 5, said.append, ("127.0.0.1", 25))
+    with pytest.raises(UserError, match="1 of 2 mailboxes lack"):  # without an MTA to send through: no second try
+        accounts_module.wait_delivered(users, ("127.0.0.1", 143), 5, said.append)
