@@ -21,7 +21,7 @@ from statistics import mean
 from typing import Any
 
 from harness.load.load_result import StepResult
-from harness.sizing.points import HOST_BOUND, SWEPT_SATURATED, CapacityPoint
+from harness.sizing.points import HOST_BOUND, CapacityPoint
 from harness.sizing.step_model import StepPrediction, Swept, p95_summary, predict, summary
 
 
@@ -45,10 +45,6 @@ class StepCheck:
     @property
     def host_bound(self) -> bool:
         return self.host_share > HOST_BOUND
-
-    @property
-    def swept_saturated(self) -> bool | None:
-        return None if self.swept_share is None else self.swept_share >= SWEPT_SATURATED
 
 
 @dataclass
