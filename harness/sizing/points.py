@@ -64,6 +64,11 @@ class CapacityPoint:
         return self.host_share is not None and self.host_share > HOST_BOUND
 
     @property
+    def host_bound_reason(self) -> str:
+        return (f"the host ran at {self.host_share:.0%} of its cores up to the knee (above {HOST_BOUND:.0%}): the host "
+                f"was measured, not the tier")
+
+    @property
     def bound_elsewhere(self) -> bool:
         """The swept nodes never reached their quota up to the knee: something else set the SLO limit."""
         return self.swept_share is not None and self.swept_share < SWEPT_SATURATED

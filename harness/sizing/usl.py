@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from harness.sizing.errors import SizingError
-from harness.sizing.points import HOST_BOUND, CapacityPoint
+from harness.sizing.points import CapacityPoint
 
 USL_MIN_POINTS = 6
 USL_MIN_NODE_COUNTS = 3
@@ -200,11 +200,8 @@ def usable_points(points: Sequence[CapacityPoint]) -> tuple[list[CapacityPoint],
             excluded.append((point, "the load generator was the bottleneck: a lower bound, not the tier's capacity"))
         else:
             used.append(point)
-    for bound, reason in (
-            (lambda point: point.host_bound,
-             lambda point: f"the host ran at {point.host_share:.0%} of its cores up to the knee (above "
-                           f"{HOST_BOUND:.0%}): the host was measured, not the tier"),
-            (lambda point: point.bound_elsewhere, lambda point: point.bound_elsewhere_reason)):
+    for bound, reason in ((lambda point: point.host_bound, lambda point: point.host_bound_reason),
+                          (lambda point: point.bound_elsewhere, lambda point: point.bound_elsewhere_reason)):
         unbound = [point for point in used if not bound(point)]
         if len(unbound) < len(used) and _fittable(unbound):
             excluded += [(point, reason(point)) for point in used if bound(point)]
