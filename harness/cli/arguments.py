@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "(default: 0.1,0.15)")
     size.add_argument("--core-quotas", metavar="CORES,...",
                       help="CPU quotas under which one groupware node is measured as well, for its per-core "
-                           "scaling; `none` to skip (default: 0.2,0.3)")
+                           "scaling; `none` to skip (default: 0.3)")
     size.add_argument("--held-out-nodes", metavar="N|none",
                       help="groupware members measured under the smallest quota as well, the point the fit on 1 to 3 "
                            "members must predict; `none` holds out the 3-member points (default: 4)")

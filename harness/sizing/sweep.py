@@ -52,8 +52,8 @@ class SweepSettings:
     # out of the fit on the others, so that the USL's contention term is checked; None holds out the largest pool.
     held_out_nodes: int | None = 4
     # One groupware node under these quotas too, for its per-core scaling (harness.sizing.per_core): as far up as
-    # a 2-core host carries without becoming the bottleneck itself.
-    core_quotas: tuple[float, ...] = (0.2, 0.3)
+    # a 2-core host carries without becoming the bottleneck itself; with `quotas`, three quotas in all.
+    core_quotas: tuple[float, ...] = (0.3,)
     imap_nodes: tuple[int, ...] = (1, 2)
     imap_quotas: tuple[float, ...] = (0.2, 0.4)  # Dovecot shares its quota with the FUSE NFS client of its mail
     # IMAP operations are cheap: a higher speed-up reaches the mail tier's knee with fewer users.

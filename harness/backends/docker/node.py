@@ -86,7 +86,19 @@ class NodeHandle:
         return self.container.attrs["State"]["Pid"]
 
 
+CPU_PERIOD_US = 100_000
+DEFAULT_CPU_SHARES = 1024
+LIMITED_CPU_SHARES = 10 * DEFAULT_CPU_SHARES
+
+
 def set_cpu_quota(handle: NodeHandle, cores: float | None) -> None:
-    """Limit the container to `cores` CPUs (CFS quota over a 100 ms period); None lifts the limit."""
-    period = 100_000
-    handle.container.update(cpu_period=period, cpu_quota=int(cores * period) if cores else -1)
+    """Limit the container to `cores` CPUs (CFS quota over a 100 ms period) and let it claim them first;
+    None lifts both.
+
+    A quota only caps a node. On a host whose cores the other containers and the load generator share, a
+    node under a small quota is often runnable but not running, and loses what it had left of its period,
+    so that it never reaches its quota. Ten times the default CPU weight lets it take its quota ahead of
+    the others; they keep whatever it leaves.
+    """
+    handle.container.update(cpu_period=CPU_PERIOD_US, cpu_quota=int(cores * CPU_PERIOD_US) if cores else -1,
+                            cpu_shares=LIMITED_CPU_SHARES if cores else DEFAULT_CPU_SHARES)
