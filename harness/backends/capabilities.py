@@ -87,4 +87,4 @@ class StoppableAgent(Protocol):
 @runtime_checkable
 class CpuLimits(Protocol):
     def limit_cpu(self, node: str, cores: float | None) -> None:
-        """Give the node at most `cores` CPUs (None: no limit)."""
+        """Give the node at most `cores` CPUs, and those ahead of nodes without a limit (None: no limit)."""

@@ -37,7 +37,7 @@ UNITS = {"middleware": "req/s", "imap": "IMAP ops/s"}
 # ARCHITECTURE.md, session defaults per middleware node: at most 50,000 sessions.
 MAX_SESSIONS_PER_MIDDLEWARE_NODE = 50_000
 NODE_SEARCH_LIMIT = 100_000  # the search for N stops here (without a peak, κ = 0, or far from it)
-KEPT = "not measured: the vendor design's count kept"
+KEPT = "the vendor design's count kept"
 
 
 class DesignRefused(SizingError):
@@ -212,6 +212,9 @@ def tier_demands(demand: PeakDemand, costs: Sequence[TierCost] = ()) -> dict[str
         found["middleware_groupware"] = TierDemand({"req/s": http}, total_how + ", the profile's HTTP requests")
         found["balancer"] = TierDemand({"req/s": demand.of_protocols("http", "dav") or 0.0},
                                        total_how + ", every HTTP and DAV request passes the balancer")
+        if demand.of_protocols("dav"):
+            found["middleware_sync"] = TierDemand({"req/s": demand.of_protocols("dav")},
+                                                  total_how + ", the profile's DAV requests (the sync pool's)")
     if not demand.per_request:
         return found
     imap_direct = demand.of_protocols("imap") or 0.0
@@ -234,6 +237,26 @@ def tier_demands(demand: PeakDemand, costs: Sequence[TierCost] = ()) -> dict[str
     if sends:
         found["mta"] = TierDemand({"messages/s": sends}, "the profile's sends at peak, one submission each")
     return found
+
+
+# Pools whose requests the sized profile may lack: the protocols of the profile's request classes they
+# serve (a profile has no document-conversion protocol), and what they serve.
+POOL_PROTOCOLS = {"middleware_sync": (("dav",), "sync (DAV, EAS or USM)"),
+                  "middleware_docs": ((), "document conversion")}
+
+
+def unswept_reason(name: str, demand: PeakDemand, known: "TierDemand | None") -> str:
+    """Why a tier without a capacity curve keeps the vendor's count: no demand for it in the sized profile,
+    or a demand costed but no capacity per core measured (the sweep moves the groupware pool and Dovecot)."""
+    pool = POOL_PROTOCOLS.get(name)
+    if pool is not None and not (pool[0] and demand.of_protocols(*pool[0])):
+        source = f"profile {demand.profile}" if demand.profile else "design's demand"
+        return (f"not swept: the {source} has no {pool[1]} requests, so no peak demand exists to size this pool "
+                f"against; {KEPT}")
+    if known is not None:
+        return (f"not swept: its peak demand is costed, but its capacity per core was not measured (the sweep "
+                f"moves the groupware pool and Dovecot only); {KEPT}")
+    return f"not swept: no demand model and no capacity measured for this tier; {KEPT}"
 
 
 @dataclass(frozen=True)
@@ -372,11 +395,11 @@ def plan_tiers(design: SizingDesign, demand: PeakDemand, fits: Mapping[str, UslF
         if fit is not None and need is not None:
             plans.append(_measured_plan(name, design, demand, fit, need, known.how, base))
             continue
-        why = KEPT
+        why = unswept_reason(name, demand, known)
         if fit is not None:
-            why = f"demand unknown in {fit.units} (no cost per request measured): the vendor design's count kept"
+            why = f"demand unknown in {fit.units} (no cost per request measured): {KEPT}"
         elif name in MEASURED:
-            why = "not measured (no capacity points): the vendor design's count kept"
+            why = f"not measured (no capacity points): {KEPT}"
         plans.append(TierPlan(**base, basis="not measured", verdict=why,
                               demand=dict(known.figures) if known else {},
                               demand_how=known.how if known else "no demand model for this tier"))

@@ -349,6 +349,20 @@ def test_webmail_requests_per_session_per_second():
     assert requests_per_session_per_second(load_profile("webmail")) == pytest.approx((47 + 9 + 1.8) / 3600)
 
 
+def test_a_profile_with_dav_clients_gives_the_sync_pool_a_demand_but_not_a_count():
+    with_dav = {**TINY, "classes": [*TINY["classes"], {
+        "name": "dav", "protocol": "dav", "weight": 1, "session": {"minutes": 30, "logout_share": 0, "source": "t"},
+        "actions": [{"request": "dav.report", "per_hour": 60, "source": "test"}]}]}
+    profile = LoadProfile.model_validate(with_dav)
+    demand = peak_demand(tiny_design(), profile)
+    plans = {p.name: p for p in plan_tiers(tiny_design(), demand, {"middleware": linear_fit()})}
+    assert demand.of_protocols("dav") > 0
+    assert plans["middleware_sync"].demand["req/s"] == pytest.approx(demand.of_protocols("dav"))
+    assert plans["middleware_sync"].nodes is None
+    assert plans["middleware_sync"].verdict.startswith("not swept: its peak demand is costed")
+    assert plans["middleware_docs"].verdict.startswith("not swept: the profile tiny has no document conversion")
+
+
 def test_other_tiers_get_their_demand_in_their_own_units_and_keep_the_vendor_count():
     profile = LoadProfile.model_validate(TINY)
     design = tiny_design()
@@ -358,7 +372,9 @@ def test_other_tiers_get_their_demand_in_their_own_units_and_keep_the_vendor_cou
     queries = demand.per_request["mail.all"] * 4 + (demand.requests_per_second - demand.per_request["mail.all"])
     assert plans["database"].demand["queries/s"] == pytest.approx(queries)
     assert plans["database"].basis == "not measured" and plans["database"].nodes is None
-    assert plans["database"].verdict == "not measured: the vendor design's count kept"
+    assert plans["database"].verdict.startswith("not swept: its peak demand is costed, but its capacity per core")
+    assert plans["database"].verdict.endswith("the vendor design's count kept")
+    assert plans["middleware_sync"].verdict.startswith(f"not swept: the profile {profile.name} has no sync")
     assert plans["mta"].demand["messages/s"] == pytest.approx(demand.per_request["mail.send"])
     assert plans["imap"].verdict.startswith("not measured (no capacity points)")
     groupware = plans["middleware_groupware"]

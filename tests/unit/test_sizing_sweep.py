@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli.main import main
+from harness.backends.docker.node import DEFAULT_CPU_SHARES, set_cpu_quota
 from harness.clients.balancer import drain_command
 from harness.load.load_result import Crosscheck, GeneratorFigures, LoadResult, StepClass, StepResult, TierFigures
 from harness.load.profile import load_profile
@@ -20,6 +21,25 @@ from harness.sizing.points import SloCapacity
 from harness.sizing.measure import PointPlan, PointRun
 from harness.sizing.sweep import (SweepSettings, _expected, _per_core, moved, point_from_run, requests_per_user_second,
                                    steps_for)
+
+
+def test_a_cpu_quota_comes_with_a_weight_that_claims_it_first_and_both_are_lifted_together():
+    class Container:
+        def __init__(self):
+            self.updates = []
+
+        def update(self, **settings):
+            self.updates.append(settings)
+
+    class Handle:
+        container = Container()
+
+    set_cpu_quota(Handle, 0.15)
+    set_cpu_quota(Handle, None)
+    limited, lifted = Handle.container.updates
+    assert limited["cpu_quota"] == 15_000 and limited["cpu_period"] == 100_000
+    assert limited["cpu_shares"] == 10 * DEFAULT_CPU_SHARES
+    assert lifted["cpu_quota"] == -1 and lifted["cpu_shares"] == DEFAULT_CPU_SHARES
 
 
 def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():

@@ -71,5 +71,5 @@ class DockerAccess(DockerControl):
         return found
 
     def limit_cpu(self, node: str, cores: float | None) -> None:
-        """Give the node at most `cores` CPUs (None: no limit); capacity sweeps use it."""
+        """Give the node at most `cores` CPUs, claimed ahead of the others (None: no limit); capacity sweeps use it."""
         set_cpu_quota(self.cluster.node(node), cores)
