@@ -7,7 +7,9 @@ relative error and whether the measurement fell inside the interval.
 Leave-one-out: each point predicted by a fit on all the others. The target
 (at most 15 % error, inside the prediction interval) is reported as met or
 not; nothing is tuned to meet it. A fit that misses its held-out points
-makes the sizing untrusted.
+makes the sizing untrusted, and so does one that could not be checked on the
+points measured to be held out (each was left out, or no fit remained
+without them): an unchecked fit is not a validated one.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Validation:
     not_done: tuple[str, ...]  # why a part could not be done
     target: float = TARGET_ERROR
     spread: tuple[float, float, int] | None = None  # run-to-run (median, highest, points); None: each ran once
+    planned: bool = False  # the sweep measured points to hold out (a pool larger than the fit's)
 
     @property
     def held_out_max_error(self) -> float | None:
@@ -85,6 +88,11 @@ class Validation:
     def loo_target_met(self) -> bool | None:
         worst = self.loo_max_error
         return None if worst is None else worst <= self.target
+
+    @property
+    def unchecked(self) -> bool:
+        """Points were measured to be held out, but none could be predicted (left out, or no fit without them)."""
+        return self.planned and self.target_met is None
 
     @property
     def missed(self) -> bool:
@@ -115,7 +123,7 @@ class Validation:
                 "leave_one_out": {"points": [c.to_dict() for c in self.leave_one_out],
                                   "median_error": self.loo_median_error, "max_error": self.loo_max_error,
                                   "target_met": self.loo_target_met},
-                "not_done": list(self.not_done), "missed": self.missed,
+                "not_done": list(self.not_done), "missed": self.missed, "unchecked": self.unchecked,
                 "spread": None if self.spread is None else {"median": self.spread[0], "highest": self.spread[1],
                                                             "points": self.spread[2]}}
 
@@ -151,4 +159,5 @@ def validate_fit(points: Sequence[CapacityPoint], resamples: int = 500, seed: in
             not_done.append(f"leave-one-out without {point.run}: {exc.message}")
             continue
         loo.append(Check(point, float(others.throughput(point.nodes, point.cpu_per_node))))
-    return Validation(held_out, model, tuple(loo), tuple(not_done), target, spread_summary(used))
+    return Validation(held_out, model, tuple(loo), tuple(not_done), target, spread_summary(used),
+                      planned=any(point.held_out for point in points))

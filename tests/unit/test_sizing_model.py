@@ -262,6 +262,19 @@ def test_a_sizing_whose_fit_misses_its_held_out_points_is_not_trusted():
     assert bad.untrusted and bad.untrusted[0].startswith("middleware: the fit missed the point(s) it had not seen")
 
 
+
+def test_a_sizing_whose_held_out_points_were_all_left_out_is_not_trusted_either():
+    from dataclasses import replace
+
+    points = points_on_curve(0.02, 0.0002, 100.0, noise=0.01, seed=3)
+    marked = [replace(p, held_out=p.nodes == 3, swept_share=0.6 if p.nodes == 3 else 0.98) for p in points]
+    check = validate_fit(marked, resamples=0)
+    assert check.target_met is None and check.unchecked and not check.missed
+    unchecked = size(load_sizing("reference-1m"), marked, [], load_profile("webmail"), resamples=20)
+    assert unchecked.untrusted[0].startswith("middleware: the fit could not be checked on the point(s) measured")
+    unmarked = validate_fit([p for p in marked if p.nodes == 1], resamples=0)
+    assert not unmarked.unchecked  # nothing was measured to be held out: nothing left unchecked
+
 # --- nodes per tier ---
 
 def linear_fit():
