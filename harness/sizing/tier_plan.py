@@ -12,8 +12,9 @@ refused. RAM per node is the design's base plus the measured memory per
 session times the sessions a node holds once a node (or domain) is lost.
 
 The other tiers get their demand in their own units (queries/s, filestore
-ops/s, messages/s) where the costs per request were measured; their node
-counts stay the vendor's, and the plan says so.
+ops/s, messages/s) where the costs per request were measured
+(`harness.sizing.tier_demand`); their node counts stay the vendor's, and the
+plan says why.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 
 from harness.sizing.demand import PeakDemand
 from harness.sizing.errors import SizingError
-from harness.sizing.points import MIX, TierCost
+from harness.sizing.points import TierCost
+from harness.sizing.tier_demand import TierDemand, tier_demands
 from harness.sizing.usl import UslFit
 from harness.models.sizing import Factor, SizingDesign
 
@@ -171,88 +173,17 @@ def verdict(needed: int, vendor: int) -> str:
     return f"short by {needed - vendor}" if needed > vendor else f"oversized by {vendor - needed}"
 
 
-@dataclass(frozen=True)
-class TierDemand:
-    figures: dict[str, float]  # units -> value at peak
-    how: str
+# Pools that serve requests a profile may lack, and what those requests are.
+POOL_REQUESTS = {"middleware_sync": "sync (DAV, EAS or USM)", "middleware_docs": "document conversion"}
 
 
-def _cost_weighted(demand: PeakDemand, costs: Sequence[TierCost], attribute: str,
-                   protocols: tuple[str, ...] = ("http", "dav")) -> tuple[float, str] | None:
-    """Σ over request classes of peak req/s × the class's cost (or the whole mix's), with what it covers."""
-    by_request = {cost.request: cost for cost in costs if getattr(cost, attribute) is not None}
-    total = covered = 0.0
-    missing = []
-    for request, rate in demand.per_request.items():
-        if demand.protocols[request] not in protocols:
-            continue
-        cost = by_request.get(request, by_request.get(MIX))
-        if cost is None:
-            missing.append(request)
-            continue
-        total += rate * getattr(cost, attribute)
-        covered += rate
-    if not covered:
-        return None
-    share = covered / (covered + sum(demand.per_request[r] for r in missing))
-    how = f"measured cost per request × peak req/s of each class ({share:.0%} of the requests covered"
-    return total, how + (f"; no cost for {', '.join(missing)})" if missing else ")")
-
-
-def tier_demands(demand: PeakDemand, costs: Sequence[TierCost] = ()) -> dict[str, TierDemand]:
-    """Peak demand per design tier, in the tier's own units, where it can be known."""
-    found: dict[str, TierDemand] = {}
-    http = demand.of_protocols("http")
-    total_how = "users × session share × requests per session per second × peak factor"
-    if http is None:
-        found["middleware_groupware"] = TierDemand({"req/s": demand.requests_per_second},
-                                                   total_how + " (no profile mix: every request taken as HTTP)")
-        found["balancer"] = found["middleware_groupware"]
-    else:
-        found["middleware_groupware"] = TierDemand({"req/s": http}, total_how + ", the profile's HTTP requests")
-        found["balancer"] = TierDemand({"req/s": demand.of_protocols("http", "dav") or 0.0},
-                                       total_how + ", every HTTP and DAV request passes the balancer")
-        if demand.of_protocols("dav"):
-            found["middleware_sync"] = TierDemand({"req/s": demand.of_protocols("dav")},
-                                                  total_how + ", the profile's DAV requests (the sync pool's)")
-    if not demand.per_request:
-        return found
-    imap_direct = demand.of_protocols("imap") or 0.0
-    imap = _cost_weighted(demand, costs, "imap_ops_per_request")
-    if imap or imap_direct:
-        value, how = imap or (0.0, "")
-        parts = [how] if how else []
-        if imap_direct:
-            parts.append("plus the profile's own IMAP requests, one operation each")
-        found["imap"] = TierDemand({"IMAP ops/s": value + imap_direct}, "; ".join(parts))
-    queries, writes = (_cost_weighted(demand, costs, name)
-                       for name in ("db_queries_per_request", "db_writes_per_request"))
-    if queries or writes:
-        figures = {**({"queries/s": queries[0]} if queries else {}), **({"writes/s": writes[0]} if writes else {})}
-        found["database"] = TierDemand(figures, (queries or writes)[1])
-    filestore = _cost_weighted(demand, costs, "filestore_ops_per_request")
-    if filestore:
-        found["filestore"] = TierDemand({"filestore ops/s": filestore[0]}, filestore[1])
-    sends = sum(rate for request, rate in demand.per_request.items() if request in ("mail.send", "smtp.send"))
-    if sends:
-        found["mta"] = TierDemand({"messages/s": sends}, "the profile's sends at peak, one submission each")
-    return found
-
-
-# Pools whose requests the sized profile may lack: the protocols of the profile's request classes they
-# serve (a profile has no document-conversion protocol), and what they serve.
-POOL_PROTOCOLS = {"middleware_sync": (("dav",), "sync (DAV, EAS or USM)"),
-                  "middleware_docs": ((), "document conversion")}
-
-
-def unswept_reason(name: str, demand: PeakDemand, known: "TierDemand | None") -> str:
+def unswept_reason(name: str, demand: PeakDemand, known: TierDemand | None) -> str:
     """Why a tier without a capacity curve keeps the vendor's count: no demand for it in the sized profile,
     or a demand costed but no capacity per core measured (the sweep moves the groupware pool and Dovecot)."""
-    pool = POOL_PROTOCOLS.get(name)
-    if pool is not None and not (pool[0] and demand.of_protocols(*pool[0])):
+    if known is None and name in POOL_REQUESTS:
         source = f"profile {demand.profile}" if demand.profile else "design's demand"
-        return (f"not swept: the {source} has no {pool[1]} requests, so no peak demand exists to size this pool "
-                f"against; {KEPT}")
+        return (f"not swept: the {source} has no {POOL_REQUESTS[name]} requests, so no peak demand exists to size "
+                f"this pool against; {KEPT}")
     if known is not None:
         return (f"not swept: its peak demand is costed, but its capacity per core was not measured (the sweep "
                 f"moves the groupware pool and Dovecot only); {KEPT}")
