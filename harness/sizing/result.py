@@ -46,9 +46,7 @@ class SizingResult:
     def untrusted(self) -> list[str]:
         """Measured tiers whose fit missed the points it was validated on, or could not be checked on the points
         measured for that, with the validation's verdict."""
-        return [f"{tier}: the fit missed the point(s) it had not seen: {check.verdict()}" if check.missed else
-                f"{tier}: the fit could not be checked on the point(s) measured to be held out: {check.verdict()}"
-                for tier, check in self.validations.items() if check.missed or check.unchecked]
+        return [f"{tier}: {check.doubt}" for tier, check in self.validations.items() if check.doubt]
 
     def provenance(self) -> dict[str, list[str]]:
         """What rests on measurement, what is extrapolated from it, and what is the vendor's or assumed."""

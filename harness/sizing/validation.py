@@ -95,6 +95,15 @@ class Validation:
         return self.planned and self.target_met is None
 
     @property
+    def doubt(self) -> str | None:
+        """Why the sizing built on this fit is not trusted, with the verdict; None when it is."""
+        if self.missed:
+            return f"the fit missed the point(s) it had not seen: {self.verdict()}"
+        if self.unchecked:
+            return f"the fit could not be checked on the point(s) measured to be held out: {self.verdict()}"
+        return None
+
+    @property
     def missed(self) -> bool:
         """The fit missed a point it had not seen: over the target error, or outside its prediction interval."""
         return bool(self.held_out) and (self.target_met is False or any(c.inside is False for c in self.held_out))
