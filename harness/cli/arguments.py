@@ -206,8 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     size = commands.add_parser(
         "size", help="extrapolate measured capacity to the nodes, cores and RAM a 1M-user installation needs",
         description="With --measure: bring up the `sizing` topology (four groupware nodes) if the project is not "
-                    "running, sweep the groupware pool with 1, 2 and 3 members under CPU quotas set through the "
-                    "engine and with 4 under the smallest (each point run --repeats times; the fits take the median and print the spread), one "
+                    "running, sweep the groupware pool with 1, 2 and 3 members under the smallest CPU quota set "
+                    "through the engine (1 and 2 under the larger) and with 4 under the smallest (each point run --repeats times; the fits take the median and print the spread), one "
                     "groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot nodes (step "
                     "load, throughput at the profile's SLOs), then kill a middleware node under the load "
                     "its nodes carry with one spare (the N+1 proof). With --from: reuse the points of earlier "

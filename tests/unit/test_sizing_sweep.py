@@ -42,15 +42,16 @@ def test_a_cpu_quota_comes_with_a_weight_that_claims_it_first_and_both_are_lifte
     assert lifted["cpu_quota"] == -1 and lifted["cpu_shares"] == DEFAULT_CPU_SHARES
 
 
-def test_the_sweep_measures_every_pool_size_under_every_quota_smallest_first():
+def test_the_sweep_measures_the_most_members_under_the_smallest_quota_and_smallest_first():
     settings = SweepSettings(quotas=(0.15, 0.1), imap_quotas=(0.1,), core_quotas=(0.4, 0.15, 0.25))
     assert settings.points() == [("middleware", 1, 0.1), ("middleware", 2, 0.1), ("middleware", 3, 0.1),
                                  ("middleware", 4, 0.1),  # a fourth member, under the smallest quota only
-                                 ("middleware", 1, 0.15), ("middleware", 2, 0.15), ("middleware", 3, 0.15),
+                                 ("middleware", 1, 0.15), ("middleware", 2, 0.15),  # no third: the host's edge
                                  ("middleware", 1, 0.25), ("middleware", 1, 0.4),  # one node, for per-core scaling
                                  ("imap", 1, 0.1), ("imap", 2, 0.1)]
-    # the fit on 1 to 3 members is held against the fourth: 6 points, enough for a USL fit
-    assert len([p for p in settings.points() if p[0] == "middleware" and not settings.held_out(*p[:2])]) >= 6
+    # the fit on 1 to 3 members is held against the fourth: 7 points over three node counts, enough for a USL fit
+    fitted = [p for p in settings.points() if p[0] == "middleware" and not settings.held_out(*p[:2])]
+    assert len(fitted) >= 6 and {nodes for _, nodes, _ in fitted} == {1, 2, 3}
     assert settings.held_out("middleware", 4) and not settings.held_out("middleware", 3)
     assert not settings.held_out("imap", 2)  # too few mail nodes to hold one pool size out
 
