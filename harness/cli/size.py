@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -27,6 +28,9 @@ from harness.sizing.result import SizingResult
 from harness.sizing.points import CapacityPoint
 from harness.cli.steps_table import steps_table
 from harness.sizing.sweep import SweepSettings
+
+if TYPE_CHECKING:
+    from harness.sizing.sizing_run import Rehearsed
 
 
 def _quotas(text: str | None, default: tuple[float, ...], flag: str = "--quotas") -> tuple[float, ...]:
@@ -89,7 +93,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     from harness.sizing.demand import own_scalings
     from harness.sizing.report import render
     from harness.sizing.sizing_run import (check_steps, measure, measured_scaling, model, read_sweeps,
-                                           rehearse_design, sized_points, smallest_rehearsed, write_outputs)
+                                           rehearse_design, sized_points, write_outputs)
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -130,8 +134,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     points = sized_points(sweep, checks)
     design, per_core = measured_scaling(design, points, sweep.workers)
     result = model(design, args.users, sweep, points)
-    rehearsal = ((rehearse_design(design, args.users, sweep, checks),
-                  smallest_rehearsed(design, args.users, sweep, checks, result)) if args.rehearse else None)
+    rehearsal = rehearse_design(design, args.users, sweep, checks, result) if args.rehearse else None
     record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks, per_core, rehearsal)
     render(result, console)
     console.print(f"measured: {sweep.software}", soft_wrap=True)
@@ -151,13 +154,15 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     proof_failed = sweep.proof is not None and not sweep.proof.holds
     broken = False
     if rehearsal:
-        scenarios, smallest = rehearsal
-        for table in rehearsal_tables(scenarios, design.name, args.users):
+        for table in rehearsal_tables(rehearsal.scenarios, design.name, args.users):
             console.print(table)
-        console.print(smallest_table(smallest, design, result))
-        for problem in smallest.problems:
+        _print_demands(console, rehearsal)
+        console.print(smallest_table(rehearsal.smallest, design, result))
+        if rehearsal.count_range:
+            console.print(f"{rehearsal.count_range.text()}", highlight=False, soft_wrap=True)
+        for problem in rehearsal.smallest.problems:
             console.print(f"[red]no design holds the rehearsal[/]: {problem}", highlight=False, soft_wrap=True)
-        broken = not all(scenario.holds for scenario in scenarios) or not smallest.holds
+        broken = not all(scenario.holds for scenario in rehearsal.scenarios) or not rehearsal.smallest.holds
     return 1 if short or proof_failed or broken or result.untrusted else 0
 
 
@@ -205,20 +210,40 @@ def rehearsal_tables(scenarios: list[Scenario], design: str, users: int) -> list
     return [tiers, failures]
 
 
+def _print_demands(console: Console, rehearsal: Rehearsed) -> None:
+    """The CPU per request each role's rehearsal rests on, with its interval and how well the steps fit it."""
+    console.print("CPU per request of the mix, the slope of each tier's CPU over the throughput of the groupware "
+                  "points' steps:", highlight=False)
+    for role, found in rehearsal.demands.items():
+        figures = f"{found.seconds * 1000:.2f} ms"
+        if found.interval:
+            figures += (f" [{found.interval[0] * 1000:.2f} – {found.interval[1] * 1000:.2f}] over {found.steps} steps, "
+                        f"r² {found.r_squared:.2f}")
+        else:
+            figures += f" (one step's ratio, {found.steps} step(s))"
+        console.print(f"  {role}: {figures}; idle {found.idle_cores:.2f} core", highlight=False)
+
+
 def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: SizingResult) -> Table:
-    """Per tier: the vendor's count, the capacity division's, and the smallest that holds the rehearsal."""
+    """Per tier: the vendor's count, the capacity division's, where the rehearsal's search started and the
+    smallest count that holds the rehearsal."""
+    from harness.sizing.tier_plan import MEASURED
+
     division = {plan.name: plan for plan in result.tiers}
     table = Table(title="The smallest design that holds the rehearsal (every single failure, every tier under the "
                         f"target utilisation {design.demand.target_utilisation.value:.0%}): written to design.yaml",
                   title_justify="left")
-    for column in ("tier", "vendor design", "capacity division", "rehearsal's smallest"):
+    for column in ("tier", "vendor design", "capacity division (USL)", "search started from", "rehearsal's smallest"):
         table.add_column(column, justify="left" if column == "tier" else "right")
     for name, tier in design.tiers.items():
         plan = division.get(name)
         divided = ("refused" if plan and plan.refused else str(plan.nodes) if plan and plan.nodes else "–")
+        if plan and plan.basis == "extrapolated" and result.validations[MEASURED[name]].doubt:
+            divided += " (fit not trusted: not used)"
+        start = smallest.floors.get(name)
         found = (str(smallest.counts[name]) if name in smallest.counts
                  else "kept: refused" if plan and plan.refused else "kept: not in the mix or not measured")
-        table.add_row(name, str(tier.count), divided, found)
+        table.add_row(name, str(tier.count), divided, f"{start.nodes}: {start.why}" if start else "–", found)
     return table
 
 

@@ -58,8 +58,7 @@ def rehearsed(data: dict[str, Any], design: SizingDesign, smallest: SmallestDesi
         tier["count"] = count
         tier["source"] = (f"oxh size --rehearse: the smallest count that holds the rehearsal at the peak, every "
                           f"single failure included and every tier under the target utilisation, from "
-                          f"{start} node(s) ({'the capacity division' if start > 1 else 'one node'}); the vendor "
-                          f"design had {design.tiers[tier_name].count}")
+                          f"{start.nodes} node(s) ({start.why}); the vendor design had {design.tiers[tier_name].count}")
     return data
 
 

@@ -29,6 +29,7 @@ from statistics import median
 from typing import Any
 
 from scipy.stats import linregress
+from scipy.stats import t as t_dist
 
 from harness.load.load_result import StepResult
 from harness.models.sizing import SizingDesign, Tier
@@ -118,23 +119,31 @@ def tier_p95_ms(demand: float, servers: int, rate: float) -> float | None:
     return (service + wait) * 1000
 
 
+DEMAND_LEVEL = 0.95  # the level of a fitted demand's interval
+
+
 @dataclass(frozen=True)
 class RoleDemand:
     seconds: float  # CPU-seconds per request
     idle_cores: float  # CPU the role uses with no request at all
     steps: int  # how many steps it was fitted on
+    interval: tuple[float, float] | None = None  # the slope's DEMAND_LEVEL interval; None: one step's ratio
+    r_squared: float | None = None  # how much of the CPU's variation over the steps the throughput explains
 
 
 def measured_demands(steps: list[StepResult]) -> dict[str, RoleDemand]:
-    """Per role, CPU-seconds per request: the slope of its CPU against throughput over the steps (the
-    utilisation law on one step where there are fewer than three)."""
+    """Per role, CPU-seconds per request: the slope of its CPU against throughput over the steps, with its
+    interval (the utilisation law on one step where there are fewer than three)."""
     usable = [step for step in steps if step.rps > 0]
     found = {}
     for role in sorted({role for step in usable for role in step.tier_cpu_percent}):
         pairs = [(step.rps, step.tier_cpu_percent[role] / 100) for step in usable if role in step.tier_cpu_percent]
         if len({rate for rate, _ in pairs}) >= 3:
             fit = linregress([rate for rate, _ in pairs], [cores for _, cores in pairs])
-            found[role] = RoleDemand(max(float(fit.slope), 0.0), max(float(fit.intercept), 0.0), len(pairs))
+            half = float(t_dist.ppf((1 + DEMAND_LEVEL) / 2, len(pairs) - 2)) * float(fit.stderr)
+            found[role] = RoleDemand(max(float(fit.slope), 0.0), max(float(fit.intercept), 0.0), len(pairs),
+                                     (max(float(fit.slope) - half, 0.0), max(float(fit.slope) + half, 0.0)),
+                                     float(fit.rvalue) ** 2)
         else:
             found[role] = RoleDemand(median(demands(step)[role] for step in usable
                                             if role in step.tier_cpu_percent), 0.0, len(pairs))
@@ -188,6 +197,13 @@ def rehearse(design: SizingDesign, rate: float, role_demands: dict[str, float], 
 
 
 @dataclass(frozen=True)
+class Floor:
+    """Where the search for a tier's count starts, and why there."""
+    nodes: int
+    why: str
+
+
+@dataclass(frozen=True)
 class SmallestDesign:
     """The fewest nodes per tier that hold every scenario of the rehearsal, each tier under the target
     utilisation with every node serving."""
@@ -195,7 +211,7 @@ class SmallestDesign:
     design: SizingDesign
     scenarios: list[Scenario]
     counts: dict[str, int]  # the tiers the search sized
-    floors: dict[str, int]  # where each sized tier started: the capacity division's count, or one node
+    floors: dict[str, Floor]  # where each sized tier started
     problems: list[str]  # why the search stopped short of a design that holds
 
     @property
@@ -203,22 +219,26 @@ class SmallestDesign:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"holds": self.holds, "counts": self.counts, "floors": self.floors, "problems": self.problems,
+        return {"holds": self.holds, "counts": self.counts, "problems": self.problems,
+                "floors": {name: asdict(floor) for name, floor in self.floors.items()},
                 "scenarios": [scenario.to_dict() for scenario in self.scenarios]}
 
 
 MAX_NODES_ADDED = 1000
 
 
+ONE_NODE = Floor(1, "one node")
+
+
 def smallest_design(design: SizingDesign, rate: float, role_demands: dict[str, float], slo_p95_ms: float,
-                    carriers: set[str], floors: dict[str, int], keep: set[str] = frozenset()) -> SmallestDesign:
-    """From `floors` (the capacity division's counts; one node where there is none), add a node to the tier
-    that breaks first until every scenario holds and every tier is under the target utilisation. A tier the
-    mix does not pass through, one without a measured demand, or one in `keep` keeps the design's count."""
+                    carriers: set[str], floors: dict[str, Floor], keep: set[str] = frozenset()) -> SmallestDesign:
+    """From `floors` (one node where a tier has none), add a node to the tier that breaks first until every
+    scenario holds and every tier is under the target utilisation. A tier the mix does not pass through, one
+    without a measured demand, or one in `keep` keeps the design's count."""
     sized = {name for name, tier in design.tiers.items()
              if name in carriers and tier.role in role_demands and name not in keep}
-    counts = {name: max(1, floors.get(name, 1)) for name in sized}
-    start = dict(counts)
+    start = {name: floors[name] if floors.get(name, ONE_NODE).nodes > 1 else ONE_NODE for name in sized}
+    counts = {name: floor.nodes for name, floor in start.items()}
     target = design.demand.target_utilisation.value
     problems: list[str] = []
     grown: tuple[str, float] | None = None  # the tier last given a node for a p95 over the SLO, and that p95

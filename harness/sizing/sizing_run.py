@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,10 +23,12 @@ from harness.sizing.repeats import combine_repeats
 from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.demand import peak_demand
-from harness.sizing.rehearsal import Scenario, SmallestDesign, measured_demands, rehearse, smallest_design
+from harness.sizing.rehearsal import (DEMAND_LEVEL, Floor, RoleDemand, Scenario, SmallestDesign, measured_demands,
+                                      rehearse, smallest_design)
 from harness.sizing.per_core import PerCoreFit, Workers, fit_per_core
 from harness.sizing.step_validation import PointCheck, check_points, with_host_shares
 from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
+from harness.sizing.tier_plan import MEASURED
 from harness.models.sizing import Factor, SizingDesign
 
 Progress = Callable[[str], None]
@@ -162,35 +164,115 @@ def check_steps(sweep: Sweep) -> list[PointCheck]:
     return check_points(sweep.folders, sweep.runs, sweep.host_cores or os.cpu_count() or 1)
 
 
-def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck]) -> list[Scenario]:
+@dataclass(frozen=True)
+class Rehearsed:
+    """The design rehearsed at its peak (harness.sizing.rehearsal), the smallest design that holds, the demands
+    both rest on, and the groupware count over those demands' intervals (None where they have none)."""
+    scenarios: list[Scenario]
+    smallest: SmallestDesign
+    demands: dict[str, RoleDemand]
+    count_range: CountRange | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"design": [scenario.to_dict() for scenario in self.scenarios], "smallest": self.smallest.to_dict(),
+                "demands": {role: asdict(found) for role, found in self.demands.items()},
+                "count_range": asdict(self.count_range) if self.count_range else None}
+
+
+def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck],
+                    result: SizingResult) -> Rehearsed:
     """The design at its peak in the queueing model, whole and with each single failure, with the demands
-    measured on the steps of the sweep's groupware points that the host did not bound (`checks`: check_steps's)
+    measured on the steps of the sweep's groupware points that the host did not bound (`checks`: check_steps's),
+    and the smallest design that holds, its search starting from `rehearsal_floors(result)`
     (harness.sizing.rehearsal)."""
-    return rehearse(*_rehearsal_inputs(design, users, sweep, checks))
+    inputs = _rehearsal_inputs(design, users, sweep, checks)
+    floors, keep = rehearsal_floors(result)
+    return Rehearsed(rehearse(*inputs), smallest_design(*inputs, floors=floors, keep=keep),
+                     rehearsal_demands(sweep, checks), rehearsal_count_range(design, users, sweep, checks, result))
 
 
-def smallest_rehearsed(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck],
-                       result: SizingResult) -> SmallestDesign:
-    """The smallest design that holds the rehearsal, starting from the capacity division's counts (`result`);
-    a tier the USL refused keeps the design's count."""
-    floors = {plan.name: plan.nodes for plan in result.tiers if plan.nodes and not plan.refused}
-    keep = {plan.name for plan in result.tiers if plan.refused}
-    return smallest_design(*_rehearsal_inputs(design, users, sweep, checks), floors=floors, keep=keep)
+def rehearsal_floors(result: SizingResult) -> tuple[dict[str, Floor], set[str]]:
+    """Where the rehearsal's search starts per measured tier, and the tiers that keep the design's count. A tier
+    starts from the nodes it needs whatever the throughput (sessions and their memory, with the spares) or,
+    where its USL fit predicted the points held out of it, from the capacity division's count if that is more:
+    a trusted curve's contention raises the count above what the CPU per request gives; a curve that missed its
+    own check does not set it. A tier a trusted curve refused keeps the design's count."""
+    floors, keep = {}, set()
+    for plan in result.tiers:
+        if plan.basis != "extrapolated":
+            continue
+        trusted = not result.validations[MEASURED[plan.name]].doubt
+        if plan.least_nodes:
+            floors[plan.name] = Floor(plan.least_nodes, plan.least_why or "one node and its spare")
+        if trusted and plan.refused:
+            keep.add(plan.name)
+        elif trusted and plan.nodes and plan.nodes > floors.get(plan.name, Floor(0, "")).nodes:
+            floors[plan.name] = Floor(plan.nodes, "the capacity division (USL)")
+    return floors, keep
 
 
-def _rehearsal_inputs(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck]):
-    design = design.model_copy(update={"users": users})
-    profile = load_profile(sweep.profile)
-    demand = peak_demand(design, profile)
+GROUPWARE = "middleware_groupware"
+
+
+def rehearsal_demands(sweep: Sweep, checks: list[PointCheck]) -> dict[str, RoleDemand]:
+    """CPU-seconds per request per role, over the steps of the sweep's groupware points that the host did not
+    bound (`checks`: check_steps's)."""
     steps = [step.step for check in checks if check.tier == "middleware" for step in check.steps
              if not step.host_bound]
     fitted = measured_demands(steps)
     if not fitted:
         raise SizingError("the sweep's groupware points left no steps to measure demands on",
                           "rehearse from the run of an `oxh size --measure` that still holds its points' folders")
-    per_role = {role: demand.seconds for role, demand in fitted.items()}
+    return fitted
+
+
+@dataclass(frozen=True)
+class CountRange:
+    """The rehearsal's smallest groupware count with its demand per request and its per-core factor at the ends
+    of their intervals: the fewest nodes from the lowest demand and the highest factor, the most from the
+    opposite ends."""
+    low: int
+    high: int
+    demand: tuple[float, float]  # CPU-seconds per request measured (the interval's ends)
+    factor: tuple[float, float]  # the per-core factor's ends; the factor itself at both where it has no interval
+
+    def text(self) -> str:
+        return (f"the rehearsal's groupware count over the CPU per request's {DEMAND_LEVEL:.0%} interval "
+                f"({self.demand[0] * 1000:.2f} – {self.demand[1] * 1000:.2f} ms) and the per-core factor's "
+                f"({self.factor[0]:.2f} – {self.factor[1]:.2f}): {self.low} – {self.high}")
+
+
+def rehearsal_count_range(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck],
+                          result: SizingResult) -> CountRange | None:
+    """The smallest groupware count at the ends of its demand's and its per-core factor's intervals; None where
+    the demand has no interval or the groupware tier is not sized by the rehearsal."""
+    measured = rehearsal_demands(sweep, checks).get("middleware")
+    if measured is None or measured.interval is None:
+        return None
+    scaling = design.per_core_scaling(GROUPWARE)
+    factors = scaling.interval or (scaling.value, scaling.value)
+    floors, keep = rehearsal_floors(result)
+    counts = []
+    for seconds, factor in ((measured.interval[0], max(factors)), (measured.interval[1], min(factors))):
+        found = smallest_design(*_rehearsal_inputs(design, users, sweep, checks, (seconds, factor)),
+                                floors=floors, keep=keep)
+        if GROUPWARE not in found.counts:
+            return None
+        counts.append(found.counts[GROUPWARE])
+    return CountRange(min(counts), max(counts), measured.interval, (min(factors), max(factors)))
+
+
+def _rehearsal_inputs(design: SizingDesign, users: int, sweep: Sweep, checks: list[PointCheck],
+                      groupware: tuple[float, float] | None = None):
+    """The rehearsal's arguments; `groupware`: (CPU-seconds per request, per-core factor) in place of the
+    measured demand and the design's factor."""
+    design = design.model_copy(update={"users": users})
+    profile = load_profile(sweep.profile)
+    demand = peak_demand(design, profile)
+    per_role = {role: found.seconds for role, found in rehearsal_demands(sweep, checks).items()}
     if "middleware" in per_role:
-        per_role["middleware"] /= design.per_core_scaling("middleware_groupware").value  # the tier measured
+        seconds, factor = groupware or (per_role["middleware"], design.per_core_scaling(GROUPWARE).value)
+        per_role["middleware"] = seconds / factor  # the tier measured, its cores scaled to the design's
     protocols = set(demand.protocols.values())
     carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
                 or (name.endswith("groupware") and "http" in protocols)
@@ -207,7 +289,7 @@ def _design_header(result: SizingResult, sweep: Sweep) -> list[str]:
 def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, folder: Path,
                   wall_seconds: float, checks: list[PointCheck] | None = None,
                   per_core: PerCoreFit | str | None = None,
-                  rehearsal: tuple[list[Scenario], SmallestDesign] | None = None) -> dict[str, Any]:
+                  rehearsal: Rehearsed | None = None) -> dict[str, Any]:
     """sizing.json, design.yaml and the plots into `folder`, and rehearsal.json after a rehearsal (then
     design.yaml holds the smallest counts that hold it); returns what sizing.json holds."""
     from harness.sizing.design_yaml import write_design
@@ -215,12 +297,10 @@ def write_outputs(result: SizingResult, design: SizingDesign, sweep: Sweep, fold
 
     folder.mkdir(parents=True, exist_ok=True)
     plots = [path.name for path in plot_all(result, folder)]
-    scenarios, smallest = rehearsal or (None, None)
     write_design(design.model_copy(update={"users": result.users}), result.tiers, folder / "design.yaml",
-                 header=_design_header(result, sweep), smallest=smallest)
+                 header=_design_header(result, sweep), smallest=rehearsal.smallest if rehearsal else None)
     if rehearsal:
-        (folder / "rehearsal.json").write_text(json.dumps({"design": [s.to_dict() for s in scenarios],
-                                                           "smallest": smallest.to_dict()}, indent=2))
+        (folder / "rehearsal.json").write_text(json.dumps(rehearsal.to_dict(), indent=2))
     record = {**result.to_dict(), "measured_on": {"topology": sweep.topology, "target": sweep.target,
                                                    "profile": sweep.profile, "imap_profile": sweep.imap_profile,
                                                    "software": sweep.software, "host_cores": sweep.host_cores},

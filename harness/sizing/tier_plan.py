@@ -65,6 +65,14 @@ def lost_in_failure(nodes: int, failure_domains: int | None) -> int:
     return math.ceil(nodes / failure_domains) if failure_domains else 1
 
 
+def with_spares(survivors: int, failure_domains: int | None = None) -> tuple[int, int]:
+    """The nodes in all, and those a failure takes, so that `survivors` are left after it."""
+    total = survivors + 1
+    while total - lost_in_failure(total, failure_domains) < survivors:
+        total += 1
+    return total, lost_in_failure(total, failure_domains)
+
+
 def nodes_needed(fit: UslFit, cores: float, demand: float, utilisation: float, tier: str,
                  failure_domains: int | None = None, at_least: int = 1) -> NodeCount:
     """Nodes of `cores` (effective) cores each that carry `demand` at `utilisation`, with the spares."""
@@ -84,10 +92,7 @@ def nodes_needed(fit: UslFit, cores: float, demand: float, utilisation: float, t
             "use nodes with more cores, split the tier into independent pools, or revisit the demand factors")
     for_throughput = int(counts[enough[0]])
     for_demand = max(for_throughput, at_least)
-    total = for_demand + 1
-    while total - lost_in_failure(total, failure_domains) < for_demand:
-        total += 1
-    lost = lost_in_failure(total, failure_domains)
+    total, lost = with_spares(for_demand, failure_domains)
     all_up, after_loss = (float(fit.throughput(n, cores)) for n in (total, total - lost))
     if min(all_up, after_loss) * utilisation < demand:
         raise DesignRefused(
@@ -213,6 +218,9 @@ class TierPlan:
     ram_how: str = "not measured"
     vendor_source: str | None = None
     nodes_interval: tuple[int | None, int | None] | None = None  # the count over the fit's draws; None: refused
+    # The nodes needed whatever the throughput (sessions, their memory), spares included, and why; None: no floor
+    least_nodes: int | None = None
+    least_why: str = ""
     notes: tuple[str, ...] = ()
 
     @property
@@ -282,6 +290,8 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
         floors = _node_floors(name, tier.role, tier.ram_gib, factors.memory_base_gib.value, demand.sessions,
                               per_session)
         at_least = max((nodes for nodes, _, _ in floors), default=1)
+        base = {**base, "least_nodes": with_spares(at_least, design.failure_domains)[0],
+                "least_why": "; ".join(why for nodes, _, why in floors if nodes == at_least)}
         spread = count_interval(fit, cores, need, utilisation, name, design.failure_domains, at_least, scaling)
         if spread:
             notes.append(spread.text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from harness.sizing.queueing import Station, bounds, solve
@@ -189,21 +190,24 @@ def test_a_rehearsal_finds_the_tier_a_design_breaks_at_and_what_each_single_fail
 def test_the_smallest_design_holds_every_single_failure_at_the_target_utilisation_and_no_fewer_nodes_do():
     import math
 
-    from harness.sizing.rehearsal import rehearse, smallest_design
+    from harness.sizing.rehearsal import Floor, rehearse, smallest_design
 
     design, demands, carriers, rate = reference_at_half_load()
     groupware = design.tiers["middleware_groupware"]
-    found = smallest_design(design, rate, demands, 1000.0, carriers, floors={"middleware_groupware": 3})
+    found = smallest_design(design, rate, demands, 1000.0, carriers,
+                            floors={"middleware_groupware": Floor(3, "the sessions per node")})
     assert found.holds and all(scenario.holds for scenario in found.scenarios)
     target = design.demand.target_utilisation.value
     # groupware: enough nodes to stay under the target utilisation with every node serving (and a spare's worth
     # for a lost node is then within the SLO); its floor, the capacity division, was lower
     needed = math.ceil(rate * demands["middleware"] / (groupware.cores * target))
-    assert found.counts["middleware_groupware"] == needed and found.floors["middleware_groupware"] == 3
+    assert found.counts["middleware_groupware"] == needed
+    assert found.floors["middleware_groupware"] == Floor(3, "the sessions per node")
+    assert found.floors["database"] == Floor(1, "one node")
     assert found.counts["database"] == 2  # one serves, one stands by: a lost master is taken over
     assert "middleware_docs" not in found.counts and found.design.tiers["middleware_docs"].count == 4
     for name, count in found.counts.items():  # one node fewer anywhere breaks a scenario or the target
-        if count > found.floors[name]:
+        if count > found.floors[name].nodes:
             fewer = found.design.model_copy(update={"tiers": {**found.design.tiers, name: found.design.tiers[name]
                                                               .model_copy(update={"count": count - 1})}})
             scenarios = rehearse(fewer, rate, demands, 1000.0, carriers)
@@ -218,7 +222,7 @@ def test_the_smallest_design_holds_every_single_failure_at_the_target_utilisatio
     # shorten the p95, and the one that no longer did is taken back
     light = {"balancer": 0.00001, "middleware": 0.02, "database": 0.00002, "imap": 0.00004, "filestore": 0.00001,
              "mta": 0.00001}
-    slow = smallest_design(design, rate, light, 5.0, carriers, floors={"middleware_groupware": needed})
+    slow = smallest_design(design, rate, light, 5.0, carriers, floors={"middleware_groupware": Floor(needed, "")})
     assert not slow.holds and slow.problems[0].endswith(
         "another middleware_groupware node does not shorten it; the service times alone exceed the SLO")
 
@@ -246,8 +250,21 @@ def test_a_tiers_demand_is_the_slope_of_its_cpu_over_throughput_with_its_idle_cp
     found = measured_demands(steps)
     assert found["balancer"].seconds == pytest.approx(0.0005) and found["balancer"].idle_cores == pytest.approx(0.2)
     assert found["middleware"].seconds == pytest.approx(0.01) and found["middleware"].steps == 4
+    assert found["middleware"].interval == pytest.approx((0.01, 0.01)) and found["middleware"].r_squared == 1
     light = measured_demands(steps[:1])  # one step: the utilisation law, idle CPU and all
-    assert light["balancer"].seconds == pytest.approx((0.2 + 0.0025) / 5.0)
+    assert light["balancer"].seconds == pytest.approx((0.2 + 0.0025) / 5.0) and light["balancer"].interval is None
+
+    # CPU samples scattered around 10 ms per request: the interval holds the true demand and is no wider than
+    # the scatter allows
+    rng = np.random.default_rng(1)
+    rates = np.linspace(5, 50, 20)
+    noisy = [StepResult(index=i, users=10, start=0, end=30, seconds=30,
+                        requests={"mail.all": StepClass(method="GET", requests=100, failures=0, rps=float(rate))},
+                        tier_cpu_percent={"middleware": (0.05 + 0.01 * rate * (1 + rng.normal(0, 0.05))) * 100})
+             for i, rate in enumerate(rates)]
+    scattered = measured_demands(noisy)["middleware"]
+    low, high = scattered.interval
+    assert low < 0.01 < high and high - low < 0.002 and 0.9 < scattered.r_squared < 1
 
 
 def test_each_step_says_how_near_its_quota_the_swept_nodes_ran_and_which_other_node_was_busiest(tmp_path):

@@ -17,6 +17,7 @@ from harness.load.load_result import StepClass, StepResult
 from harness.sizing.points import CapacityPoint, TierCost, capacity_at_slo, points_from_json
 from harness.sizing.result import size
 from harness.sizing.usl import fit_usl, usl
+from harness.sizing.rehearsal import Floor
 from harness.sizing.validation import validate_fit
 from harness.models.sizing import SizingDesign, load_sizing
 
@@ -274,6 +275,40 @@ def test_a_sizing_whose_held_out_points_were_all_left_out_is_not_trusted_either(
     assert unchecked.untrusted[0].startswith("middleware: the fit could not be checked on the point(s) measured")
     unmarked = validate_fit([p for p in marked if p.nodes == 1], resamples=0)
     assert not unmarked.unchecked  # nothing was measured to be held out: nothing left unchecked
+
+def test_the_rehearsal_starts_from_a_trusted_curves_count_and_from_the_session_floor_past_an_untrusted_one():
+    from dataclasses import replace
+
+    from harness.sizing.sizing_run import rehearsal_floors
+
+    design, webmail = load_sizing("reference-1m"), load_profile("webmail")
+
+    def groupware(result):
+        return next(plan for plan in result.tiers if plan.name == "middleware_groupware")
+
+    # a curve whose capacity division needs more groupware nodes than OX's session limit does
+    points = points_on_curve(0.02, 0.0002, 100.0, noise=0.01, seed=3)
+    good = size(design, points, [], webmail, resamples=0)
+    plan = groupware(good)
+    assert not good.untrusted and plan.nodes > plan.least_nodes and "sessions" in plan.least_why
+    floors, keep = rehearsal_floors(good)
+    assert floors["middleware_groupware"] == Floor(plan.nodes, "the capacity division (USL)") and not keep
+    # the same curve missing its held-out points: its count no longer sets where the search starts
+    collapsed = [replace(p, throughput=p.throughput * 0.6) if p.nodes == 3 else p for p in points]
+    bad = size(design, collapsed, [], webmail, resamples=0)
+    floors, keep = rehearsal_floors(bad)
+    assert bad.untrusted and floors["middleware_groupware"] == Floor(plan.least_nodes, plan.least_why)
+    assert not keep
+    # a trusted curve whose contention caps the pool below the peak: the tier keeps the design's count
+    capped = size(design, points_on_curve(0.0, 0.05, 100.0), [], webmail, resamples=0)
+    assert not capped.untrusted and groupware(capped).refused
+    assert rehearsal_floors(capped)[1] == {"middleware_groupware"}
+    # an untrusted one that refuses does not: the search starts from the session floor
+    wrong = size(design, points_on_curve(0.0, 0.2, 100.0), [], webmail, resamples=0)
+    assert wrong.untrusted and groupware(wrong).refused
+    floors, keep = rehearsal_floors(wrong)
+    assert not keep and floors["middleware_groupware"].nodes == groupware(wrong).least_nodes
+
 
 # --- nodes per tier ---
 
