@@ -239,7 +239,7 @@ def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: Sizin
         plan = division.get(name)
         divided = ("refused" if plan and plan.refused else str(plan.nodes) if plan and plan.nodes else "–")
         if plan and plan.basis == "extrapolated" and result.validations[MEASURED[name]].doubt:
-            divided += " (fit not trusted: not used)"
+            divided += " (fit not trusted)"
         start = smallest.floors.get(name)
         found = (str(smallest.counts[name]) if name in smallest.counts
                  else "kept: refused" if plan and plan.refused else "kept: not in the mix or not measured")

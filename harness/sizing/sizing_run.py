@@ -193,10 +193,12 @@ def rehearse_design(design: SizingDesign, users: int, sweep: Sweep, checks: list
 
 def rehearsal_floors(result: SizingResult) -> tuple[dict[str, Floor], set[str]]:
     """Where the rehearsal's search starts per measured tier, and the tiers that keep the design's count. A tier
-    starts from the nodes it needs whatever the throughput (sessions and their memory, with the spares) or,
-    where its USL fit predicted the points held out of it, from the capacity division's count if that is more:
-    a trusted curve's contention raises the count above what the CPU per request gives; a curve that missed its
-    own check does not set it. A tier a trusted curve refused keeps the design's count."""
+    starts from the nodes it needs whatever the throughput (sessions and their memory, with the spares), or from
+    the capacity division's count where that is more: the USL's contention raises the count above what the CPU
+    per request gives, and a curve that missed its own check still does (the run says NOT TRUSTED and exits 1).
+    A tier a trusted curve refused keeps the design's count. An untrusted curve's refusal is not followed: it
+    rests on the contention term that failed to predict the held-out points, and the search starts from the
+    floor."""
     floors, keep = {}, set()
     for plan in result.tiers:
         if plan.basis != "extrapolated":
@@ -204,10 +206,11 @@ def rehearsal_floors(result: SizingResult) -> tuple[dict[str, Floor], set[str]]:
         trusted = not result.validations[MEASURED[plan.name]].doubt
         if plan.least_nodes:
             floors[plan.name] = Floor(plan.least_nodes, plan.least_why or "one node and its spare")
-        if trusted and plan.refused:
+        if plan.refused and trusted:
             keep.add(plan.name)
-        elif trusted and plan.nodes and plan.nodes > floors.get(plan.name, Floor(0, "")).nodes:
-            floors[plan.name] = Floor(plan.nodes, "the capacity division (USL)")
+        elif plan.nodes and plan.nodes > floors.get(plan.name, Floor(0, "")).nodes:
+            floors[plan.name] = Floor(plan.nodes, "the capacity division (USL" + ("" if trusted else
+                                                                                 ", its fit not trusted") + ")")
     return floors, keep
 
 

@@ -162,11 +162,11 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
         assert smallest["problems"][0][:60] in " ".join(rehearsed.stdout.split()), rehearsed.stdout[-3000:]
     # The rehearsal rests on the CPU per request measured over the steps, printed with its interval.
     assert rehearsal["demands"]["middleware"]["seconds"] > 0 and "CPU per request of the mix" in rehearsed.stdout
-    # Its search starts from the nodes the sessions need, or from the USL's count where that fit passed its check.
+    # Its search starts from the nodes the sessions need, or from the USL's count where that is more.
     start = smallest["floors"]["middleware_groupware"]
-    doubted = [doubt for doubt in json.loads((folder / "sizing.json").read_text())["untrusted"]
-               if doubt.startswith("middleware:")]
-    assert start["nodes"] >= 2 and ("sessions" in start["why"] or ("USL" in start["why"] and not doubted)), start
+    groupware = next(plan for plan in json.loads((folder / "sizing.json").read_text())["tiers"]
+                     if plan["name"] == "middleware_groupware")
+    assert start["nodes"] == max(groupware["least_nodes"], groupware["nodes"] or 0), (start, groupware)
     rehearsed_design = yaml.safe_load((folder / "design.yaml").read_text())["tiers"]
     for name, count in smallest["counts"].items():
         assert rehearsed_design[name]["count"] == count

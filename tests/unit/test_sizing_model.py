@@ -276,7 +276,7 @@ def test_a_sizing_whose_held_out_points_were_all_left_out_is_not_trusted_either(
     unmarked = validate_fit([p for p in marked if p.nodes == 1], resamples=0)
     assert not unmarked.unchecked  # nothing was measured to be held out: nothing left unchecked
 
-def test_the_rehearsal_starts_from_a_trusted_curves_count_and_from_the_session_floor_past_an_untrusted_one():
+def test_the_rehearsal_starts_from_the_usls_count_and_follows_only_a_trusted_curves_refusal():
     from dataclasses import replace
 
     from harness.sizing.sizing_run import rehearsal_floors
@@ -293,17 +293,19 @@ def test_the_rehearsal_starts_from_a_trusted_curves_count_and_from_the_session_f
     assert not good.untrusted and plan.nodes > plan.least_nodes and "sessions" in plan.least_why
     floors, keep = rehearsal_floors(good)
     assert floors["middleware_groupware"] == Floor(plan.nodes, "the capacity division (USL)") and not keep
-    # the same curve missing its held-out points: its count no longer sets where the search starts
-    collapsed = [replace(p, throughput=p.throughput * 0.6) if p.nodes == 3 else p for p in points]
-    bad = size(design, collapsed, [], webmail, resamples=0)
+    # the same curve missing its held-out points (they carried more) still raises the count, and says it is not
+    # trusted
+    raised = [replace(p, throughput=p.throughput * 1.3) if p.nodes == 3 else p for p in points]
+    bad = size(design, raised, [], webmail, resamples=0)
     floors, keep = rehearsal_floors(bad)
-    assert bad.untrusted and floors["middleware_groupware"] == Floor(plan.least_nodes, plan.least_why)
+    assert bad.untrusted and floors["middleware_groupware"] == Floor(
+        groupware(bad).nodes, "the capacity division (USL, its fit not trusted)")
     assert not keep
     # a trusted curve whose contention caps the pool below the peak: the tier keeps the design's count
     capped = size(design, points_on_curve(0.0, 0.05, 100.0), [], webmail, resamples=0)
     assert not capped.untrusted and groupware(capped).refused
     assert rehearsal_floors(capped)[1] == {"middleware_groupware"}
-    # an untrusted one that refuses does not: the search starts from the session floor
+    # an untrusted one that refuses is not followed: the search starts from the session floor
     wrong = size(design, points_on_curve(0.0, 0.2, 100.0), [], webmail, resamples=0)
     assert wrong.untrusted and groupware(wrong).refused
     floors, keep = rehearsal_floors(wrong)
