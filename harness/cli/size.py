@@ -30,7 +30,7 @@ from harness.cli.steps_table import steps_table
 from harness.sizing.sweep import SweepSettings
 
 if TYPE_CHECKING:
-    from harness.sizing.sizing_run import Rehearsed
+    from harness.sizing.rehearsal_run import Rehearsed
 
 
 def _quotas(text: str | None, default: tuple[float, ...], flag: str = "--quotas") -> tuple[float, ...]:
@@ -93,7 +93,9 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     from harness.sizing.demand import own_scalings
     from harness.sizing.report import render
     from harness.sizing.sizing_run import (check_steps, measure, measured_scaling, model, read_sweeps,
-                                           rehearse_design, sized_points, write_outputs)
+                                           sized_points, write_outputs)
+    from harness.load.profile import load_profile
+    from harness.sizing.rehearsal_run import rehearse_design
     from harness.models.sizing import load_sizing
 
     started = time.monotonic()
@@ -134,7 +136,8 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     points = sized_points(sweep, checks)
     design, per_core = measured_scaling(design, points, sweep.workers)
     result = model(design, args.users, sweep, points)
-    rehearsal = rehearse_design(design, args.users, sweep, checks, result) if args.rehearse else None
+    rehearsal = (rehearse_design(design, args.users, load_profile(sweep.profile), checks, result)
+                 if args.rehearse else None)
     record = write_outputs(result, design, sweep, folder, time.monotonic() - started, checks, per_core, rehearsal)
     render(result, console)
     console.print(f"measured: {sweep.software}", soft_wrap=True)
@@ -217,8 +220,8 @@ def _print_demands(console: Console, rehearsal: Rehearsed) -> None:
     for role, found in rehearsal.demands.items():
         figures = f"{found.seconds * 1000:.2f} ms"
         if found.interval:
-            figures += (f" [{found.interval[0] * 1000:.2f} – {found.interval[1] * 1000:.2f}] over {found.steps} steps, "
-                        f"r² {found.r_squared:.2f}")
+            low, high = found.interval
+            figures += f" [{low * 1000:.2f} – {high * 1000:.2f}] over {found.steps} steps, r² {found.r_squared:.2f}"
         else:
             figures += f" (one step's ratio, {found.steps} step(s))"
         console.print(f"  {role}: {figures}; idle {found.idle_cores:.2f} core", highlight=False)

@@ -279,7 +279,7 @@ def test_a_sizing_whose_held_out_points_were_all_left_out_is_not_trusted_either(
 def test_the_rehearsal_starts_from_the_usls_count_and_follows_only_a_trusted_curves_refusal():
     from dataclasses import replace
 
-    from harness.sizing.sizing_run import rehearsal_floors
+    from harness.sizing.rehearsal_run import rehearsal_floors
 
     design, webmail = load_sizing("reference-1m"), load_profile("webmail")
 
