@@ -162,7 +162,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
         _print_demands(console, rehearsal)
         console.print(smallest_table(rehearsal.smallest, design, result))
         if rehearsal.count_range:
-            console.print(f"{rehearsal.count_range.text()}", highlight=False, soft_wrap=True)
+            console.print(rehearsal.count_range.text(), highlight=False, soft_wrap=True)
         for problem in rehearsal.smallest.problems:
             console.print(f"[red]no design holds the rehearsal[/]: {problem}", highlight=False, soft_wrap=True)
         broken = not all(scenario.holds for scenario in rehearsal.scenarios) or not rehearsal.smallest.holds
@@ -230,8 +230,6 @@ def _print_demands(console: Console, rehearsal: Rehearsed) -> None:
 def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: SizingResult) -> Table:
     """Per tier: the vendor's count, the capacity division's, where the rehearsal's search started and the
     smallest count that holds the rehearsal."""
-    from harness.sizing.tier_plan import MEASURED
-
     division = {plan.name: plan for plan in result.tiers}
     table = Table(title="The smallest design that holds the rehearsal (every single failure, every tier under the "
                         f"target utilisation {design.demand.target_utilisation.value:.0%}): written to design.yaml",
@@ -241,7 +239,7 @@ def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: Sizin
     for name, tier in design.tiers.items():
         plan = division.get(name)
         divided = ("refused" if plan and plan.refused else str(plan.nodes) if plan and plan.nodes else "–")
-        if plan and plan.basis == "extrapolated" and result.validations[MEASURED[name]].doubt:
+        if plan and result.doubted(plan):
             divided += " (fit not trusted)"
         start = smallest.floors.get(name)
         found = (str(smallest.counts[name]) if name in smallest.counts

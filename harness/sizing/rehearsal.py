@@ -237,7 +237,7 @@ def smallest_design(design: SizingDesign, rate: float, role_demands: dict[str, f
     without a measured demand, or one in `keep` keeps the design's count."""
     sized = {name for name, tier in design.tiers.items()
              if name in carriers and tier.role in role_demands and name not in keep}
-    start = {name: floors[name] if floors.get(name, ONE_NODE).nodes > 1 else ONE_NODE for name in sized}
+    start = {name: floors.get(name, ONE_NODE) for name in sized}
     counts = {name: floor.nodes for name, floor in start.items()}
     target = design.demand.target_utilisation.value
     problems: list[str] = []

@@ -15,7 +15,6 @@ from harness.sizing.rehearsal import (DEMAND_LEVEL, Floor, RoleDemand, Scenario,
                                       rehearse, smallest_design)
 from harness.sizing.result import SizingResult
 from harness.sizing.step_validation import PointCheck
-from harness.sizing.tier_plan import MEASURED
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,11 @@ def rehearse_design(design: SizingDesign, users: int, profile: LoadProfile, chec
     whole and with each single failure, with the demands measured on the steps of the sweep's groupware points
     that the host did not bound (`checks`: check_steps's), and the smallest design that holds, its search
     starting from `rehearsal_floors(result)` (harness.sizing.rehearsal)."""
-    inputs = _rehearsal_inputs(design, users, profile, checks)
+    demands = rehearsal_demands(checks)
     floors, keep = rehearsal_floors(result)
-    return Rehearsed(rehearse(*inputs), smallest_design(*inputs, floors=floors, keep=keep),
-                     rehearsal_demands(checks), rehearsal_count_range(design, users, profile, checks, result))
+    inputs = _rehearsal_inputs(design, users, profile, demands)
+    return Rehearsed(rehearse(*inputs), smallest_design(*inputs, floors=floors, keep=keep), demands,
+                     _count_range(design, users, profile, demands, floors, keep))
 
 
 def rehearsal_floors(result: SizingResult) -> tuple[dict[str, Floor], set[str]]:
@@ -54,17 +54,15 @@ def rehearsal_floors(result: SizingResult) -> tuple[dict[str, Floor], set[str]]:
     rests on the contention term that failed to predict the held-out points, and the search starts from the
     floor."""
     floors, keep = {}, set()
-    for plan in result.tiers:
-        if plan.basis != "extrapolated":
-            continue
-        trusted = not result.validations[MEASURED[plan.name]].doubt
+    for plan in (plan for plan in result.tiers if plan.basis == "extrapolated"):
+        doubted = result.doubted(plan)
         if plan.least_nodes:
             floors[plan.name] = Floor(plan.least_nodes, plan.least_why or "one node and its spare")
-        if plan.refused and trusted:
+        if plan.refused and not doubted:
             keep.add(plan.name)
         elif plan.nodes and plan.nodes > floors.get(plan.name, Floor(0, "")).nodes:
-            floors[plan.name] = Floor(plan.nodes, "the capacity division (USL" + ("" if trusted else
-                                                                                 ", its fit not trusted") + ")")
+            usl = "USL, its fit not trusted" if doubted else "USL"
+            floors[plan.name] = Floor(plan.nodes, f"the capacity division ({usl})")
     return floors, keep
 
 
@@ -99,19 +97,18 @@ class CountRange:
                 f"({self.factor[0]:.2f} – {self.factor[1]:.2f}): {self.low} – {self.high}")
 
 
-def rehearsal_count_range(design: SizingDesign, users: int, profile: LoadProfile, checks: list[PointCheck],
-                          result: SizingResult) -> CountRange | None:
+def _count_range(design: SizingDesign, users: int, profile: LoadProfile, demands: dict[str, RoleDemand],
+                 floors: dict[str, Floor], keep: set[str]) -> CountRange | None:
     """The smallest groupware count at the ends of its demand's and its per-core factor's intervals; None where
     the demand has no interval or the groupware tier is not sized by the rehearsal."""
-    measured = rehearsal_demands(checks).get("middleware")
+    measured = demands.get("middleware")
     if measured is None or measured.interval is None:
         return None
     scaling = design.per_core_scaling(GROUPWARE)
     factors = scaling.interval or (scaling.value, scaling.value)
-    floors, keep = rehearsal_floors(result)
     counts = []
     for seconds, factor in ((measured.interval[0], max(factors)), (measured.interval[1], min(factors))):
-        found = smallest_design(*_rehearsal_inputs(design, users, profile, checks, (seconds, factor)),
+        found = smallest_design(*_rehearsal_inputs(design, users, profile, demands, (seconds, factor)),
                                 floors=floors, keep=keep)
         if GROUPWARE not in found.counts:
             return None
@@ -119,13 +116,13 @@ def rehearsal_count_range(design: SizingDesign, users: int, profile: LoadProfile
     return CountRange(min(counts), max(counts), measured.interval, (min(factors), max(factors)))
 
 
-def _rehearsal_inputs(design: SizingDesign, users: int, profile: LoadProfile, checks: list[PointCheck],
+def _rehearsal_inputs(design: SizingDesign, users: int, profile: LoadProfile, demands: dict[str, RoleDemand],
                       groupware: tuple[float, float] | None = None):
     """The rehearsal's arguments; `groupware`: (CPU-seconds per request, per-core factor) in place of the
     measured demand and the design's factor."""
     design = design.model_copy(update={"users": users})
     demand = peak_demand(design, profile)
-    per_role = {role: found.seconds for role, found in rehearsal_demands(checks).items()}
+    per_role = {role: found.seconds for role, found in demands.items()}
     if "middleware" in per_role:
         seconds, factor = groupware or (per_role["middleware"], design.per_core_scaling(GROUPWARE).value)
         per_role["middleware"] = seconds / factor  # the tier measured, its cores scaled to the design's

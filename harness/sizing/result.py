@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from harness.load.profile import LoadProfile
 from harness.sizing.demand import PeakDemand, Sourced, design_factors, peak_demand
 from harness.sizing.errors import SizingError
-from harness.sizing.tier_plan import TierPlan, beyond_the_data, plan_tiers
+from harness.sizing.tier_plan import MEASURED, TierPlan, beyond_the_data, plan_tiers
 from harness.sizing.points import CapacityPoint, TierCost
 from harness.sizing.usl import LEVEL, RESAMPLES, UslFit, fit_usl
 from harness.sizing.validation import Validation, validate_fit
@@ -47,6 +47,11 @@ class SizingResult:
         """Measured tiers whose fit missed the points it was validated on, or could not be checked on the points
         measured for that, with the validation's verdict."""
         return [f"{tier}: {check.doubt}" for tier, check in self.validations.items() if check.doubt]
+
+    def doubted(self, plan: TierPlan) -> bool:
+        """Whether `plan` was extrapolated from a fit that missed, or could not be checked on, its held-out
+        points."""
+        return plan.basis == "extrapolated" and bool(self.validations[MEASURED[plan.name]].doubt)
 
     def provenance(self) -> dict[str, list[str]]:
         """What rests on measurement, what is extrapolated from it, and what is the vendor's or assumed."""
