@@ -1,12 +1,13 @@
 """One load run from start to end: test users, the plan, Locust, the figures, the plots, the clean-up.
 
-`run_load` is what `oxh load` and the load suite share. The test users are
-removed when it ends, also on Ctrl-C or an error; what was measured until
+`run_load` is what `oxh load` and the load suite share. The test users it
+provisions are removed when it ends, also on Ctrl-C or an error; what was measured until
 then is kept in the run's `load/` folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ContextManager
@@ -49,10 +50,13 @@ def users_needed(profile: LoadProfile, options: LoadOptions) -> int:
 
 
 def run_load(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
-             progress: Progress, alongside: Alongside | None = None, judge: Judge | None = None) -> LoadResult:
+             progress: Progress, alongside: Alongside | None = None, judge: Judge | None = None,
+             accounts: list[dict[str, str]] | None = None) -> LoadResult:
     """Run `profile` against the target; results.json, Locust's files and the plots go into `folder`.
     `alongside()` is entered once Locust has started and left when it ends (a fault under load, say), and
-    `judge` judges it from the run's per-second history before the result is written."""
+    `judge` judges it from the run's per-second history before the result is written. Test users are
+    provisioned and seeded for the run and removed after it, unless `accounts` gives users already made
+    (at least as many as the run needs; the first of them run)."""
     endpoints = target.endpoints
     profile = profile.with_slos(target.policy.load_slos)
     count = users_needed(profile, options)
@@ -61,21 +65,24 @@ def run_load(target: Target, profile: LoadProfile, options: LoadOptions, folder:
                         "lower --users (or the profile's steps), or raise --speedup to stand for more users")
     if options.workers < 1:
         raise UserError(f"--workers {options.workers}: at least one worker", "give --workers 1 or more")
+    if accounts is not None and len(accounts) < count:
+        raise ValueError(f"{count} users needed, {len(accounts)} given")
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
+    users = contextlib.nullcontext(accounts[:count]) if accounts is not None else load_users(
+        provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress, imap=endpoints.imap)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return _run(target, profile, options, folder, progress, provisioning, count, alongside, judge)
+        return _run(target, profile, options, folder, progress, users, count, alongside, judge)
     except ProvisioningError as exc:
         raise UserError(f"cannot provision or remove the load run's test users on {target.name}: {exc}",
                         "check SOAP provisioning (the functional suite's PROV requirement) and run again") from None
 
 
 def _run(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
-         progress: Progress, provisioning: Provisioning, count: int, alongside: Alongside | None,
+         progress: Progress, users: ContextManager[list[dict[str, str]]], count: int, alongside: Alongside | None,
          judge: Judge | None) -> LoadResult:
     endpoints = target.endpoints
-    with load_users(provisioning, count, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
-                    imap=endpoints.imap) as accounts:
+    with users as accounts:
         if options.shape == "steps":  # a stepped run measures capacity: its first step must not find them cold
             warm_up(accounts, endpoints.http_url, endpoints.tls, progress)
         steps = [min(level, count) for level in profile.steps.users] if options.shape == "steps" else []

@@ -179,8 +179,10 @@ def judge_fault(timer: FaultTimer, history: History, classes: list[ClassResult],
 
 
 def run_load_with_fault(target: Target, profile: LoadProfile, options: LoadOptions, folder: Path,
-                        progress: Progress, fault: str, confirm: str | None, hold: float | None = None) -> LoadResult:
-    """`run_load` with the scenario `fault` (SCENARIO@SECONDS) injected into it; its judgement in the result."""
+                        progress: Progress, fault: str, confirm: str | None, hold: float | None = None,
+                        accounts: list[dict[str, str]] | None = None) -> LoadResult:
+    """`run_load` with the scenario `fault` (SCENARIO@SECONDS) injected into it; its judgement in the result.
+    `accounts`: test users already made, as `run_load` takes them."""
     from harness.faults.drivers import driver_for
 
     name, at = parse_fault(fault)
@@ -189,4 +191,4 @@ def run_load_with_fault(target: Target, profile: LoadProfile, options: LoadOptio
     progress(f"fault under load: {name} at {at:g} s, held {timer.held_for:g} s")
     slo = profile.slos["default"]
     return run_load(target, profile, options, folder, progress, alongside=timer.running,
-                    judge=lambda result, history: judge_fault(timer, history, result.classes, slo))
+                    judge=lambda result, history: judge_fault(timer, history, result.classes, slo), accounts=accounts)

@@ -44,7 +44,7 @@ class PointPlan:
     steps: tuple[int, ...]  # users per step
     hold_seconds: float
     speedup: float
-    spawn_rate: float = 4.0  # users started per second: faster, their sign-ins leave a backlog the first step sees
+    spawn_rate: float = 4.0  # users started per second; too fast, their sign-ins leave a backlog the first step sees
     node_cores: float | None = None  # without a quota: the cores each node has
 
     @property

@@ -92,9 +92,10 @@ def achieved_throughput(history: History, start: float, end: float) -> float | N
 
 def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[CapacityPoint],
                      per_user: float, speedup: float, utilisation: float, folder: Path, progress: Progress,
-                     confirm: str | None = None) -> ProofResult | None:
+                     confirm: str | None = None, accounts: list[dict[str, str]] | None = None) -> ProofResult | None:
     """Run the proof at the design point of `points` (`utilisation`: the design's target utilisation); None
-    when the sweep measured no pool to prove it on."""
+    when the sweep measured no pool to prove it on. `accounts`: the sweep's test users, run as where there are
+    enough of them (others are provisioned and seeded for the proof)."""
     found = design_point(points)
     if found is None:
         return None
@@ -110,7 +111,8 @@ def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[Capacity
     quota = top.cpu_per_node if isinstance(target.access, CpuLimits) else None
     with pool_narrowed(target.access, "oxcluster", members), cpu_limited(target.access, members, quota):
         run = run_load_with_fault(target, profile, options, folder, progress,
-                                  f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD)
+                                  f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD,
+                                  accounts=accounts if accounts and len(accounts) >= users else None)
     fault, history = run.fault, run.history
     slo = profile.slos["default"]
     result = ProofResult(top.nodes, top.cpu_per_node, round(load, 2), users, True, list(fault.violations),

@@ -24,7 +24,7 @@ from harness.sizing.proof import ProofResult, prove_n_plus_one
 from harness.sizing.result import SizingResult, size
 from harness.sizing.per_core import PerCoreFit, Workers, fit_per_core
 from harness.sizing.step_validation import PointCheck, check_points, with_host_shares
-from harness.sizing.sweep import SweepSettings, requests_per_user_second, run_sweep
+from harness.sizing.sweep import SweepSettings, fitted_settings, requests_per_user_second, run_sweep, sweep_users
 from harness.models.sizing import Factor, SizingDesign
 
 if TYPE_CHECKING:
@@ -65,19 +65,22 @@ def measure(target: Target, settings: SweepSettings, folder: Path, progress: Pro
     `folder/points/`; `sweep.json` there records it."""
     started = time.monotonic()
     points_folder = folder / "points"
-    found = run_sweep(target, settings, points_folder, progress)
-    sweep = Sweep(found.points, found.costs, target.design, target.name,
-                  settings.profile, settings.imap_profile, found.runs, 0.0, host_cores=os.cpu_count(),
-                  folders=[points_folder], software=REFERENCE_SOFTWARE if target.kind == "docker" else
-                  f"the OX App Suite middleware of {target.name}", workers=target.middleware_workers)
-    if proof:
-        profile = load_profile(settings.profile)
-        speedup = settings.speedup["middleware"]
-        sweep.proof = prove_n_plus_one(target, profile, combine_repeats(found.points),
-                                       requests_per_user_second(profile, speedup), speedup, utilisation,
-                                       points_folder / "n-plus-one", progress, confirm)
-        if sweep.proof is None:
-            progress("N+1 proof not made: the sweep measured no pool of 2 or more nodes next to one with a node fewer")
+    settings = fitted_settings(target, settings, progress)
+    with sweep_users(target, settings, progress) as accounts:
+        found = run_sweep(target, settings, accounts, points_folder, progress)
+        sweep = Sweep(found.points, found.costs, target.design, target.name,
+                      settings.profile, settings.imap_profile, found.runs, 0.0, host_cores=os.cpu_count(),
+                      folders=[points_folder], software=REFERENCE_SOFTWARE if target.kind == "docker" else
+                      f"the OX App Suite middleware of {target.name}", workers=target.middleware_workers)
+        if proof:  # with the sweep's users: seeded and warm already
+            profile = load_profile(settings.profile)
+            speedup = settings.speedup["middleware"]
+            sweep.proof = prove_n_plus_one(target, profile, combine_repeats(found.points),
+                                           requests_per_user_second(profile, speedup), speedup, utilisation,
+                                           points_folder / "n-plus-one", progress, confirm, accounts=accounts)
+            if sweep.proof is None:
+                progress("N+1 proof not made: the sweep measured no pool of 2 or more nodes next to one with a "
+                         "node fewer")
     sweep.seconds = time.monotonic() - started
     _write_sweep(sweep, sweep_file(folder.parent))
     return sweep

@@ -10,7 +10,9 @@ the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
 Test users are provisioned once for the whole sweep, and each signs in
-once before the first point (harness.load.warm_up). Before every run that
+once before the first point (harness.load.warm_up); a point starts its
+users at a rate in proportion to what it is expected to carry, so that
+their sign-ins take the same share of every point's capacity. Before every run that
 follows runs which sent mail, their mailboxes go back to the seeded
 messages: each mail a user sends lands in its own inbox, and a fuller inbox
 costs every listing more, so that without it later points would carry a
@@ -19,13 +21,14 @@ heavier load than earlier ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import median
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from harness.backends.capabilities import CpuLimits
 from harness.backends.target import Target
@@ -41,6 +44,8 @@ from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity
 Progress = Callable[[str], None]
 SEED_MESSAGES = 5
 SENDING_CLASSES = ("mail.send", "smtp.send")  # request classes whose mail lands in a test user's inbox
+SIGN_IN_SECONDS = 8.0  # a point's knee users start within this time (the one-node point at 0.1 core: ~31 at 4/s)
+MIN_SPAWN_RATE = 4.0  # users started per second at least
 
 
 @dataclass(frozen=True)
@@ -193,13 +198,14 @@ def mix_cost(measured: PointRun, run: str) -> TierCost | None:
                                   imap_ops=measured.imap_commands)
 
 
-def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: Progress) -> SweepResult:
-    """Measure every point of `settings` against the project; each point's run goes into `folder/<point>/`."""
-    access, endpoints = target.access, target.endpoints
+def fitted_settings(target: Target, settings: SweepSettings, progress: Progress) -> SweepSettings:
+    """`settings` as `target` can measure them: refused where it gives no node access or too few groupware
+    members, the held-out member dropped where the pool lacks it, whole nodes where it sets no CPU quotas."""
+    access = target.access
     if access is None:
         raise UserError(f"{target.name} gives no node access", "a sweep narrows pools and sets CPU quotas through "
                                                                "node access: use the reference project or a staging target")
-    groupware = [node.name for node in access.layout.pool_members("oxcluster")]
+    groupware = access.layout.pool_members("oxcluster")
     if len(groupware) < max(settings.nodes):
         raise UserError(f"the groupware pool of {target.name} has {len(groupware)} member(s); the sweep measures up "
                         f"to {max(settings.nodes)}", "bring up the `sizing` topology (oxh up --topology sizing) "
@@ -208,85 +214,120 @@ def run_sweep(target: Target, settings: SweepSettings, folder: Path, progress: P
         progress(f"the groupware pool of {target.name} has {len(groupware)} members, not {settings.held_out_nodes}: "
                  f"the fit is checked on the {max(settings.nodes)}-node points instead")
         settings = replace(settings, held_out_nodes=None)
-    imap_nodes = access.layout.names("imap")
     if not isinstance(access, CpuLimits):  # a staging cluster: its nodes as they are, members drained only
-        cores = {"middleware": node_cores(access, groupware[0]), "imap": node_cores(access, imap_nodes[0])}
+        cores = {"middleware": node_cores(access, groupware[0].name),
+                 "imap": node_cores(access, access.layout.names("imap")[0])}
         progress(f"{access.description} sets no CPU quotas: measuring whole nodes "
                  f"({cores['middleware']:g} cores groupware, {cores['imap']:g} cores Dovecot)")
         settings = replace(settings, quotas=(cores["middleware"],), core_quotas=(), imap_quotas=(cores["imap"],))
-        limit = False
-    else:
-        limit = True
+    return settings
+
+
+def _per_user(settings: SweepSettings) -> dict[str, float]:
+    """What one simulated user of each tier's profile sends per second at the tier's speed-up."""
+    return {tier: requests_per_user_second(load_profile(name), settings.speedup[tier])
+            for tier, name in (("middleware", settings.profile), ("imap", settings.imap_profile))}
+
+
+def spawn_rate_for(expected: float, per_user: float) -> float:
+    """Users started per second for a point expected to carry `expected`: the users of its knee within
+    SIGN_IN_SECONDS, and never slower than MIN_SPAWN_RATE. Sign-ins cost more than the mix; started at a rate in
+    proportion to the point's capacity, they take the same share of it on every point, the share the one-node
+    point at the smallest quota was tuned at."""
+    return max(MIN_SPAWN_RATE, expected / per_user / SIGN_IN_SECONDS)
+
+
+@contextlib.contextmanager
+def sweep_users(target: Target, settings: SweepSettings, progress: Progress) -> Iterator[list[dict[str, str]]]:
+    """The sweep's test users, enough for the highest step of any point: provisioned, their mailboxes seeded,
+    signed in once (warm caches and mailbox indexes); removed on leaving."""
+    endpoints = target.endpoints
+    per_user = _per_user(settings)
+    users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in per_user))
+    progress(f"sweep of {len(settings.points())} points, {settings.repeats} run(s) each, at most "
+             f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s); "
+             f"{users} test users")
+    provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
+    with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
+                    imap=endpoints.imap) as accounts:
+        warm_up(accounts, endpoints.http_url, endpoints.tls, progress)
+        yield accounts
+
+
+def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, str]], folder: Path,
+              progress: Progress) -> SweepResult:
+    """Measure every point of `settings` (fitted to the target: `fitted_settings`) with the test users
+    `accounts`; each point's run goes into `folder/<point>/`. Their mailboxes are left as the seeding left them."""
+    access, endpoints = target.access, target.endpoints
+    groupware = [node.name for node in access.layout.pool_members("oxcluster")]
+    imap_nodes = access.layout.names("imap")
+    limit = isinstance(access, CpuLimits)
     profiles = {"middleware": load_profile(settings.profile), "imap": load_profile(settings.imap_profile)}
-    per_user = {tier: requests_per_user_second(profile, settings.speedup[tier])
-                for tier, profile in profiles.items()}
-    users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in profiles))
+    per_user = _per_user(settings)
+    users = len(accounts)
     started = time.monotonic()
     points: list[CapacityPoint] = []
     floors: dict[str, float] = {}  # per tier: the most one core carried in a run without its knee
     costs: list[TierCost] = []
     runs: list[dict[str, Any]] = []
-    provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     plan = settings.points()
     sent = 0  # mails the runs sent since the mailboxes were last restored
-    progress(f"sweep of {len(plan)} points, {settings.repeats} run(s) each, at most "
-             f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s); "
-             f"{users} test users")
-    with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
-                    imap=endpoints.imap) as accounts:
-        warm_up(accounts, endpoints.http_url, endpoints.tls, progress)
-        for index, (tier, nodes, quota), repeat in ((i, p, r) for i, p in enumerate(plan, 1)
-                                                    for r in range(1, settings.repeats + 1)):
-            profile = profiles[tier]
-            known = _per_core(points, tier, floors)
-            expected = _expected(points, tier, nodes, quota) or (known or settings.guess_per_core[tier]) * nodes * quota
-            spread = settings.spread if known else settings.first_spread
-            members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
-            first: PointRun | None = None  # the first attempt, when there is a second
-            for attempt in (1, 2):
-                steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
-                point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
-                                       settings.speedup[tier], node_cores=None if limit else quota)
-                label = f"[{index}/{len(plan)}] {point_plan.label}" + (
-                    f" (run {repeat} of {settings.repeats})" if settings.repeats > 1 else "")
-                progress(f"{label}: steps of {', '.join(map(str, steps))} users (expecting about {expected:.0f}/s)")
-                run_folder = folder / (point_plan.folder_name + ("" if repeat == 1 else f"-run{repeat}")
-                                       + ("" if attempt == 1 else "-again"))
-                if sent and endpoints.imap:
-                    restore_mailboxes(accounts, endpoints.imap[0], SEED_MESSAGES, progress)
-                    sent = 0
-                measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
-                ran = [step.users for step in measured.load.steps]
-                held_out = settings.held_out(tier, nodes)
+    for index, (tier, nodes, quota), repeat in ((i, p, r) for i, p in enumerate(plan, 1)
+                                                for r in range(1, settings.repeats + 1)):
+        profile = profiles[tier]
+        known = _per_core(points, tier, floors)
+        expected = _expected(points, tier, nodes, quota) or (known or settings.guess_per_core[tier]) * nodes * quota
+        spread = settings.spread if known else settings.first_spread
+        members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
+        first: PointRun | None = None  # the first attempt, when there is a second
+        for attempt in (1, 2):
+            steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
+            point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
+                                   settings.speedup[tier], spawn_rate_for(expected, per_user[tier]),
+                                   node_cores=None if limit else quota)
+            label = f"[{index}/{len(plan)}] {point_plan.label}" + (
+                f" (run {repeat} of {settings.repeats})" if settings.repeats > 1 else "")
+            progress(f"{label}: steps of {', '.join(map(str, steps))} users, started {point_plan.spawn_rate:.0f}/s "
+                     f"(expecting about {expected:.0f}/s)")
+            run_folder = folder / (point_plan.folder_name + ("" if repeat == 1 else f"-run{repeat}")
+                                   + ("" if attempt == 1 else "-again"))
+            if sent and endpoints.imap:
+                restore_mailboxes(accounts, endpoints.imap[0], SEED_MESSAGES, progress)
+                sent = 0
+            measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
+            ran = [step.users for step in measured.load.steps]
+            held_out = settings.held_out(tier, nodes)
+            point, found = point_from_run(measured, profile, run_folder.name, held_out)
+            if first is not None and point is None:
+                # The knee between the two attempts' steps (noise can put it there): judge them together.
+                measured = merged(first, measured)
                 point, found = point_from_run(measured, profile, run_folder.name, held_out)
-                if first is not None and point is None:
-                    # The knee between the two attempts' steps (noise can put it there): judge them together.
-                    measured = merged(first, measured)
-                    point, found = point_from_run(measured, profile, run_folder.name, held_out)
-                first = measured
-                sent += mails_sent(measured)
-                # the steps that ran: a run ends with its first step over the SLOs
-                runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat,
-                             "steps": ran, "planned_steps": list(steps), "folder": run_folder.name,
-                             "capacity": found.to_dict(),
-                             "generator_bound": measured.load.generator.bound,
-                             "invalid": measured.load.generator.invalid})
-                progress(f"{label}: {found.note}")
-                cost = mix_cost(measured, run_folder.name) if tier == "middleware" else None
-                if cost is not None:
-                    costs.append(cost)
-                # Once more, with the steps moved, when the knee was not inside them.
-                over_budget = time.monotonic() - started > settings.budget_seconds
-                if found.status == "at_slo" or attempt == 2 or over_budget or \
-                        users in steps and found.status == "lower_bound":
-                    break
-                expected = moved(expected, found)
-            if point is not None:
-                points.append(point)
-            elif found.status == "lower_bound" and found.throughput:
-                # Only a point that never found its knee is a floor: a first attempt's lower bound that the
-                # second attempt's knee contradicts would place every later point's steps too high.
-                floors[tier] = max(floors.get(tier, 0.0), found.throughput / (nodes * quota))
+            first = measured
+            sent += mails_sent(measured)
+            # the steps that ran: a run ends with its first step over the SLOs
+            runs.append({"tier": tier, "nodes": nodes, "cpu_per_node": quota, "repeat": repeat,
+                         "steps": ran, "planned_steps": list(steps), "spawn_rate": round(point_plan.spawn_rate, 1),
+                         "folder": run_folder.name, "capacity": found.to_dict(),
+                         "generator_bound": measured.load.generator.bound,
+                         "invalid": measured.load.generator.invalid})
+            progress(f"{label}: {found.note}")
+            cost = mix_cost(measured, run_folder.name) if tier == "middleware" else None
+            if cost is not None:
+                costs.append(cost)
+            # Once more, with the steps moved, when the knee was not inside them.
+            over_budget = time.monotonic() - started > settings.budget_seconds
+            if found.status == "at_slo" or attempt == 2 or over_budget or \
+                    users in steps and found.status == "lower_bound":
+                break
+            expected = moved(expected, found)
+        if point is not None:
+            points.append(point)
+        elif found.status == "lower_bound" and found.throughput:
+            # Only a point that never found its knee is a floor: a first attempt's lower bound that the
+            # second attempt's knee contradicts would place every later point's steps too high.
+            floors[tier] = max(floors.get(tier, 0.0), found.throughput / (nodes * quota))
+    if sent and endpoints.imap:  # for what runs with the same users next (the N+1 proof)
+        restore_mailboxes(accounts, endpoints.imap[0], SEED_MESSAGES, progress)
     result = SweepResult(points, costs, runs, time.monotonic() - started)
     (folder / "sweep.json").write_text(json.dumps(result.to_dict(), indent=2))
     return result

@@ -62,6 +62,12 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     restored = [int(found) for found in re.findall(r"mailboxes back to their 5 seeded messages \((\d+) sent since "
                                                    r"removed\)", " ".join(result.stdout.split()))]
     assert restored and sum(restored) > 0 and len(restored) < len(sweep["runs"]), restored
+    # Users start in proportion to what a point carries: a pool of three starts them faster than one node.
+    rates = {n: max(run["spawn_rate"] for run in sweep["runs"] if (run["tier"], run["nodes"]) == ("middleware", n))
+             for n in (1, 3)}
+    assert rates[3] > rates[1] >= 4, rates
+    # The test users are provisioned and seeded once: the N+1 proof runs with the sweep's own.
+    assert len(re.findall(r"provisioning \d+ test users", result.stdout)) == 1, result.stdout[:3000]
     for run in sweep["runs"]:  # each point's own load run, with its steps, is kept beside the sweep
         steps = json.loads((folder / "points" / run["folder"] / "results.json").read_text())["steps"]
         assert len(steps) == len(run["steps"]), run

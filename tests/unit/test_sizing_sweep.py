@@ -19,8 +19,8 @@ from harness.load.history import read_history
 from harness.sizing.sizing_run import read_sweeps, sweep_file
 from harness.sizing.points import SloCapacity
 from harness.sizing.measure import PointPlan, PointRun
-from harness.sizing.sweep import (SweepSettings, _expected, _per_core, moved, point_from_run, requests_per_user_second,
-                                   steps_for)
+from harness.sizing.sweep import (MIN_SPAWN_RATE, SweepSettings, _expected, _per_core, moved, point_from_run,
+                                   requests_per_user_second, spawn_rate_for, steps_for)
 
 
 def test_a_cpu_quota_comes_with_a_weight_that_claims_it_first_and_both_are_lifted_together():
@@ -76,6 +76,17 @@ def test_steps_bracket_the_expected_throughput():
     steps = steps_for(20.0, per_user, (0.6, 0.85, 1.1, 1.4))
     assert steps == tuple(sorted(steps)) and len(steps) == 4
     assert steps[0] * per_user < 20 < steps[-1] * per_user
+
+
+def test_users_start_in_proportion_to_what_a_point_carries_so_sign_ins_take_the_same_share_of_it():
+    per_user = requests_per_user_second(load_profile("webmail"), 60)
+    one_node = spawn_rate_for(24.0, per_user)  # one node at 0.1 core, the point the rate was tuned on
+    assert one_node == MIN_SPAWN_RATE
+    four_nodes = spawn_rate_for(96.0, per_user)
+    assert four_nodes > MIN_SPAWN_RATE
+    # the knee's users start in the same time on both: four times the users, four times the rate
+    assert 96.0 / per_user / four_nodes == pytest.approx(24.0 / per_user / one_node, rel=0.05)
+    assert spawn_rate_for(1.0, per_user) == MIN_SPAWN_RATE  # a guess far too low never starves the ramp
 
 
 def test_steps_move_past_a_lower_bound_and_the_next_points_start_from_it():
