@@ -10,7 +10,8 @@ the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
 Test users are provisioned once for the whole sweep, and each signs in
-once before the first point (harness.load.warm_up); a point starts its
+once before the first point (harness.load.warm_up), and over IMAP on every
+Dovecot node before the mail tier's first point; a point starts its
 users at a rate in proportion to what it is expected to carry, so that
 their sign-ins take the same share of every point's capacity. Before every run that
 follows runs which sent mail, their mailboxes go back to the seeded
@@ -37,7 +38,7 @@ from harness.errors import UserError
 from harness.load.accounts import MAX_USERS, load_users, restore_mailboxes
 from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
-from harness.load.warm_up import warm_up
+from harness.load.warm_up import warm_up, warm_up_imap
 from harness.sizing.measure import PointPlan, PointRun, measure_point, node_cores
 from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
 
@@ -272,6 +273,7 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
     runs: list[dict[str, Any]] = []
     plan = settings.points()
     sent = 0  # mails the runs sent since the mailboxes were last restored
+    imap_warm = False  # whether the test users signed in on every Dovecot node since their mailboxes changed
     for index, (tier, nodes, quota), repeat in ((i, p, r) for i, p in enumerate(plan, 1)
                                                 for r in range(1, settings.repeats + 1)):
         profile = profiles[tier]
@@ -293,7 +295,10 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
                                    + ("" if attempt == 1 else "-again"))
             if sent and endpoints.imap:
                 restore_mailboxes(accounts, endpoints.imap[0], SEED_MESSAGES, progress)
-                sent = 0
+                sent, imap_warm = 0, False
+            if tier == "imap" and not imap_warm:
+                warm_up_imap(accounts, endpoints.imap, progress)
+                imap_warm = True
             measured = measure_point(target, profile, accounts, point_plan, run_folder, progress)
             ran = [step.users for step in measured.load.steps]
             held_out = settings.held_out(tier, nodes)

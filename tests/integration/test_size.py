@@ -66,6 +66,8 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     rates = {n: max(run["spawn_rate"] for run in sweep["runs"] if (run["tier"], run["nodes"]) == ("middleware", n))
              for n in (1, 3)}
     assert rates[3] > rates[1] >= 4, rates
+    # Before the mail tier's first point every test user signs in on both Dovecot nodes as itself.
+    assert "test users signed in over IMAP on 2 Dovecot node(s)" in " ".join(result.stdout.split())
     # The test users are provisioned and seeded once: the N+1 proof runs with the sweep's own.
     assert len(re.findall(r"provisioning \d+ test users", result.stdout)) == 1, result.stdout[:3000]
     for run in sweep["runs"]:  # each point's own load run, with its steps, is kept beside the sweep

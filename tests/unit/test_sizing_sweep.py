@@ -281,3 +281,38 @@ def test_a_run_folder_with_a_sizing_shows_it_in_its_report(tmp_path: Path):
     assert "Assumed, not measured:" in html and "per_core_scaling" in html
     header = (tmp_path / "sizing" / "design.yaml").read_text().split("\nname:")[0]
     assert "# Beyond the data: middleware_groupware: measured at 0.1–0.15 cores per node" in header
+
+
+def test_the_imap_warm_up_signs_every_user_in_on_every_dovecot_node_and_names_the_failures(monkeypatch):
+    import contextlib
+
+    from harness.errors import UserError
+    from harness.load import warm_up as module
+
+    visited = []
+
+    class Session:
+        def __init__(self, server):
+            self.server = server
+
+        def select_folder(self, folder, readonly):
+            visited.append((self.server, folder, readonly))
+
+        def fetch(self, messages, items):
+            return {}
+
+        def folder_status(self, folder, items):
+            return {}
+
+    @contextlib.contextmanager
+    def session(host, port, user, password):
+        if (host, user) == ("imap-2", "b@example.org"):
+            raise OSError("connection refused")
+        yield Session(host)
+
+    monkeypatch.setattr(module, "imap_session", session)
+    accounts = [{"login": name, "email": f"{name}@example.org", "password": "x"} for name in ("a", "b")]
+    module.warm_up_imap(accounts, [("imap-1", 143)], lambda line: None)
+    assert sorted(visited) == [("imap-1", "INBOX", True)] * 2  # each user as itself, read only
+    with pytest.raises(UserError, match=r"1 of 4 IMAP sign-ins .* b on imap-2:143: connection refused"):
+        module.warm_up_imap(accounts, [("imap-1", 143), ("imap-2", 143)], lambda line: None)
