@@ -71,7 +71,9 @@ def warm_up_imap(accounts: list[dict[str, str]], servers: list[tuple[str, int]],
         try:
             with imap_session(*server, account["email"], account["password"]) as session:
                 session.select_folder("INBOX", readonly=True)
-                session.fetch("1:*", ["UID", "FLAGS", "ENVELOPE", "RFC822.SIZE"])
+                messages = session.search("ALL")
+                if messages:
+                    session.fetch(messages, ["UID", "FLAGS", "ENVELOPE", "RFC822.SIZE"])
                 session.folder_status("INBOX", [b"MESSAGES", b"UNSEEN", b"UIDNEXT"])
         except (OSError, IMAPClientError) as exc:
             return f"{account['login']} on {server[0]}:{server[1]}: {exc}"

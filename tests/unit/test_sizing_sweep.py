@@ -298,7 +298,11 @@ def test_the_imap_warm_up_signs_every_user_in_on_every_dovecot_node_and_names_th
         def select_folder(self, folder, readonly):
             visited.append((self.server, folder, readonly))
 
+        def search(self, criteria):
+            return [1, 2]
+
         def fetch(self, messages, items):
+            assert all(isinstance(message, int) for message in messages)  # imapclient takes ids, not "1:*"
             return {}
 
         def folder_status(self, folder, items):
