@@ -104,7 +104,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     if args.measure and args.from_runs:
         raise UserError("--measure and --from both given", "measure now, or reuse earlier sweeps, not both")
     if not args.measure and not args.from_runs:
-        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 32 minutes) or reuse a "
+        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 28 minutes) or reuse a "
                                                     "sweep (oxh size --from RUN)")
     design = load_sizing(args.design)
     runs = [_run_folder(name) for name in args.from_runs]

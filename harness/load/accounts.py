@@ -30,6 +30,7 @@ from harness.wait import WaitTimeout, wait_for
 PREFIX = "oxhload"
 NAME = re.compile(rf"^{PREFIX}(\d+)c\d+$")
 STALE_AFTER = 6 * 3600  # seconds: no run lasts this long, so such a context was left by one that crashed
+SEED_MESSAGES = 5  # messages each test user's inbox starts with (load runs and sweeps alike)
 MAX_USERS = 2000  # what one context of the reference holds comfortably; more is refused as bad input
 PARALLEL = 4  # SMTP connections seeding mailboxes at once
 RESTORE_PARALLEL = 8  # IMAP connections restoring mailboxes at once

@@ -15,7 +15,7 @@ from typing import Any, Callable, ContextManager
 from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning, ProvisioningError
 from harness.errors import UserError
-from harness.load.accounts import MAX_USERS, load_users
+from harness.load.accounts import MAX_USERS, SEED_MESSAGES, load_users
 from harness.load.history import History
 from harness.load.load_plan import LoadPlan, Shape
 from harness.load.load_result import FaultUnderLoad, LoadResult
@@ -25,7 +25,6 @@ from harness.load.results import summarize
 from harness.load.runner import run_locust
 from harness.load.warm_up import warm_up
 
-SEED_MESSAGES = 5
 Progress = Callable[[str], None]
 Alongside = Callable[[], ContextManager[Any]]
 Judge = Callable[[LoadResult, History], FaultUnderLoad]  # a fault under the load, judged from the run's history

@@ -94,8 +94,8 @@ def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[Capacity
                      per_user: float, speedup: float, utilisation: float, folder: Path, progress: Progress,
                      confirm: str | None = None, accounts: list[dict[str, str]] | None = None) -> ProofResult | None:
     """Run the proof at the design point of `points` (`utilisation`: the design's target utilisation); None
-    when the sweep measured no pool to prove it on. `accounts`: the sweep's test users, run as where there are
-    enough of them (others are provisioned and seeded for the proof)."""
+    when the sweep measured no pool to prove it on. `accounts`: test users already made (the sweep's, which
+    carried more than the proof's load), None to provision and seed the proof's own."""
     found = design_point(points)
     if found is None:
         return None
@@ -112,7 +112,7 @@ def prove_n_plus_one(target: Target, profile: LoadProfile, points: list[Capacity
     with pool_narrowed(target.access, "oxcluster", members), cpu_limited(target.access, members, quota):
         run = run_load_with_fault(target, profile, options, folder, progress,
                                   f"{SCENARIO}@{FAULT_AT:g}", confirm, hold=HOLD,
-                                  accounts=accounts if accounts and len(accounts) >= users else None)
+                                  accounts=accounts)
     fault, history = run.fault, run.history
     slo = profile.slos["default"]
     result = ProofResult(top.nodes, top.cpu_per_node, round(load, 2), users, True, list(fault.violations),

@@ -35,7 +35,7 @@ from harness.backends.capabilities import CpuLimits
 from harness.backends.target import Target
 from harness.clients.provisioning import Provisioning
 from harness.errors import UserError
-from harness.load.accounts import MAX_USERS, load_users, restore_mailboxes
+from harness.load.accounts import MAX_USERS, SEED_MESSAGES, load_users, restore_mailboxes
 from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
 from harness.load.warm_up import warm_up, warm_up_imap
@@ -43,7 +43,6 @@ from harness.sizing.measure import PointPlan, PointRun, measure_point, node_core
 from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
 
 Progress = Callable[[str], None]
-SEED_MESSAGES = 5
 SENDING_CLASSES = ("mail.send", "smtp.send")  # request classes whose mail lands in a test user's inbox
 SIGN_IN_SECONDS = 8.0  # a point's knee users start within this time (the one-node point at 0.1 core: ~31 at 4/s)
 MIN_SPAWN_RATE = 4.0  # users started per second at least
@@ -224,10 +223,14 @@ def fitted_settings(target: Target, settings: SweepSettings, progress: Progress)
     return settings
 
 
-def _per_user(settings: SweepSettings) -> dict[str, float]:
+def _profiles(settings: SweepSettings) -> dict[str, LoadProfile]:
+    """The load profile each swept tier runs."""
+    return {"middleware": load_profile(settings.profile), "imap": load_profile(settings.imap_profile)}
+
+
+def _per_user(settings: SweepSettings, profiles: dict[str, LoadProfile]) -> dict[str, float]:
     """What one simulated user of each tier's profile sends per second at the tier's speed-up."""
-    return {tier: requests_per_user_second(load_profile(name), settings.speedup[tier])
-            for tier, name in (("middleware", settings.profile), ("imap", settings.imap_profile))}
+    return {tier: requests_per_user_second(profile, settings.speedup[tier]) for tier, profile in profiles.items()}
 
 
 def spawn_rate_for(expected: float, per_user: float) -> float:
@@ -243,7 +246,7 @@ def sweep_users(target: Target, settings: SweepSettings, progress: Progress) -> 
     """The sweep's test users, enough for the highest step of any point: provisioned, their mailboxes seeded,
     signed in once (warm caches and mailbox indexes); removed on leaving."""
     endpoints = target.endpoints
-    per_user = _per_user(settings)
+    per_user = _per_user(settings, _profiles(settings))
     users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in per_user))
     progress(f"sweep of {len(settings.points())} points, {settings.repeats} run(s) each, at most "
              f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s); "
@@ -263,8 +266,8 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
     groupware = [node.name for node in access.layout.pool_members("oxcluster")]
     imap_nodes = access.layout.names("imap")
     limit = isinstance(access, CpuLimits)
-    profiles = {"middleware": load_profile(settings.profile), "imap": load_profile(settings.imap_profile)}
-    per_user = _per_user(settings)
+    profiles = _profiles(settings)
+    per_user = _per_user(settings, profiles)
     users = len(accounts)
     started = time.monotonic()
     points: list[CapacityPoint] = []
