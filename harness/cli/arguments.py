@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="With --measure: bring up the `sizing` topology (four groupware nodes) if the project is not "
                     "running, sweep the groupware pool with 1, 2 and 3 members under the smallest CPU quota set "
                     "through the engine (1 and 2 under the larger) and with 4 under the smallest (each point run --repeats times; the fits take the median and print the spread), one "
-                    "groupware node under --core-quotas as well, and the mail tier with 1 and 2 Dovecot nodes (step "
+                    "groupware node under --core-quotas as well, the sync pool's node under the sync profile's DAV "
+                    "clients (--sync-quotas), and the mail tier with 1 and 2 Dovecot nodes (step "
                     "load, throughput at the profile's SLOs), then kill a middleware node under the load "
                     "its nodes carry with one spare (the N+1 proof). With --from: reuse the points of earlier "
                     "sweeps. Then fit the Universal Scalability Law per tier (bootstrap intervals, held-out 4-node "
@@ -244,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "members must predict; `none` holds out the 3-member points (default: 4)")
     size.add_argument("--imap-quotas", metavar="CORES,...", help="CPU quotas per Dovecot node, cores "
                                                                  "(default: 0.2,0.4)")
+    size.add_argument("--sync-quotas", metavar="CORES,...|none",
+                      help="CPU quotas under which the sync pool's node is measured with the sync profile's DAV "
+                           "clients (its λ per core; the pool's scaling over nodes is assumed linear); `none` to "
+                           "skip (default: 0.1)")
     size.add_argument("--hold", type=duration, default=10.0,
                       help="how long each step is measured at least, once its users have started (default: 10s; up "
                            "to twice that until its throughput settles)")

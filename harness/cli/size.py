@@ -122,7 +122,9 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
                                  hold_seconds=args.hold, repeats=args.repeats,
                                  held_out_nodes=_held_out_nodes(args.held_out_nodes, defaults.held_out_nodes),
                                  core_quotas=() if (args.core_quotas or "").strip() == "none"
-                                 else _quotas(args.core_quotas, defaults.core_quotas, "--core-quotas"))
+                                 else _quotas(args.core_quotas, defaults.core_quotas, "--core-quotas"),
+                                 sync_quotas=() if (args.sync_quotas or "").strip() == "none"
+                                 else _quotas(args.sync_quotas, defaults.sync_quotas, "--sync-quotas"))
         target = _target(console, args, project)
         folder = (into or RunFolder.new().path) / "sizing"
         console.print(f"sizing run {folder.parent.name} against {target.name}; results in {folder}/", soft_wrap=True)
@@ -243,7 +245,9 @@ def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: Sizin
             divided += " (fit not trusted)"
         start = smallest.floors.get(name)
         found = (str(smallest.counts[name]) if name in smallest.counts
-                 else "kept: refused" if plan and plan.refused else "kept: not in the mix or not measured")
+                 else "kept: refused" if plan and plan.refused
+                 else f"{plan.nodes}: the capacity division's (not in the mix)" if plan and plan.nodes
+                 else "kept: not in the mix or not measured")
         table.add_row(name, str(tier.count), divided, f"{start.nodes}: {start.why}" if start else "–", found)
     return table
 

@@ -134,6 +134,19 @@ class LoadProfile(Strict):
     def protocols(self) -> set[str]:
         return {user.protocol for user in self.classes}
 
+    def of_protocol(self, protocol: str) -> "LoadProfile":
+        """The profile with only its user classes of `protocol` (the sync profile's DAV clients, to load the sync
+        pool alone), and the SLOs of their request classes."""
+        classes = [user for user in self.classes if user.protocol == protocol]
+        if not classes:
+            raise ValueError(f"load profile {self.name} has no {protocol} users")
+        kept = {request for user in classes for request in (*SESSION_REQUESTS[protocol],
+                                                            *(action.request for action in user.actions))}
+        return self.model_copy(update={
+            "name": f"{self.name}-{protocol}", "classes": classes,
+            "description": f"{self.description} ({protocol} users only)",
+            "slos": {name: slo for name, slo in self.slos.items() if name == "default" or name in kept}})
+
 
 def available() -> list[str]:
     return sorted(path.stem for path in resources.loadprofiles_dir().glob("*.yaml"))

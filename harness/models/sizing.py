@@ -58,9 +58,20 @@ class RequestRate(Strict):
         return self
 
 
+class SyncClients(Strict):
+    """Calendar, contact and mail apps that sync through the sync pool (CalDAV/CardDAV, EAS), beside the users
+    signed in to the UI."""
+
+    share: Factor = Field(description="sync clients polling at peak, per user (a user with two phones counts twice)")
+    from_profile: str = Field(description="load profile whose DAV users' action rates give each client's requests")
+    source: str = Field(min_length=1, description="why that profile's rates stand for the installation's clients")
+
+
 class Demand(Strict):
     peak_session_share: Factor = Field(description="share of users with a live session at peak")
     requests_per_session_per_second: RequestRate
+    sync_clients: SyncClients | None = Field(
+        default=None, description="sync clients at peak; without it the design has no demand on the sync pool")
     peak_factor: Factor = Factor(
         value=1.0, source="assumption: not given in the design; the peak hour's average rate is taken as its peak")
     target_utilisation: Factor = Factor(

@@ -8,6 +8,10 @@ session's own requests (sign-in requests once per session of `minutes`,
 logout in `logout_share` of them), divided by 3600. The profile's mix also
 splits the peak into request classes, which the costs per request turn into
 demand on the other tiers.
+
+A design with sync clients adds their requests to the classes: users × the
+share of sync clients × the DAV requests per client per second of their
+profile × the peak factor. They reach the sync pool, not the groupware pool.
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ def requests_per_session_per_second(profile: LoadProfile) -> float:
 @dataclass(frozen=True)
 class PeakDemand:
     users: int
-    factors: tuple[Sourced, ...]  # peak_session_share, requests_per_session_per_second, peak_factor
+    # peak_session_share, requests_per_session_per_second, peak_factor; the sync clients' share and rate
+    factors: tuple[Sourced, ...]
     per_request: dict[str, float] = field(default_factory=dict)  # request class -> req/s at peak
     protocols: dict[str, str] = field(default_factory=dict)  # request class -> protocol
     profile: str | None = None
@@ -78,7 +83,14 @@ class PeakDemand:
 
     @property
     def requests_per_second(self) -> float:
+        """The signed-in users' requests at peak (the sync clients' aside)."""
         return self.sessions * self.factor("requests_per_session_per_second") * self.factor("peak_factor")
+
+    @property
+    def sync_clients(self) -> float | None:
+        """Sync clients polling at peak; None when the design has none."""
+        shares = [f.value for f in self.factors if f.name == "sync_client_share"]
+        return self.users * shares[0] if shares else None
 
     def of_protocols(self, *protocols: str) -> float | None:
         """Peak req/s of the request classes of these protocols; None without a profile mix."""
@@ -88,7 +100,8 @@ class PeakDemand:
 
     def to_dict(self) -> dict[str, Any]:
         return {"users": self.users, "profile": self.profile, "sessions": self.sessions,
-                "requests_per_second": self.requests_per_second,
+                "requests_per_second": self.requests_per_second, "sync_clients": self.sync_clients,
+                "sync_requests_per_second": self.of_protocols(SYNC_PROTOCOL) if self.sync_clients else None,
                 "factors": [factor.to_dict() for factor in self.factors],
                 "per_request": dict(self.per_request)}
 
@@ -122,8 +135,41 @@ def peak_demand(design: SizingDesign, profile: LoadProfile | None = None) -> Pea
     if not mix_total:
         return demand
     per_request = {request: demand.requests_per_second * r / mix_total for request, (_, r) in mix.items()}
-    return PeakDemand(design.users, factors, per_request, {request: p for request, (p, _) in mix.items()},
-                      demand.profile)
+    protocols = {request: p for request, (p, _) in mix.items()}
+    sync = sync_demand(design)
+    if sync is not None:
+        sync_factors, sync_rates = sync
+        factors += sync_factors
+        for request, rate in sync_rates.items():
+            per_request[request] = per_request.get(request, 0.0) + rate
+            protocols[request] = "dav"
+    return PeakDemand(design.users, factors, per_request, protocols, demand.profile)
+
+
+SYNC_PROTOCOL = "dav"  # the sync pool's clients in a load profile: CalDAV/CardDAV and the EAS handshake
+
+
+def sync_demand(design: SizingDesign) -> tuple[tuple[Sourced, ...], dict[str, float]] | None:
+    """The sync clients' factors and their peak req/s per request class, None when the design has none:
+
+        users × sync client share × the profile's DAV requests per client per second × peak factor
+
+    Only the profile's DAV users count: its IMAP and SMTP users are desktop mail clients, not sync clients."""
+    clients = design.demand.sync_clients
+    if clients is None:
+        return None
+    try:
+        profile = load_profile(clients.from_profile).of_protocol(SYNC_PROTOCOL)
+    except ValueError as exc:
+        raise SizingError(f"demand.sync_clients.from_profile: {exc}",
+                          "name a profile with DAV users, such as sync") from None
+    mix = request_mix(profile)
+    per_client = sum(rate for _, rate in mix.values())
+    peak = design.users * clients.share.value * design.demand.peak_factor.value
+    factors = (Sourced("sync_client_share", clients.share.value, clients.share.source),
+               Sourced("sync_requests_per_client_per_second", per_client,
+                       f"loadprofiles/{clients.from_profile}.yaml, its DAV users: {clients.source}"))
+    return factors, {request: peak * rate for request, (_, rate) in mix.items()}
 
 
 def design_factors(design: SizingDesign) -> tuple[Sourced, ...]:

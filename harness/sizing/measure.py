@@ -33,12 +33,14 @@ from harness.sizing.points import WRITE_COUNTERS
 Progress = Callable[[str], None]
 MIB = 1024 * 1024
 DB_COUNTERS = ("Questions", "Com_select", *WRITE_COUNTERS)
+# The balancer pool each swept middleware tier is, narrowed to the point's members; Dovecot has none.
+POOLS = {"middleware": "oxcluster", "sync": "oxcluster_sync"}
 
 
 @dataclass(frozen=True)
 class PointPlan:
     """What one point of the sweep sets before it loads the cluster."""
-    tier: str  # "middleware" (the groupware pool) or "imap"
+    tier: str  # "middleware" (the groupware pool), "sync" (the sync pool) or "imap"
     members: tuple[str, ...]  # the nodes of the tier that carry the load
     cpu_per_node: float | None  # a CPU quota per node in cores; None leaves the node as it is
     steps: tuple[int, ...]  # users per step
@@ -185,7 +187,7 @@ def measure_point(target: Target, profile: LoadProfile, accounts: list[dict[str,
         imap=_imap_of(target, point), smtp=endpoints.smtp, accounts=accounts, shape="steps",
         users=max(point.steps), spawn_rate=point.spawn_rate, duration=1, steps=list(point.steps),
         hold_seconds=point.hold_seconds, speedup=point.speedup, stop_after_slo_miss=True, output=str(folder))
-    narrowed = pool_narrowed(access, "oxcluster", point.members) if point.tier == "middleware" \
+    narrowed = pool_narrowed(access, POOLS[point.tier], point.members) if point.tier in POOLS \
         else contextlib.nullcontext()
     with narrowed, cpu_limited(access, point.members, point.cpu_per_node):
         before, imap_before = database_counters(endpoints.databases), imap_commands(access)

@@ -126,7 +126,7 @@ def _rehearsal_inputs(design: SizingDesign, users: int, profile: LoadProfile, de
     if "middleware" in per_role:
         seconds, factor = groupware or (per_role["middleware"], design.per_core_scaling(GROUPWARE).value)
         per_role["middleware"] = seconds / factor  # the tier measured, its cores scaled to the design's
-    protocols = set(demand.protocols.values())
+    protocols = profile.protocols()  # the mix rehearsed: the sync clients' requests are not in it
     carriers = {name for name, tier in design.tiers.items() if tier.role != "middleware"
                 or (name.endswith("groupware") and "http" in protocols)
                 or (name.endswith("sync") and protocols & {"dav", "eas"})}

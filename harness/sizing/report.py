@@ -37,8 +37,11 @@ def fit_table(result: SizingResult) -> Table:
 
 
 def factor_table(result: SizingResult) -> Table:
-    table = Table(title=f"Demand of {result.users:,} users: {result.demand.requests_per_second:,.0f} req/s at peak "
-                        f"from {result.demand.sessions:,.0f} sessions", title_justify="left")
+    demand = result.demand
+    sync = (f", and {demand.of_protocols('dav'):,.0f} req/s from {demand.sync_clients:,.0f} sync clients"
+            if demand.sync_clients else "")
+    table = Table(title=f"Demand of {result.users:,} users: {demand.requests_per_second:,.0f} req/s at peak "
+                        f"from {demand.sessions:,.0f} sessions{sync}", title_justify="left")
     for column in ("factor", "value", "source"):
         table.add_column(column)
     for factor in (*result.demand.factors, *result.planning_factors):

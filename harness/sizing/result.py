@@ -24,6 +24,7 @@ from harness.models.sizing import SizingDesign
 
 
 REQUIRED_TIER = "middleware"  # the groupware pool: without its fit there is nothing to size
+ONE_NODE_TIERS = {"sync"}  # pools the sweep measures on one node: λ per core, their scaling over nodes assumed
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,9 @@ class SizingResult:
 
     def beyond_the_data(self) -> list[str]:
         """How far each extrapolated tier's nodes lie past the cores per node and the node counts measured."""
-        return [f"{plan.name}: {beyond_the_data(self.fits[plan.role], plan.cores, plan.nodes)}"
-                for plan in self.tiers if plan.basis == "extrapolated" and self.fits.get(plan.role)
-                and self.fits[plan.role].points]
+        return [f"{plan.name}: {beyond_the_data(self.fits[MEASURED[plan.name]], plan.cores, plan.nodes)}"
+                for plan in self.tiers if plan.basis == "extrapolated" and self.fits.get(MEASURED[plan.name])
+                and self.fits[MEASURED[plan.name]].points]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +109,7 @@ def size(design: SizingDesign, points: Sequence[CapacityPoint], costs: Sequence[
     for tier in sorted({point.tier for point in points}):
         mine = [point for point in points if point.tier == tier]
         try:
-            fits[tier] = fit_usl(mine, resamples=resamples, seed=seed, level=level)
+            fits[tier] = fit_usl(mine, resamples=resamples, seed=seed, level=level, one_node=tier in ONE_NODE_TIERS)
             validations[tier] = validate_fit(mine, resamples=resamples, seed=seed, level=level)
         except SizingError as exc:
             if tier == REQUIRED_TIER:

@@ -37,6 +37,9 @@ MIN_CLASS_REQUESTS = 20  # a class with fewer requests in a step has no p95 wort
 SIMULATED_REQUESTS = 3_000
 
 
+ROLES = {"sync": "middleware"}  # a swept tier whose nodes the samples count under another role
+
+
 @dataclass(frozen=True)
 class Swept:
     """The tier a point sweeps: its members and the cores (the CPU quota) of each."""
@@ -44,6 +47,11 @@ class Swept:
     tier: str
     members: int
     cores_each: float
+
+    @property
+    def role(self) -> str:
+        """The role whose CPU the steps record for the swept nodes."""
+        return ROLES.get(self.tier, self.tier)
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def demands(step: StepResult, generator_cpu_percent: float = 0.0) -> dict[str, f
 
 def network(per_tier: dict[str, float], swept: Swept, host_cores: int) -> list[Station]:
     """The swept tier's members as a multi-server station, the host's cores as a station every tier uses."""
-    swept_demand = per_tier.get(swept.tier, 0.0)
+    swept_demand = per_tier.get(swept.role, 0.0)
     quota = swept.cores_each if swept.cores_each <= 1 else None
     return [Station(swept.tier, swept_demand / swept.cores_each, swept.members, quota),
             Station("host", sum(per_tier.values()), host_cores)]

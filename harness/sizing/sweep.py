@@ -5,7 +5,9 @@ CPU quota, 1 and 2 under the larger (3 there ran the host to its edge), and
 with a fourth under the smallest, where the host has room for it (the point
 the fit on the others must predict: harness.sizing.validation),
 one groupware node under the larger `core_quotas` too (its per-core
-scaling), the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
+scaling), the sync pool's node under the sync profile's DAV clients alone
+(the pool has one node in the sizing topology: its λ per core, not its
+scaling over nodes), the mail tier with 1 and 2 Dovecot nodes. Steps are placed around
 the throughput a point is expected to carry (nodes × cores × what one core
 carried in the points measured so far), so each run brackets its knee
 with few steps; the first point starts from a guess and a wider spread.
@@ -40,18 +42,21 @@ from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
 from harness.load.warm_up import warm_up, warm_up_imap
 from harness.sizing.measure import PointPlan, PointRun, measure_point, node_cores
-from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo
+from harness.sizing.demand import SYNC_PROTOCOL
+from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo, mix_of
 
 Progress = Callable[[str], None]
 SENDING_CLASSES = ("mail.send", "smtp.send")  # request classes whose mail lands in a test user's inbox
 SIGN_IN_SECONDS = 8.0  # a point's knee users start within this time (the one-node point at 0.1 core: ~31 at 4/s)
 MIN_SPAWN_RATE = 4.0  # users started per second at least
+SYNC_GUESS = 240.0  # DAV req/s per core of the sync pool's node (24 at 0.1 core here); only its first steps use it
 
 
 @dataclass(frozen=True)
 class SweepSettings:
     profile: str = "webmail"
     imap_profile: str = "imap"
+    sync_profile: str = "sync"  # its DAV users (CalDAV/CardDAV polls, the EAS handshake) load the sync pool
     quotas: tuple[float, ...] = (0.1, 0.15)  # cores per middleware node
     nodes: tuple[int, ...] = (1, 2, 3)  # groupware members under the smallest quota
     # Under the larger quotas fewer members: 3 at 0.15 core carried the sweep's highest throughput, so the other
@@ -64,10 +69,11 @@ class SweepSettings:
     # One groupware node under these quotas too, for its per-core scaling (harness.sizing.per_core): as far up as
     # a 2-core host carries without becoming the bottleneck itself; with `quotas`, three quotas in all.
     core_quotas: tuple[float, ...] = (0.3,)
+    sync_quotas: tuple[float, ...] = (0.1,)  # cores of the sync pool's one node; () leaves the pool unswept
     imap_nodes: tuple[int, ...] = (1, 2)
     imap_quotas: tuple[float, ...] = (0.2, 0.4)  # Dovecot shares its quota with the FUSE NFS client of its mail
     # IMAP operations are cheap: a higher speed-up reaches the mail tier's knee with fewer users.
-    speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 480.0})
+    speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 480.0, "sync": 240.0})
     hold_seconds: float = 10
     repeats: int = 2  # runs per point; the fits take their median (harness.sizing.repeats)
     # Multiples of the expected throughput; the first point, with only a guess, spreads wider. A run ends with
@@ -78,7 +84,8 @@ class SweepSettings:
     budget_seconds: float = 35 * 60  # past it a point is not measured again with moved steps
     # What one core carried on this kind of machine (webmail req/s, IMAP ops/s; the sweeps here fitted λ of 95–160
     # and 138–160); only a tier's first steps use it.
-    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 150.0})
+    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 150.0,
+                                                                       "sync": SYNC_GUESS})
 
     def points(self) -> list[tuple[str, int, float]]:
         """(tier, nodes, cores per node) in the order measured: smallest first, so later steps are well placed."""
@@ -88,8 +95,9 @@ class SweepSettings:
         if self.held_out_nodes and self.held_out_nodes not in self.nodes:
             middleware.insert(len(self.nodes), ("middleware", self.held_out_nodes, smallest))
         one_node = [("middleware", 1, q) for q in sorted(set(self.core_quotas) - set(self.quotas))]
+        sync = [("sync", 1, q) for q in sorted(self.sync_quotas)]
         imap = [("imap", n, q) for q in sorted(self.imap_quotas) for n in sorted(self.imap_nodes)]
-        return middleware + one_node + imap
+        return middleware + one_node + sync + imap
 
     def held_out(self, tier: str, nodes: int) -> bool:
         """Whether a point is one the fit on the others predicts: the tier's largest pool, from 3 nodes on."""
@@ -140,6 +148,8 @@ def _largest_expected(settings: SweepSettings, tier: str) -> float:
         cores = max(max(settings.nodes) * min(settings.quotas),
                     max(settings.larger_quota_nodes) * max(settings.quotas), max(settings.core_quotas, default=0.0),
                     (settings.held_out_nodes or 0) * min(settings.quotas))
+    elif tier == "sync":
+        cores = max(settings.sync_quotas, default=0.0)
     else:
         cores = max(settings.imap_nodes) * max(settings.imap_quotas)
     return settings.guess_per_core[tier] * PROVISIONED * cores
@@ -189,13 +199,17 @@ def mails_sent(measured: PointRun) -> int:
     return sum(figures.requests for figures in measured.load.classes if figures.name in SENDING_CLASSES)
 
 
-def mix_cost(measured: PointRun, run: str) -> TierCost | None:
-    """Database work per request of the profile's mix during one run."""
+def mix_cost(measured: PointRun, run: str, protocol: str = "http") -> TierCost | None:
+    """Database and IMAP work per request of the mix of `protocol` during one run."""
     requests = measured.load.requests
     if not requests or not measured.database_work:
         return None
-    return TierCost.from_counters("*", run, requests, database=measured.database_work,
+    return TierCost.from_counters(mix_of(protocol), run, requests, database=measured.database_work,
                                   imap_ops=measured.imap_commands)
+
+
+# The protocol of each swept tier's mix whose cost per request a run measures; Dovecot's runs measure none.
+COSTED = {"middleware": "http", "sync": "dav"}
 
 
 def fitted_settings(target: Target, settings: SweepSettings, progress: Progress) -> SweepSettings:
@@ -214,18 +228,24 @@ def fitted_settings(target: Target, settings: SweepSettings, progress: Progress)
         progress(f"the groupware pool of {target.name} has {len(groupware)} members, not {settings.held_out_nodes}: "
                  f"the fit is checked on the {max(settings.nodes)}-node points instead")
         settings = replace(settings, held_out_nodes=None)
+    sync = access.layout.pool_members("oxcluster_sync")
+    if settings.sync_quotas and not sync:
+        progress(f"{target.name} has no sync pool (oxcluster_sync): the sync pool is not swept")
+        settings = replace(settings, sync_quotas=())
     if not isinstance(access, CpuLimits):  # a staging cluster: its nodes as they are, members drained only
         cores = {"middleware": node_cores(access, groupware[0].name),
                  "imap": node_cores(access, access.layout.names("imap")[0])}
         progress(f"{access.description} sets no CPU quotas: measuring whole nodes "
                  f"({cores['middleware']:g} cores groupware, {cores['imap']:g} cores Dovecot)")
-        settings = replace(settings, quotas=(cores["middleware"],), core_quotas=(), imap_quotas=(cores["imap"],))
+        settings = replace(settings, quotas=(cores["middleware"],), core_quotas=(), imap_quotas=(cores["imap"],),
+                           sync_quotas=(node_cores(access, sync[0].name),) if settings.sync_quotas else ())
     return settings
 
 
 def _profiles(settings: SweepSettings) -> dict[str, LoadProfile]:
-    """The load profile each swept tier runs."""
-    return {"middleware": load_profile(settings.profile), "imap": load_profile(settings.imap_profile)}
+    """The load profile each swept tier runs: the sync pool's, the sync profile's DAV users alone."""
+    return {"middleware": load_profile(settings.profile), "imap": load_profile(settings.imap_profile),
+            "sync": load_profile(settings.sync_profile).of_protocol(SYNC_PROTOCOL)}
 
 
 def _per_user(settings: SweepSettings, profiles: dict[str, LoadProfile]) -> dict[str, float]:
@@ -263,8 +283,9 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
     """Measure every point of `settings` (fitted to the target: `fitted_settings`) with the test users
     `accounts`; each point's run goes into `folder/<point>/`. Their mailboxes are left as the seeding left them."""
     access, endpoints = target.access, target.endpoints
-    groupware = [node.name for node in access.layout.pool_members("oxcluster")]
-    imap_nodes = access.layout.names("imap")
+    members_of = {"middleware": [node.name for node in access.layout.pool_members("oxcluster")],
+                  "sync": [node.name for node in access.layout.pool_members("oxcluster_sync")],
+                  "imap": access.layout.names("imap")}
     limit = isinstance(access, CpuLimits)
     profiles = _profiles(settings)
     per_user = _per_user(settings, profiles)
@@ -283,7 +304,7 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
         known = _per_core(points, tier, floors)
         expected = _expected(points, tier, nodes, quota) or (known or settings.guess_per_core[tier]) * nodes * quota
         spread = settings.spread if known else settings.first_spread
-        members = tuple((groupware if tier == "middleware" else imap_nodes)[:nodes])
+        members = tuple(members_of[tier][:nodes])
         first: PointRun | None = None  # the first attempt, when there is a second
         for attempt in (1, 2):
             steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
@@ -319,7 +340,7 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
                          "generator_bound": measured.load.generator.bound,
                          "invalid": measured.load.generator.invalid})
             progress(f"{label}: {found.note}")
-            cost = mix_cost(measured, run_folder.name) if tier == "middleware" else None
+            cost = mix_cost(measured, run_folder.name, COSTED[tier]) if tier in COSTED else None
             if cost is not None:
                 costs.append(cost)
             # Once more, with the steps moved, when the knee was not inside them.

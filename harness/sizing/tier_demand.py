@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from harness.sizing.demand import PeakDemand
-from harness.sizing.points import MIX, TierCost
+from harness.sizing.points import TierCost, mix_of
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,15 @@ class TierDemand:
 
 def _cost_weighted(demand: PeakDemand, costs: Sequence[TierCost], attribute: str,
                    protocols: tuple[str, ...] = ("http", "dav")) -> tuple[float, str] | None:
-    """Σ over request classes of peak req/s × the class's cost (or the whole mix's), with what it covers."""
+    """Σ over request classes of peak req/s × the class's cost (or that of the whole mix of its protocol), with
+    what it covers."""
     by_request = {cost.request: cost for cost in costs if getattr(cost, attribute) is not None}
     total = covered = 0.0
     missing = []
     for request, rate in demand.per_request.items():
         if demand.protocols[request] not in protocols:
             continue
-        cost = by_request.get(request, by_request.get(MIX))
+        cost = by_request.get(request, by_request.get(mix_of(demand.protocols[request])))
         if cost is None:
             missing.append(request)
             continue

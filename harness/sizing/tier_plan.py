@@ -34,12 +34,13 @@ from harness.sizing.usl import UslFit
 from harness.models.sizing import Factor, SizingDesign
 
 # Design tier -> the measured tier whose capacity curve sizes it.
-MEASURED = {"middleware_groupware": "middleware", "imap": "imap"}
-UNITS = {"middleware": "req/s", "imap": "IMAP ops/s"}
+MEASURED = {"middleware_groupware": "middleware", "imap": "imap", "middleware_sync": "sync"}
+UNITS = {"middleware": "req/s", "imap": "IMAP ops/s", "sync": "req/s"}
 # ARCHITECTURE.md, session defaults per middleware node: at most 50,000 sessions.
 MAX_SESSIONS_PER_MIDDLEWARE_NODE = 50_000
 NODE_SEARCH_LIMIT = 100_000  # the search for N stops here (without a peak, κ = 0, or far from it)
 KEPT = "the vendor design's count kept"
+GROUPWARE = "middleware_groupware"  # the pool that holds the signed-in users' sessions
 
 
 class DesignRefused(SizingError):
@@ -191,7 +192,7 @@ def unswept_reason(name: str, demand: PeakDemand, known: TierDemand | None) -> s
                 f"this pool against; {KEPT}")
     if known is not None:
         return (f"not swept: its peak demand is costed, but its capacity per core was not measured (the sweep "
-                f"moves the groupware pool and Dovecot only); {KEPT}")
+                f"moves the groupware pool, the sync pool and Dovecot only); {KEPT}")
     return f"not swept: no demand model and no capacity measured for this tier; {KEPT}"
 
 
@@ -240,9 +241,10 @@ def memory_per_session(fit: UslFit) -> float | None:
 def _node_floors(tier: str, role: str, ram_gib: int, base_gib: float, sessions: float,
                  per_session_mib: float | None) -> list[tuple[int, str, str]]:
     """Nodes that must be left after a failure whatever the throughput: for the session limit of OX's
-    middleware, and for the sessions' memory in the design's RAM per node."""
+    middleware, and for the sessions' memory in the design's RAM per node. The sessions are the signed-in users',
+    which the groupware pool holds; the sync clients' are not modelled."""
     floors = []
-    if role == "middleware":
+    if role == "middleware" and tier == GROUPWARE:
         floors.append((math.ceil(sessions / MAX_SESSIONS_PER_MIDDLEWARE_NODE), "sessions",
                        f"{sessions:,.0f} sessions at most {MAX_SESSIONS_PER_MIDDLEWARE_NODE:,} per node "
                        "(OX's default session limit)"))
@@ -284,6 +286,8 @@ def _measured_plan(name: str, design: SizingDesign, demand: PeakDemand, fit: Usl
     utilisation = factors.target_utilisation.value
     notes = [f"capacity per core λ = {fit.per_core:,.1f} {fit.units}, {beyond_the_data(fit, tier.cores)}; "
              f"extrapolated with per-core scaling {scaling.value:.3g} ({scaling.source})"]
+    if fit.model == "linear":
+        notes.append(f"its nodes counted as if each added λ·c, assumption: {fit.reason}")
     per_session = memory_per_session(fit)
     spread = None
     try:
@@ -339,7 +343,7 @@ def plan_tiers(design: SizingDesign, demand: PeakDemand, fits: Mapping[str, UslF
         why = unswept_reason(name, demand, known)
         if fit is not None:
             why = f"demand unknown in {fit.units} (no cost per request measured): {KEPT}"
-        elif name in MEASURED:
+        elif name in MEASURED and (known is not None or name not in POOL_REQUESTS):
             why = f"not measured (no capacity points): {KEPT}"
         plans.append(TierPlan(**base, basis="not measured", verdict=why,
                               demand=dict(known.figures) if known else {},

@@ -10,9 +10,13 @@ the coherency cost between nodes. Throughput peaks at N* = √((1−σ)/κ).
 (`scipy.optimize.least_squares`, σ and κ in [0, 1], λ > 0). One- and two-node
 points alone only fix σ + 2κ, and a handful of points cannot carry three
 parameters: with fewer than 6 points or fewer than 3 node counts the fit
-falls back to Amdahl's law (κ = 0) and says so. Confidence intervals come
+falls back to Amdahl's law (κ = 0) and says so. A pool the sweep measures
+on one node only (the sync pool of the sizing topology) gets λ alone, the median of
+its runs' throughput per core; how it scales over nodes is not measured, and
+the fit says that it assumes it linear (σ = κ = 0). Confidence intervals come
 from a bootstrap that resamples the points with replacement (a resample that
-lacks the node counts the model needs is drawn again).
+lacks the node counts the model needs is drawn again; a one-node pool's
+resamples its runs).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ LEVEL = 0.9
 RESAMPLES = 500
 # A fitted κ below this is numerically zero: its N* (beyond 30,000 nodes) would be noise, not a peak.
 KAPPA_ZERO = 1e-9
-Model = Literal["usl", "amdahl"]
+Model = Literal["usl", "amdahl", "linear"]
 
 
 def usl(nodes: Any, cpu: Any, sigma: float, kappa: float, per_core: float) -> Any:
@@ -109,7 +113,7 @@ class UslFit:
         if not len(self.draws):
             return Prediction(nodes, cpu, value, None, None)
         curves = usl(nodes, cpu, self.draws[:, 0], self.draws[:, 1], self.draws[:, 2])
-        free = len(self.residuals) - (3 if self.model == "usl" else 2)
+        free = len(self.residuals) - {"usl": 3, "amdahl": 2, "linear": 1}[self.model]
         inflate = math.sqrt(len(self.residuals) / free) if free > 0 else 1.0
         rng = np.random.default_rng([self.seed, nodes, round(cpu * 1000)])
         scatter = 1 + inflate * rng.choice(np.asarray(self.residuals), size=len(curves))
@@ -137,9 +141,13 @@ def central_interval(values: np.ndarray, level: float) -> Interval:
     return Interval(float(low), float(high))
 
 
-def choose_model(points: Sequence[CapacityPoint]) -> tuple[Model, str]:
-    """USL or Amdahl for these points, and why; SizingError when not even Amdahl can be fitted."""
+def choose_model(points: Sequence[CapacityPoint], one_node: bool = False) -> tuple[Model, str]:
+    """USL or Amdahl for these points, and why; SizingError when not even Amdahl can be fitted. With `one_node`,
+    a pool measured on one node only gets the linear model."""
     count, node_counts = len(points), sorted({point.nodes for point in points})
+    if one_node and count and node_counts == [1]:
+        return "linear", (f"one node measured ({count} point(s)): λ from its runs; how the pool scales over nodes "
+                          "is not measured: assumption: linear in nodes (σ = κ = 0)")
     if count < 3 or len(node_counts) < 2:
         raise SizingError(
             f"{count} usable capacity point(s) over node count(s) {', '.join(map(str, node_counts)) or 'none'}: "
@@ -214,14 +222,15 @@ def _fittable(points: Sequence[CapacityPoint]) -> bool:
 
 
 def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL,
-            model: Model | None = None) -> UslFit:
+            model: Model | None = None, one_node: bool = False) -> UslFit:
     """The fit of one tier's points (all of them but the generator-bound ones; `held_out` matters only to
-    validation), with bootstrap intervals at `level` from `resamples` resamples (0: none)."""
+    validation), with bootstrap intervals at `level` from `resamples` resamples (0: none). `one_node`: the tier
+    is a pool the sweep measures on one node only, fitted linear in nodes when that is all it has."""
     tiers = sorted({point.tier for point in points})
     if len(tiers) > 1:
         raise SizingError(f"capacity points of several tiers ({', '.join(tiers)}) in one fit", "fit each tier alone")
     used, excluded = usable_points(points)
-    chosen, reason = choose_model(used)
+    chosen, reason = choose_model(used, one_node)
     if model == "amdahl" and chosen == "usl":
         chosen, reason = "amdahl", "Amdahl's law asked for: κ = 0"
     kept = [point.run for point in used if point.host_bound]
@@ -235,12 +244,25 @@ def fit_usl(points: Sequence[CapacityPoint], resamples: int = RESAMPLES, seed: i
     nodes = np.array([point.nodes for point in used], dtype=float)
     cpu = np.array([point.cpu_per_node for point in used])
     measured = np.array([point.throughput for point in used])
-    sigma, kappa, per_core = _solve(nodes, cpu, measured, chosen, _starts(nodes, cpu, measured))
+    if chosen == "linear":
+        runs = np.array([run / point.cpu_per_node for point in used for run in point.repeats or (point.throughput,)])
+        sigma, kappa, per_core = 0.0, 0.0, float(np.median(runs))
+        draws = _bootstrap_runs(runs, resamples, seed)
+    else:
+        sigma, kappa, per_core = _solve(nodes, cpu, measured, chosen, _starts(nodes, cpu, measured))
+        draws = _bootstrap(nodes, cpu, measured, chosen, (sigma, kappa, per_core), resamples, seed)
     residuals = tuple(float(r) for r in usl(nodes, cpu, sigma, kappa, per_core) / measured - 1)
-    draws = _bootstrap(nodes, cpu, measured, chosen, (sigma, kappa, per_core), resamples, seed)
     intervals = [central_interval(draws[:, column], level) if len(draws) else None for column in range(3)]
     return UslFit(tiers[0], chosen, reason, float(sigma), float(kappa), float(per_core), tuple(used), tuple(excluded),
-                  residuals, level, seed, intervals[0], intervals[1] if chosen == "usl" else None, intervals[2], draws)
+                  residuals, level, seed, None if chosen == "linear" else intervals[0],
+                  intervals[1] if chosen == "usl" else None, intervals[2], draws)
+
+
+def _bootstrap_runs(per_core: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """(0, 0, λ) of a one-node pool: the median of `resamples` resamples of its runs' throughput per core."""
+    rng = np.random.default_rng(seed)
+    medians = [float(np.median(rng.choice(per_core, size=len(per_core)))) for _ in range(resamples)]
+    return np.array([(0.0, 0.0, median) for median in medians]).reshape(-1, 3)
 
 
 def _bootstrap(nodes: np.ndarray, cpu: np.ndarray, measured: np.ndarray, model: Model,

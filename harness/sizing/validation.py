@@ -152,6 +152,10 @@ def validate_fit(points: Sequence[CapacityPoint], resamples: int = 500, seed: in
     not_done: list[str] = []
     held_out: tuple[Check, ...] = ()
     model = ""
+    if used and {point.nodes for point in used} == {1}:
+        return Validation((), "", (), ("one node measured: no pool of more nodes to predict, so the scaling over "
+                                       "nodes is assumed, not checked",), target, spread_summary(used),
+                          planned=any(point.held_out for point in points))
     training, kept_back = split_held_out(used)
     try:
         fit = fit_usl(training, resamples=resamples, seed=seed, level=level)

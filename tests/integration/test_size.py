@@ -1,7 +1,7 @@
 """`oxh size --measure` on the `sizing` topology, cut to one CPU quota, two runs per point and short steps:
 the groupware pool measured with 1, 2 and 3 members (no fourth member and no further one-node quotas: CI time;
-both are the sweep's defaults, their points: tests/unit/test_sizing_sweep.py), the mail tier with 1 and 2
-Dovecot nodes, the N+1 proof killing a groupware node under load, then the fits, the plan per tier and the
+both are the sweep's defaults, their points: tests/unit/test_sizing_sweep.py), the sync pool's node under
+the sync profile's DAV clients, the mail tier with 1 and 2 Dovecot nodes, the N+1 proof killing a groupware node under load, then the fits, the plan per tier and the
 files; and `--from` that run again.
 
 The figures of a run this short on a shared machine are not capacity figures (the full sweep's are, see
@@ -52,7 +52,7 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
 
     assert sweep["topology"] == "sizing"
     measured = {(run["tier"], run["nodes"]) for run in sweep["runs"]}
-    assert {("middleware", 1), ("middleware", 2), ("middleware", 3), ("imap", 1), ("imap", 2)} <= measured
+    assert {("middleware", 1), ("middleware", 2), ("middleware", 3), ("sync", 1), ("imap", 1), ("imap", 2)} <= measured
     one_node = {run["cpu_per_node"] for run in sweep["runs"] if run["tier"] == "middleware" and run["nodes"] == 1}
     assert one_node == {0.15}, sweep["runs"]  # `--core-quotas none`: no one-node point under another quota
     for point in measured:  # every point measured twice
@@ -110,8 +110,26 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     assert bool(record["untrusted"]) == doubted and ("NOT TRUSTED" in result.stdout) == doubted
 
     tiers = {tier["name"]: tier for tier in record["tiers"]}
+    # The sync pool: its one node under the sync profile's DAV clients gives λ per core; the design's sync clients
+    # give its demand; its count is extrapolated with its scaling over nodes stated as assumed.
+    sync_runs = [run for run in sweep["runs"] if run["tier"] == "sync"]
+    assert {run["cpu_per_node"] for run in sync_runs} == {0.1}, sync_runs  # the default --sync-quotas
+    sync_fit = record["fits"]["sync"]
+    assert sync_fit["model"] == "linear" and "assumption: linear in nodes" in sync_fit["reason"], sync_fit
+    assert sync_fit["lambda_per_core"] > 0 and sync_fit["intervals"]["lambda_per_core"], sync_fit
+    assert "one node measured" in " ".join(sync_fit["validation"]["not_done"]), sync_fit["validation"]
+    sync = tiers["middleware_sync"]
+    assert sync["basis"] == "extrapolated" and sync["demand"]["req/s"] > 0, sync
+    assert any("assumption" in note and "linear" in note for note in sync["notes"]), sync["notes"]
+    assert {factor["name"] for factor in record["demand"]["factors"]} >= {"sync_client_share",
+                                                                          "sync_requests_per_client_per_second"}
+    # Every DAV run costed its database work per request, which the database tier's demand now counts.
+    assert any(cost["request"] == "*dav" and cost["db_queries_per_request"] for cost in sweep["costs"]), sweep["costs"]
+    assert "dav.propfind" not in tiers["database"]["demand_how"], tiers["database"]["demand_how"]
     groupware = tiers["middleware_groupware"]
     assert groupware["basis"] == "extrapolated"
+    generated_sync = yaml.safe_load((folder / "design.yaml").read_text())["tiers"]["middleware_sync"]
+    assert sync["refused"] or generated_sync["count"] == sync["nodes"], (sync, generated_sync)
     generated = yaml.safe_load((folder / "design.yaml").read_text())["tiers"]["middleware_groupware"]
     # A short sweep on a shared machine may measure a curve too flat for 1M users: then the tier is refused with
     # the reason, and the generated design keeps the vendor's count and says why; otherwise it holds the count.
@@ -123,7 +141,8 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     assert tiers["database"]["basis"] == "not measured"  # costed per request, not extrapolated
     assert load_sizing(folder / "design.yaml").users == 1_000_000
     # The fit's plot always; demand against capacity only where a tier was planned (a refused one has no count).
-    expected_plots = {"usl_middleware.png"} | (set() if groupware["refused"] else {"capacity_per_tier.png"})
+    expected_plots = {"usl_middleware.png", "usl_sync.png"} | (set() if groupware["refused"]
+                                                               else {"capacity_per_tier.png"})
     assert expected_plots <= set(record["plots"]), record["plots"]
     assert all((folder / plot).stat().st_size > 5000 for plot in record["plots"])
     assert "Nodes per tier" in result.stdout
@@ -179,6 +198,9 @@ def test_a_short_sweep_measures_each_pool_size_proves_n_plus_one_and_sizes_every
     for name, count in smallest["counts"].items():
         assert rehearsed_design[name]["count"] == count
         assert rehearsed_design[name]["source"].startswith("oxh size --rehearse: the smallest count"), name
+    # The rehearsal's mix is the webmail users': the sync pool keeps the count its capacity division gave.
+    assert "middleware_sync" not in smallest["counts"], smallest["counts"]
+    assert sync["refused"] or rehearsed_design["middleware_sync"]["count"] == sync["nodes"], rehearsed_design
 
     # The sweep left the cluster as it found it: every member of every pool enabled, no CPU quota.
     manager = cluster.node("lb-1").exec("curl -s -H 'Referer: http://127.0.0.1/' "

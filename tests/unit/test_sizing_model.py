@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from harness.load.profile import LoadProfile, Slo, load_profile
 from harness.sizing.demand import peak_demand, request_mix, requests_per_session_per_second
 from harness.sizing.design_yaml import write_design
 from harness.sizing.errors import SizingError
+from harness.sizing.tier_demand import tier_demands
 from harness.sizing.tier_plan import DesignRefused, count_interval, nodes_needed, plan_tiers, verdict
 from harness.sizing.plots import plot_all
 from harness.load.load_result import StepClass, StepResult
@@ -376,6 +378,7 @@ def tiny_design(**demand) -> SizingDesign:
     data["demand"]["peak_session_share"]["value"] = 0.2
     data["demand"]["peak_factor"]["value"] = 2
     data["demand"]["requests_per_session_per_second"] = {"from_profile": "tiny", "source": "test"}
+    data["demand"].pop("sync_clients", None)
     data["demand"].update(demand)
     return SizingDesign.model_validate(data)
 
@@ -399,7 +402,7 @@ def test_webmail_requests_per_session_per_second():
     assert requests_per_session_per_second(load_profile("webmail")) == pytest.approx((47 + 9 + 1.8) / 3600)
 
 
-def test_a_profile_with_dav_clients_gives_the_sync_pool_a_demand_but_not_a_count():
+def test_a_profile_with_dav_clients_gives_the_sync_pool_a_demand_and_no_count_without_its_points():
     with_dav = {**TINY, "classes": [*TINY["classes"], {
         "name": "dav", "protocol": "dav", "weight": 1, "session": {"minutes": 30, "logout_share": 0, "source": "t"},
         "actions": [{"request": "dav.report", "per_hour": 60, "source": "test"}]}]}
@@ -409,8 +412,74 @@ def test_a_profile_with_dav_clients_gives_the_sync_pool_a_demand_but_not_a_count
     assert demand.of_protocols("dav") > 0
     assert plans["middleware_sync"].demand["req/s"] == pytest.approx(demand.of_protocols("dav"))
     assert plans["middleware_sync"].nodes is None
-    assert plans["middleware_sync"].verdict.startswith("not swept: its peak demand is costed")
+    assert plans["middleware_sync"].verdict.startswith("not measured (no capacity points)")
     assert plans["middleware_docs"].verdict.startswith("not swept: the profile tiny has no document conversion")
+    assert not plans["middleware_docs"].demand
+
+
+def test_sync_clients_add_their_profiles_dav_requests_at_peak_beside_the_signed_in_users():
+    profile = LoadProfile.model_validate(TINY)
+    plain = peak_demand(tiny_design(), profile)
+    clients = {"share": {"value": 0.3, "source": "test: three phones in ten users"}, "from_profile": "sync",
+               "source": "test"}
+    demand = peak_demand(tiny_design(sync_clients=clients), profile)
+    # 1000 users × 0.3 clients × the sync profile's DAV rates (PROPFIND and REPORT 12/h, OPTIONS 2/h) × peak 2
+    assert demand.sync_clients == pytest.approx(300)
+    assert demand.per_request["dav.propfind"] == pytest.approx(300 * 12 / 3600 * 2)
+    assert demand.of_protocols("dav") == pytest.approx(300 * 26 / 3600 * 2)
+    assert "imap.select" not in demand.per_request  # the sync profile's IMAP users are not sync clients
+    assert demand.requests_per_second == pytest.approx(plain.requests_per_second)
+    assert demand.of_protocols("http") == pytest.approx(plain.of_protocols("http"))
+    factors = {factor.name: factor for factor in demand.factors}
+    assert factors["sync_client_share"].source == "test: three phones in ten users"
+    assert factors["sync_requests_per_client_per_second"].value == pytest.approx(26 / 3600)
+    found = tier_demands(demand)
+    assert found["middleware_sync"].figures["req/s"] == pytest.approx(demand.of_protocols("dav"))
+    assert found["balancer"].figures["req/s"] == pytest.approx(demand.of_protocols("http", "dav"))
+    assert found["middleware_groupware"].figures["req/s"] == pytest.approx(plain.of_protocols("http"))
+    with pytest.raises(SizingError, match="has no dav users"):
+        peak_demand(tiny_design(sync_clients={**clients, "from_profile": "webmail"}), profile)
+
+
+def sync_points(*runs: float, quota: float = 0.1) -> list[CapacityPoint]:
+    """The sync pool's one node, its runs as one median point (as harness.sizing.repeats combines them)."""
+    return [CapacityPoint("sync", 1, quota, float(np.median(runs)), "sync-1n-0p1", repeats=runs)]
+
+
+def test_a_pool_measured_on_one_node_is_fitted_linear_in_nodes_and_says_that_this_is_assumed():
+    fit = fit_usl(sync_points(30.0, 36.0, 33.0), resamples=200, one_node=True)
+    assert fit.model == "linear" and fit.sigma == 0 and fit.kappa == 0
+    assert fit.per_core == pytest.approx(330.0)  # the median run per core
+    assert fit.per_core_interval.low >= 300.0 and fit.per_core_interval.high <= 360.0
+    assert fit.per_core_interval.low < fit.per_core_interval.high  # resampled runs, not one value
+    assert "assumption: linear in nodes" in fit.reason and "one node measured" in fit.reason
+    assert float(fit.throughput(4, 8)) == pytest.approx(4 * 8 * 330.0)
+    with pytest.raises(SizingError, match="node count\\(s\\) 1:"):
+        fit_usl(sync_points(30.0, 36.0), one_node=False)  # a pool whose scaling the sweep measures is refused
+    check = validate_fit(sync_points(30.0, 36.0))
+    assert check.doubt is None and check.target_met is None
+    assert "one node measured" in check.not_done[0] and check.spread is not None
+
+
+def test_the_sync_pool_is_sized_from_its_one_node_points_and_the_sync_clients_demand():
+    clients = {"share": {"value": 0.3, "source": "test"}, "from_profile": "sync", "source": "test"}
+    design = tiny_design(sync_clients=clients)
+    design = design.model_copy(update={"users": 2_000_000})
+    profile = LoadProfile.model_validate(TINY)
+    points = points_on_curve(0.05, 0.0, 100.0) + sync_points(30.0, 30.0)  # λ 300 DAV req/s per core
+    result = size(design, points, profile=profile, resamples=50)
+    plans = {plan.name: plan for plan in result.tiers}
+    sync = plans["middleware_sync"]
+    need = result.demand.of_protocols("dav")  # 2M × 0.3 × 26/3600 × 2 = 8,667 req/s
+    assert sync.basis == "extrapolated" and sync.demand["req/s"] == pytest.approx(need)
+    survivors = math.ceil(need / (300 * 8 * 0.7))  # λ × 8 cores × 70 % per node
+    assert (sync.for_demand, sync.nodes) == (survivors, survivors + 1)
+    assert sync.bound_by == "throughput"  # the groupware sessions' floor is not the sync pool's
+    assert any("assumption: one node measured" in note for note in sync.notes)
+    assert result.fits["sync"].model == "linear"
+    assert not [doubt for doubt in result.untrusted if doubt.startswith("sync")]
+    groupware = plans["middleware_groupware"]
+    assert groupware.demand["req/s"] == pytest.approx(result.demand.of_protocols("http"))
 
 
 def test_other_tiers_get_their_demand_in_their_own_units_and_keep_the_vendor_count():

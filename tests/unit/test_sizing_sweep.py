@@ -19,7 +19,7 @@ from harness.load.history import read_history
 from harness.sizing.sizing_run import read_sweeps, sweep_file
 from harness.sizing.points import SloCapacity
 from harness.sizing.measure import PointPlan, PointRun
-from harness.sizing.sweep import (MIN_SPAWN_RATE, SweepSettings, _expected, _per_core, moved, point_from_run,
+from harness.sizing.sweep import (MIN_SPAWN_RATE, SweepSettings, _expected, _per_core, _profiles, moved, point_from_run,
                                    requests_per_user_second, spawn_rate_for, steps_for)
 
 
@@ -48,12 +48,26 @@ def test_the_sweep_measures_the_most_members_under_the_smallest_quota_and_smalle
                                  ("middleware", 4, 0.1),  # a fourth member, under the smallest quota only
                                  ("middleware", 1, 0.15), ("middleware", 2, 0.15),  # no third: the host's edge
                                  ("middleware", 1, 0.25), ("middleware", 1, 0.4),  # one node, for per-core scaling
+                                 ("sync", 1, 0.1),  # the sync pool's node, under its DAV clients
                                  ("imap", 1, 0.1), ("imap", 2, 0.1)]
     # the fit on 1 to 3 members is held against the fourth: 7 points over three node counts, enough for a USL fit
     fitted = [p for p in settings.points() if p[0] == "middleware" and not settings.held_out(*p[:2])]
     assert len(fitted) >= 6 and {nodes for _, nodes, _ in fitted} == {1, 2, 3}
     assert settings.held_out("middleware", 4) and not settings.held_out("middleware", 3)
     assert not settings.held_out("imap", 2)  # too few mail nodes to hold one pool size out
+    assert not settings.held_out("sync", 1)
+    assert ("sync", 1, 0.1) not in SweepSettings(sync_quotas=()).points()
+
+
+def test_the_sync_pool_runs_the_sync_profiles_dav_clients_alone_with_their_slos():
+    profiles = _profiles(SweepSettings())
+    sync = profiles["sync"]
+    assert sync.protocols() == {"dav"} and sync.name == "sync-dav"
+    assert set(sync.request_classes()) == {"dav.propfind", "dav.report", "eas.options"}
+    assert set(sync.slos) == {"default"}  # smtp.send's SLO went with the SMTP users
+    assert profiles["middleware"].name == "webmail" and profiles["imap"].name == "imap"
+    with pytest.raises(ValueError, match="webmail has no dav users"):
+        load_profile("webmail").of_protocol("dav")
 
 
 def test_without_a_fourth_member_the_largest_pool_is_held_out():
