@@ -104,7 +104,7 @@ def run_size_command(console: Console, args: argparse.Namespace, project: str) -
     if args.measure and args.from_runs:
         raise UserError("--measure and --from both given", "measure now, or reuse earlier sweeps, not both")
     if not args.measure and not args.from_runs:
-        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 28 minutes) or reuse a "
+        raise UserError("no capacity to size from", "measure it (oxh size --measure, about 30 minutes) or reuse a "
                                                     "sweep (oxh size --from RUN)")
     design = load_sizing(args.design)
     runs = [_run_folder(name) for name in args.from_runs]
@@ -195,16 +195,22 @@ def _print_points(console: Console, sweep, points: list[CapacityPoint]) -> None:
 def rehearsal_tables(scenarios: list[Scenario], design: str, users: int) -> list[Table]:
     """The design whole, tier by tier; then every single failure with its verdict."""
     whole = scenarios[0]
+    flows = "".join(f"; {flow.name}: {flow.rate:,.0f} req/s, SLO p95 {flow.slo_p95_ms:.0f} ms" for flow in whole.others)
     tiers = Table(title=f"Rehearsal of {design} for {users:,} users at its peak: every node serving "
-                        f"(p95 per tier in an M/M/c queue; SLO p95 {whole.slo_p95_ms:.0f} ms)", title_justify="left")
-    for column in ("tier", "serving nodes", "cores", "CPU-ms per request", "busy", "p95 ms"):
+                        f"(p95 per tier in an M/M/c queue; SLO p95 {whole.slo_p95_ms:.0f} ms{flows})",
+                  title_justify="left")
+    for column in ("tier", "serving nodes", "cores", "CPU-ms per request", "busy", "p95 ms",
+                   *(f"p95 ms of {flow.name}" for flow in whole.others)):
         tiers.add_column(column, justify="left" if column == "tier" else "right")
     for tier in whole.tiers:
         measured = tier.demand is not None
         tiers.add_row(tier.tier, str(tier.serving_nodes), str(tier.cores),
-                      f"{tier.demand * 1000:.2f}" if measured else "not in the mix",
+                      f"{tier.demand * 1000:.2f}" if measured else
+                      "not in the mix" + (" (other flows only)" if tier.utilisation else ""),
                       f"{tier.utilisation:.0%}" if tier.utilisation is not None else "",
-                      f"{tier.p95_ms:.0f}" if tier.p95_ms is not None else "")
+                      f"{tier.p95_ms:.0f}" if tier.p95_ms is not None else "",
+                      *(f"{tier.others_p95_ms[flow.name]:.0f}" if flow.name in tier.others_p95_ms else ""
+                        for flow in whole.others))
     failures = Table(title="Rehearsal: each single failure", title_justify="left")
     failures.add_column("scenario")
     failures.add_column("verdict")
@@ -220,13 +226,25 @@ def _print_demands(console: Console, rehearsal: Rehearsed) -> None:
     console.print("CPU per request of the mix, the slope of each tier's CPU over the throughput of the groupware "
                   "points' steps:", highlight=False)
     for role, found in rehearsal.demands.items():
-        figures = f"{found.seconds * 1000:.2f} ms"
-        if found.interval:
-            low, high = found.interval
-            figures += f" [{low * 1000:.2f} – {high * 1000:.2f}] over {found.steps} steps, r² {found.r_squared:.2f}"
-        else:
-            figures += f" (one step's ratio, {found.steps} step(s))"
-        console.print(f"  {role}: {figures}; idle {found.idle_cores:.2f} core", highlight=False)
+        console.print(f"  {role}: {_demand_text(found)}", highlight=False)
+    if rehearsal.sync_demands:
+        console.print("CPU per DAV request of the sync clients, over the steps of the sync pool's points:",
+                      highlight=False)
+        for role, found in rehearsal.sync_demands.items():
+            console.print(f"  {role}: {_demand_text(found)}", highlight=False)
+    for note in rehearsal.notes:
+        console.print(f"[yellow]{note}[/]", highlight=False, soft_wrap=True)
+
+
+def _demand_text(found) -> str:
+    figures = f"{found.seconds * 1000:.2f} ms"
+    if found.interval:
+        low, high = found.interval
+        fitted = f", r² {found.r_squared:.2f}" if found.r_squared is not None else ", its CPU never moved"
+        figures += f" [{low * 1000:.2f} – {high * 1000:.2f}] over {found.steps} steps{fitted}"
+    else:
+        figures += f" (one step's ratio, {found.steps} step(s))"
+    return f"{figures}; idle {found.idle_cores:.2f} core"
 
 
 def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: SizingResult) -> Table:
@@ -236,7 +254,7 @@ def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: Sizin
     table = Table(title="The smallest design that holds the rehearsal (every single failure, every tier under the "
                         f"target utilisation {design.demand.target_utilisation.value:.0%}): written to design.yaml",
                   title_justify="left")
-    for column in ("tier", "vendor design", "capacity division (USL)", "search started from", "rehearsal's smallest"):
+    for column in ("tier", "vendor design", "capacity division", "search started from", "rehearsal's smallest"):
         table.add_column(column, justify="left" if column == "tier" else "right")
     for name, tier in design.tiers.items():
         plan = division.get(name)
@@ -246,7 +264,7 @@ def smallest_table(smallest: SmallestDesign, design: SizingDesign, result: Sizin
         start = smallest.floors.get(name)
         found = (str(smallest.counts[name]) if name in smallest.counts
                  else "kept: refused" if plan and plan.refused
-                 else f"{plan.nodes}: the capacity division's (not in the mix)" if plan and plan.nodes
+                 else f"{plan.nodes}: the capacity division's (no flow passes it)" if plan and plan.nodes
                  else "kept: not in the mix or not measured")
         table.add_row(name, str(tier.count), divided, f"{start.nodes}: {start.why}" if start else "–", found)
     return table

@@ -109,7 +109,8 @@ def size(design: SizingDesign, points: Sequence[CapacityPoint], costs: Sequence[
     for tier in sorted({point.tier for point in points}):
         mine = [point for point in points if point.tier == tier]
         try:
-            fits[tier] = fit_usl(mine, resamples=resamples, seed=seed, level=level, one_node=tier in ONE_NODE_TIERS)
+            fits[tier] = fit_usl(mine, resamples=resamples, seed=seed, level=level,
+                                 one_node=tier in ONE_NODE_TIERS)
             validations[tier] = validate_fit(mine, resamples=resamples, seed=seed, level=level)
         except SizingError as exc:
             if tier == REQUIRED_TIER:

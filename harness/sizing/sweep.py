@@ -82,9 +82,11 @@ class SweepSettings:
     spread: tuple[float, ...] = (0.6, 0.85, 1.1, 1.4, 1.8, 2.3)
     first_spread: tuple[float, ...] = (0.3, 0.6, 1.0, 1.5, 2.2, 3.2)
     budget_seconds: float = 35 * 60  # past it a point is not measured again with moved steps
-    # What one core carried on this kind of machine (webmail req/s, IMAP ops/s; the sweeps here fitted λ of 95–160
-    # and 138–160); only a tier's first steps use it.
-    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 150.0,
+    # What one core carried on this kind of machine, at the low end so that a first step never starts past the
+    # knee (IMAP ops/s: the sweeps of 2026-12-07 fitted λ of 257–300); only a tier's first steps use it, and a first
+    # point's steps start at 0.3 of it. The groupware's (webmail req/s; fitted 150–243) also sets the test users
+    # provisioned (PROVISIONED), so it stays low: more users would cost more seeding than its first steps save.
+    guess_per_core: dict[str, float] = field(default_factory=lambda: {"middleware": 100.0, "imap": 230.0,
                                                                        "sync": SYNC_GUESS})
 
     def points(self) -> list[tuple[str, int, float]]:

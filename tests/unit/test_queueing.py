@@ -251,6 +251,9 @@ def test_a_tiers_demand_is_the_slope_of_its_cpu_over_throughput_with_its_idle_cp
     assert found["balancer"].seconds == pytest.approx(0.0005) and found["balancer"].idle_cores == pytest.approx(0.2)
     assert found["middleware"].seconds == pytest.approx(0.01) and found["middleware"].steps == 4
     assert found["middleware"].interval == pytest.approx((0.01, 0.01)) and found["middleware"].r_squared == 1
+    untouched = measured_demands([step.model_copy(update={"tier_cpu_percent": {"mta": 0.0}}) for step in steps])
+    assert untouched["mta"].seconds == 0 and untouched["mta"].interval == (0, 0)  # CPU that never moved: no NaN
+    assert untouched["mta"].r_squared is None
     light = measured_demands(steps[:1])  # one step: the utilisation law, idle CPU and all
     assert light["balancer"].seconds == pytest.approx((0.2 + 0.0025) / 5.0) and light["balancer"].interval is None
 
@@ -291,3 +294,75 @@ def test_each_step_says_how_near_its_quota_the_swept_nodes_ran_and_which_other_n
     whole, = check_points([tmp_path], [{"folder": point.name, "tier": "middleware", "nodes": 1,
                                         "cpu_per_node": 0.5}], host_cores=2)
     assert all(step.swept_share is None and not step.busiest_other for step in whole.steps)
+
+
+def sync_flow(design, rate: float, slo_ms: float = 1000.0, database: float = 0.001):
+    from harness.sizing.rehearsal import Flow
+
+    carriers = frozenset(name for name, tier in design.tiers.items()
+                         if tier.role != "middleware" or name == "middleware_sync")
+    return Flow("the sync clients", rate, {"balancer": 0.0002, "middleware": 0.004, "database": database},
+                carriers, slo_ms)
+
+
+def test_a_second_flow_loads_the_tiers_it_passes_shares_their_queues_and_is_held_to_its_own_slo():
+    from harness.sizing.rehearsal import rehearse, tier_p95_ms
+
+    design, demands, carriers, rate = reference_at_half_load()
+    sync = sync_flow(design, 1000.0)
+    alone = rehearse(design, rate, demands, 1000.0, carriers)[0]
+    whole, *failures = rehearse(design, rate, demands, 1000.0, carriers, [sync])
+    busy = {tier.tier: tier for tier in whole.tiers}
+    pool = design.tiers["middleware_sync"]
+    assert busy["middleware_sync"].utilisation == pytest.approx(1000 * 0.004 / (pool.count * pool.cores))
+    assert busy["middleware_sync"].demand is None and busy["middleware_sync"].p95_ms is None  # not the mix's
+    assert busy["middleware_groupware"].utilisation == pytest.approx(0.5)  # the sync clients do not pass it
+    assert "the sync clients" not in busy["middleware_groupware"].others_p95_ms
+    database = design.tiers["database"]
+    assert busy["database"].utilisation == pytest.approx((rate * 0.002 + 1000 * 0.001) / database.cores)
+    # the database's queue is shared: the mix waits longer there than alone, and each flow pays its own service
+    shared = (rate + 1000, rate * 0.002 + 1000 * 0.001)
+    assert busy["database"].p95_ms == pytest.approx(tier_p95_ms(0.002, database.cores, rate, shared))
+    assert busy["database"].p95_ms >= {t.tier: t for t in alone.tiers}["database"].p95_ms
+    assert busy["database"].others_p95_ms["the sync clients"] == pytest.approx(
+        tier_p95_ms(0.001, database.cores, 1000, shared))
+    assert whole.flow_p95_ms(sync) == pytest.approx(sum(t.others_p95_ms.get(sync.name, 0) for t in whole.tiers))
+    assert whole.holds and "the sync clients" in whole.verdict()
+    lost = {scenario.name: scenario for scenario in failures}["middleware_sync loses a node"]
+    assert {t.tier: t.utilisation for t in lost.tiers}["middleware_sync"] == pytest.approx(
+        1000 * 0.004 / ((pool.count - 1) * pool.cores))
+
+    flood = rehearse(design, rate, demands, 1000.0, carriers, [sync_flow(design, 10_000.0)])[0]
+    assert not flood.holds and flood.verdict().startswith("breaks at middleware_sync")
+    strict = rehearse(design, rate, demands, 1000.0, carriers, [sync_flow(design, 1000.0, slo_ms=5.0)])[0]
+    assert strict.p95_ms <= 1000 and not strict.holds  # the mix holds; the sync clients' own SLO does not
+    assert strict.verdict().startswith("breaks: p95") and "of the sync clients over their SLO's 5 ms" in \
+        strict.verdict()
+
+
+def test_the_smallest_design_sizes_the_pool_only_a_second_flow_passes():
+    import math
+
+    from harness.sizing.rehearsal import Floor, rehearse, smallest_design
+
+    design, demands, carriers, rate = reference_at_half_load()
+    sync = sync_flow(design, 20_000.0, database=0.0001)  # 80 cores of sync pool work: more than 4 nodes of 8
+    found = smallest_design(design, rate, demands, 1000.0, carriers, [sync],
+                            floors={"middleware_groupware": Floor(3, "the sessions per node")})
+    assert found.holds, found.problems
+    target = design.demand.target_utilisation.value
+    pool = design.tiers["middleware_sync"]
+    needed = math.ceil(20_000 * 0.004 / (pool.cores * target))
+    assert found.counts["middleware_sync"] >= needed > pool.count
+    assert found.floors["middleware_sync"] == Floor(1, "one node")
+    fewer = found.design.model_copy(update={"tiers": {**found.design.tiers, "middleware_sync": found.design.tiers[
+        "middleware_sync"].model_copy(update={"count": found.counts["middleware_sync"] - 1})}})
+    scenarios = rehearse(fewer, rate, demands, 1000.0, carriers, [sync])
+    busy = {t.tier: t.utilisation for t in scenarios[0].tiers}
+    assert not all(s.holds for s in scenarios) or busy["middleware_sync"] > target
+    # without the flow the sync pool is not the rehearsal's to size
+    assert "middleware_sync" not in smallest_design(design, rate, demands, 1000.0, carriers, floors={}).counts
+    # an SLO of the sync clients below their own service times: nodes that do not shorten it are not added
+    slow = smallest_design(design, rate, demands, 1000.0, carriers, [sync_flow(design, 1000.0, slo_ms=5.0)],
+                           floors={})
+    assert not slow.holds and "does not shorten it" in slow.problems[0], slow.problems

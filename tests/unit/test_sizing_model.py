@@ -314,6 +314,37 @@ def test_the_rehearsal_starts_from_the_usls_count_and_follows_only_a_trusted_cur
     assert not keep and floors["middleware_groupware"].nodes == groupware(wrong).least_nodes
 
 
+def test_the_design_sync_clients_are_a_flow_of_their_own_in_the_rehearsal_with_their_measured_demands():
+    from harness.sizing.rehearsal import RoleDemand
+    from harness.sizing.rehearsal_run import SYNC_FLOW, _rehearsal_inputs, rehearsal_floors
+
+    design, webmail = load_sizing("reference-1m"), load_profile("webmail")
+    mix = {"middleware": RoleDemand(0.004, 0.1, 9), "database": RoleDemand(0.0005, 0.0, 9)}
+    synced = {"middleware": RoleDemand(0.002, 0.05, 8), "database": RoleDemand(0.0003, 0.0, 8)}
+    *_, carriers, others = _rehearsal_inputs(design, 1_000_000, webmail, mix, synced=synced)
+    assert "middleware_sync" not in carriers and "middleware_groupware" in carriers
+    (flow,) = others
+    clients = design.demand.sync_clients
+    assert flow.name == SYNC_FLOW and flow.slo_p95_ms == load_profile("sync").slos["default"].p95_ms
+    # 1M users × 0.24 clients × 26 DAV requests an hour × the peak factor 1.5
+    assert flow.rate == pytest.approx(1_000_000 * clients.share.value * 26 / 3600 * 1.5)
+    scaling = design.per_core_scaling("middleware_sync").value
+    assert flow.demands == {"middleware": pytest.approx(0.002 / scaling), "database": 0.0003}
+    assert "middleware_sync" in flow.carriers and "middleware_groupware" not in flow.carriers
+    assert "database" in flow.carriers
+    # without the sync pool's points there is no flow (the rehearsal says why), nor without sync clients
+    assert _rehearsal_inputs(design, 1_000_000, webmail, mix)[-1] == ()
+    plain = design.model_copy(update={"demand": design.demand.model_copy(update={"sync_clients": None})})
+    assert _rehearsal_inputs(plain, 1_000_000, webmail, mix, synced=synced)[-1] == ()
+    # the sync pool's search starts from its own capacity division, linear in nodes
+    points = points_on_curve(0.02, 0.0002, 100.0, noise=0.01, seed=3) + [
+        CapacityPoint("sync", 1, 0.1, 24.0, "sync-1n-0p1", repeats=(23.0, 25.0))]
+    result = size(design, points, [], webmail, resamples=0)
+    sync_plan = next(plan for plan in result.tiers if plan.name == "middleware_sync")
+    floors, _ = rehearsal_floors(result)
+    assert floors["middleware_sync"] == Floor(sync_plan.nodes, "the capacity division (linear in nodes)")
+
+
 # --- nodes per tier ---
 
 def linear_fit():
