@@ -251,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "skip (default: 0.1)")
     size.add_argument("--hold", type=duration, default=10.0,
                       help="how long each step is measured at least, once its users have started (default: 10s; up "
-                           "to twice that until its throughput settles)")
+                           "to twice that until its throughput settles); the mail tier's and the sync pool's steps, "
+                           "which carry more requests a second, 0.7 of it and at least 5s")
     size.add_argument("--repeats", type=int, default=2,
                       help="runs of each sweep point; the point is their median, their spread is printed beside the "
                            "fit's errors (default: 2)")

@@ -49,6 +49,7 @@ Progress = Callable[[str], None]
 SENDING_CLASSES = ("mail.send", "smtp.send")  # request classes whose mail lands in a test user's inbox
 SIGN_IN_SECONDS = 8.0  # a point's knee users start within this time (the one-node point at 0.1 core: ~31 at 4/s)
 MIN_SPAWN_RATE = 4.0  # users started per second at least
+MIN_HOLD = 5.0  # seconds a step is held at least, whatever its tier's share
 SYNC_GUESS = 240.0  # DAV req/s per core of the sync pool's node (24 at 0.1 core here); only its first steps use it
 
 
@@ -74,7 +75,10 @@ class SweepSettings:
     imap_quotas: tuple[float, ...] = (0.2, 0.4)  # Dovecot shares its quota with the FUSE NFS client of its mail
     # IMAP operations are cheap: a higher speed-up reaches the mail tier's knee with fewer users.
     speedup: dict[str, float] = field(default_factory=lambda: {"middleware": 60.0, "imap": 480.0, "sync": 240.0})
-    hold_seconds: float = 10
+    hold_seconds: float = 10  # a groupware step's least hold (harness.load.locustfile: up to twice, until settled)
+    # The mail tier's and the sync pool's steps, at their fraction of it: IMAP operations and DAV requests come 40–300
+    # a second at their knees, so 7 s hold 300 and more, as many as a groupware step of 10 s at its knee.
+    hold_share: dict[str, float] = field(default_factory=lambda: {"imap": 0.7, "sync": 0.7})
     repeats: int = 2  # runs per point; the fits take their median (harness.sizing.repeats)
     # Multiples of the expected throughput; the first point, with only a guess, spreads wider. A run ends with
     # its first step over the SLOs, so the top steps cost nothing where the knee comes earlier and save a second
@@ -106,11 +110,21 @@ class SweepSettings:
         largest = max(n for t, n, _ in self.points() if t == tier)
         return nodes == largest >= 3
 
+    def hold_for(self, tier: str) -> float:
+        """How long a step of `tier` is held at least: its share of `hold_seconds`, and never under MIN_HOLD."""
+        return max(MIN_HOLD, self.hold_seconds * self.hold_share.get(tier, 1.0))
+
     def planned_seconds(self) -> float:
         """An upper bound of the sweep's load time: every step of every run, each held at most twice (a run
         that ends at its knee runs fewer)."""
-        runs = len(self.points()) * self.repeats
-        return (len(self.first_spread) + (runs - 1) * len(self.spread)) * 2 * self.hold_seconds
+        first = {tier: True for tier, _, _ in self.points()}
+        seconds = 0.0
+        for tier, _, _ in self.points():
+            for _ in range(self.repeats):
+                steps = len(self.first_spread if first[tier] else self.spread)
+                first[tier] = False
+                seconds += steps * 2 * self.hold_for(tier)
+        return seconds
 
 
 def requests_per_user_second(profile: LoadProfile, speedup: float) -> float:
@@ -271,7 +285,8 @@ def sweep_users(target: Target, settings: SweepSettings, progress: Progress) -> 
     per_user = _per_user(settings, _profiles(settings))
     users = min(MAX_USERS, max(math.ceil(_largest_expected(settings, tier) / per_user[tier]) for tier in per_user))
     progress(f"sweep of {len(settings.points())} points, {settings.repeats} run(s) each, at most "
-             f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s); "
+             f"{settings.planned_seconds() / 60:.0f} min of load (steps held {settings.hold_seconds:g} s, "
+             f"{settings.hold_for('imap'):g} s for IMAP and DAV); "
              f"{users} test users")
     provisioning = Provisioning(endpoints.soap_url, endpoints.master, verify=endpoints.tls)
     with load_users(provisioning, users, endpoints.mail_domain, endpoints.smtp, SEED_MESSAGES, progress,
@@ -310,7 +325,7 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
         first: PointRun | None = None  # the first attempt, when there is a second
         for attempt in (1, 2):
             steps = tuple(sorted({min(count, users) for count in steps_for(expected, per_user[tier], spread)}))
-            point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_seconds,
+            point_plan = PointPlan(tier, members, quota if limit else None, steps, settings.hold_for(tier),
                                    settings.speedup[tier], spawn_rate_for(expected, per_user[tier]),
                                    node_cores=None if limit else quota)
             label = f"[{index}/{len(plan)}] {point_plan.label}" + (

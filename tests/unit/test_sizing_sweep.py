@@ -81,6 +81,10 @@ def test_the_default_sweep_runs_every_point_twice_within_55_minutes_of_load_at_m
     assert settings.repeats >= 2  # a median and a spread per point
     # every step of every run, each held twice: steady steps are not, and a run ends at its knee
     assert settings.planned_seconds() <= 55 * 60
+    # IMAP and DAV steps carry many requests a second: held for less, never under 5 s
+    assert settings.hold_for("middleware") == 10 and settings.hold_for("imap") == settings.hold_for("sync") == 7
+    assert SweepSettings(hold_seconds=6).hold_for("imap") == 5
+    assert settings.planned_seconds() < SweepSettings(hold_share={}).planned_seconds()
 
 
 def test_steps_bracket_the_expected_throughput():
