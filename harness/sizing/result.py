@@ -58,14 +58,16 @@ class SizingResult:
         """What rests on measurement, what is extrapolated from it, and what is the vendor's or assumed."""
         factors = (*self.demand.factors, *self.planning_factors)
         return {
-            "measured": [f"{tier}: σ, κ, λ fitted to {len(fit.points)} capacity points "
+            "measured": [f"{tier}: {'λ' if fit.model == 'linear' else 'σ, κ, λ'} fitted to {len(fit.points)} "
+                         f"capacity points "
                          f"(runs {', '.join(sorted({p.run for p in fit.points}))})" for tier, fit in self.fits.items()],
             "extrapolated": [f"{plan.name}: {plan.nodes} nodes" for plan in self.tiers
                              if plan.basis == "extrapolated" and not plan.refused],
             "vendor": [f"{plan.name}: {plan.vendor_count} nodes ({plan.verdict})" for plan in self.tiers
                        if plan.basis == "not measured"],
             "assumptions": [f"{factor.name} = {factor.value:g}: {factor.source}" for factor in factors
-                            if factor.is_assumption],
+                            if factor.is_assumption]
+                           + [f"{tier}: {fit.reason}" for tier, fit in self.fits.items() if fit.model == "linear"],
             "beyond_the_data": self.beyond_the_data(),
         }
 

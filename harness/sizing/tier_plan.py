@@ -188,8 +188,9 @@ def unswept_reason(name: str, demand: PeakDemand, known: TierDemand | None) -> s
     or a demand costed but no capacity per core measured (the sweep moves the groupware pool and Dovecot)."""
     if known is None and name in POOL_REQUESTS:
         source = f"profile {demand.profile}" if demand.profile else "design's demand"
-        return (f"not swept: the {source} has no {POOL_REQUESTS[name]} requests, so no peak demand exists to size "
-                f"this pool against; {KEPT}")
+        clients = " and the design no sync clients (demand.sync_clients)" if name == "middleware_sync" else ""
+        return (f"not swept: the {source} has no {POOL_REQUESTS[name]} requests{clients}, so no peak demand exists "
+                f"to size this pool against; {KEPT}")
     if known is not None:
         return (f"not swept: its peak demand is costed, but its capacity per core was not measured (the sweep "
                 f"moves the groupware pool, the sync pool and Dovecot only); {KEPT}")

@@ -509,6 +509,9 @@ def test_the_sync_pool_is_sized_from_its_one_node_points_and_the_sync_clients_de
     assert any("assumption: one node measured" in note for note in sync.notes)
     assert result.fits["sync"].model == "linear"
     assert not [doubt for doubt in result.untrusted if doubt.startswith("sync")]
+    provenance = result.provenance()
+    assert any(line.startswith("sync: λ fitted to 1 capacity points") for line in provenance["measured"])
+    assert any(line.startswith("sync: one node measured") for line in provenance["assumptions"])
     groupware = plans["middleware_groupware"]
     assert groupware.demand["req/s"] == pytest.approx(result.demand.of_protocols("http"))
 
@@ -525,6 +528,7 @@ def test_other_tiers_get_their_demand_in_their_own_units_and_keep_the_vendor_cou
     assert plans["database"].verdict.startswith("not swept: its peak demand is costed, but its capacity per core")
     assert plans["database"].verdict.endswith("the vendor design's count kept")
     assert plans["middleware_sync"].verdict.startswith(f"not swept: the profile {profile.name} has no sync")
+    assert "and the design no sync clients (demand.sync_clients)" in plans["middleware_sync"].verdict
     assert plans["mta"].demand["messages/s"] == pytest.approx(demand.per_request["mail.send"])
     assert plans["imap"].verdict.startswith("not measured (no capacity points)")
     groupware = plans["middleware_groupware"]
