@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "rehearsal held, 1 otherwise, 2 for bad input.")
     size.add_argument("--project", default="sizing", help="project to sweep; brought up from --topology when it "
                                                           "is not running (default: sizing)")
-    size.add_argument("--measure", action="store_true", help="run the capacity sweep now (29 to 30 minutes on 2 cores)")
+    size.add_argument("--measure", action="store_true", help="run the capacity sweep now (27 to 30 minutes on 2 cores)")
     size.add_argument("--from", dest="from_runs", nargs="+", metavar="RUN", default=[],
                       help="run ids (folders under reports/) or paths of earlier sweeps to reuse")
     size.add_argument("--run", metavar="RUN", help="write the sizing into this run's folder (e.g. the `oxh qualify "
