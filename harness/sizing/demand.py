@@ -24,6 +24,7 @@ from harness.sizing.errors import SizingError
 from harness.models.sizing import Factor, SizingDesign
 
 HOUR = 3600.0
+SYNC_PROTOCOL = "dav"  # the sync pool's clients in a load profile: CalDAV/CardDAV and the EAS handshake
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,8 @@ def peak_demand(design: SizingDesign, profile: LoadProfile | None = None) -> Pea
         factors += sync_factors
         for request, rate in sync_rates.items():
             per_request[request] = per_request.get(request, 0.0) + rate
-            protocols[request] = "dav"
+            protocols[request] = SYNC_PROTOCOL
     return PeakDemand(design.users, factors, per_request, protocols, demand.profile)
-
-
-SYNC_PROTOCOL = "dav"  # the sync pool's clients in a load profile: CalDAV/CardDAV and the EAS handshake
 
 
 def sync_demand(design: SizingDesign) -> tuple[tuple[Sourced, ...], dict[str, float]] | None:

@@ -28,15 +28,15 @@ MEASURED_TIERS = ("middleware", "imap", "sync")
 WRITE_COUNTERS = ("Com_insert", "Com_insert_select", "Com_update", "Com_update_multi", "Com_delete",
                   "Com_delete_multi", "Com_replace", "Com_replace_select")
 MIX = "*"  # TierCost.request of a cost measured per request of the whole profile mix
+HOST_BOUND = 0.75  # above this share of the host's cores (every container and the generator), the host was measured
+# Below this share of their CPU quota up to the knee, the swept nodes were not what ran out: the point is bound
+# elsewhere. A tier at its quota shows 90–100 % over a step; a p95 knee comes at 80 % and more.
+SWEPT_SATURATED = 0.75
 
 
 def mix_of(protocol: str) -> str:
     """TierCost.request of a cost measured per request of a whole mix of `protocol` (the groupware mix: MIX)."""
     return MIX if protocol == "http" else f"{MIX}{protocol}"
-HOST_BOUND = 0.75  # above this share of the host's cores (every container and the generator), the host was measured
-# Below this share of their CPU quota up to the knee, the swept nodes were not what ran out: the point is bound
-# elsewhere. A tier at its quota shows 90–100 % over a step; a p95 knee comes at 80 % and more.
-SWEPT_SATURATED = 0.75
 
 
 def _from_dict(cls: type, data: Mapping[str, Any], what: str) -> Any:

@@ -191,6 +191,12 @@ def measured_demands(steps: list[StepResult]) -> dict[str, RoleDemand]:
     return found
 
 
+def _flows(rate: float, role_demands: dict[str, float], slo_p95_ms: float, carriers: set[str],
+           others: Sequence[Flow]) -> tuple[Flow, ...]:
+    """The profile's mix as the first flow, then the others."""
+    return (Flow(MIX, rate, role_demands, frozenset(carriers), slo_p95_ms), *others)
+
+
 def _serving(tier: Tier, lost: int = 0) -> int:
     alive = tier.count - lost
     return min(alive, 1) if tier.role in ACTIVE_PASSIVE else alive
@@ -201,8 +207,8 @@ def rehearse(design: SizingDesign, rate: float, role_demands: dict[str, float], 
     """The design whole, then with each single failure, at `rate` requests per second of the profile's mix and
     the `others` flows; `carriers`: the tiers the profile's mix passes through (a pool no flow uses, such as
     document conversion, is not judged)."""
-    main = Flow(MIX, rate, role_demands, frozenset(carriers), slo_p95_ms)
-    flows = (main, *others)
+    flows = _flows(rate, role_demands, slo_p95_ms, carriers, others)
+    main = flows[0]
 
     def role_cores(flow: Flow) -> dict[str, int]:
         """A flow's requests of one role are spread over the design's tiers of that role that it passes, by their
@@ -292,7 +298,7 @@ def smallest_design(design: SizingDesign, rate: float, role_demands: dict[str, f
     """From `floors` (one node where a tier has none), add a node to the tier that breaks first until every
     scenario holds and every tier is under the target utilisation. A tier no flow passes through, one without a
     measured demand, or one in `keep` keeps the design's count."""
-    flows = (Flow(MIX, rate, role_demands, frozenset(carriers), slo_p95_ms), *others)
+    flows = _flows(rate, role_demands, slo_p95_ms, carriers, others)
     sized = {name for name, tier in design.tiers.items() if name not in keep
              and any(name in flow.carriers and tier.role in flow.demands for flow in flows)}
     start = {name: floors.get(name, ONE_NODE) for name in sized}

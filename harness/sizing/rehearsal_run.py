@@ -14,7 +14,7 @@ from harness.sizing.errors import SizingError
 from harness.sizing.rehearsal import (DEMAND_LEVEL, Floor, Flow, RoleDemand, Scenario, SmallestDesign,
                                       measured_demands, rehearse, smallest_design)
 from harness.sizing.result import SizingResult
-from harness.sizing.tier_plan import MEASURED
+from harness.sizing.tier_plan import GROUPWARE, MEASURED
 from harness.sizing.step_validation import PointCheck
 
 
@@ -75,9 +75,6 @@ def rehearsal_floors(result: SizingResult) -> tuple[dict[str, Floor], set[str]]:
             floors[plan.name] = Floor(plan.nodes, f"the capacity division ({model}"
                                                   f"{', its fit not trusted' if doubted else ''})")
     return floors, keep
-
-
-GROUPWARE = "middleware_groupware"
 
 
 def rehearsal_demands(checks: list[PointCheck], tier: str = "middleware",

@@ -41,7 +41,7 @@ from harness.load.accounts import MAX_USERS, SEED_MESSAGES, load_users, restore_
 from harness.load.load_result import GeneratorFigures
 from harness.load.profile import LoadProfile, load_profile
 from harness.load.warm_up import warm_up, warm_up_imap
-from harness.sizing.measure import PointPlan, PointRun, measure_point, node_cores
+from harness.sizing.measure import POOLS, PointPlan, PointRun, measure_point, node_cores
 from harness.sizing.demand import SYNC_PROTOCOL
 from harness.sizing.points import CapacityPoint, SloCapacity, TierCost, capacity_at_slo, mix_of
 
@@ -235,7 +235,7 @@ def fitted_settings(target: Target, settings: SweepSettings, progress: Progress)
     if access is None:
         raise UserError(f"{target.name} gives no node access", "a sweep narrows pools and sets CPU quotas through "
                                                                "node access: use the reference project or a staging target")
-    groupware = access.layout.pool_members("oxcluster")
+    groupware = access.layout.pool_members(POOLS["middleware"])
     if len(groupware) < max(settings.nodes):
         raise UserError(f"the groupware pool of {target.name} has {len(groupware)} member(s); the sweep measures up "
                         f"to {max(settings.nodes)}", "bring up the `sizing` topology (oxh up --topology sizing) "
@@ -244,7 +244,7 @@ def fitted_settings(target: Target, settings: SweepSettings, progress: Progress)
         progress(f"the groupware pool of {target.name} has {len(groupware)} members, not {settings.held_out_nodes}: "
                  f"the fit is checked on the {max(settings.nodes)}-node points instead")
         settings = replace(settings, held_out_nodes=None)
-    sync = access.layout.pool_members("oxcluster_sync")
+    sync = access.layout.pool_members(POOLS["sync"])
     if settings.sync_quotas and not sync:
         progress(f"{target.name} has no sync pool (oxcluster_sync): the sync pool is not swept")
         settings = replace(settings, sync_quotas=())
@@ -300,8 +300,7 @@ def run_sweep(target: Target, settings: SweepSettings, accounts: list[dict[str, 
     """Measure every point of `settings` (fitted to the target: `fitted_settings`) with the test users
     `accounts`; each point's run goes into `folder/<point>/`. Their mailboxes are left as the seeding left them."""
     access, endpoints = target.access, target.endpoints
-    members_of = {"middleware": [node.name for node in access.layout.pool_members("oxcluster")],
-                  "sync": [node.name for node in access.layout.pool_members("oxcluster_sync")],
+    members_of = {**{tier: [node.name for node in access.layout.pool_members(pool)] for tier, pool in POOLS.items()},
                   "imap": access.layout.names("imap")}
     limit = isinstance(access, CpuLimits)
     profiles = _profiles(settings)
